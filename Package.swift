@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// referral-sync: keeps Okendo referral attributes in Attentive right, every night.
+// No package dependencies by design: libpq through a system library, HTTP through Foundation.
+import PackageDescription
+
+let package = Package(
+    name: "ReferralSync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "referral-sync", targets: ["referral-sync"]),
+        .executable(name: "attentive-simulator", targets: ["attentive-simulator"]),
+        .library(name: "ReferralSync", targets: ["ReferralSync"]),
+        .library(name: "AttentiveSimulator", targets: ["AttentiveSimulator"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "ReferralModel"),
+        .target(name: "ReferralStore", dependencies: ["Postgres", "ReferralModel"]),
+        .target(name: "Attentive"),
+        .target(name: "Reports"),
+        .target(
+            name: "ReferralSync",
+            dependencies: ["Postgres", "ReferralModel", "ReferralStore", "Attentive", "Reports"]
+        ),
+        .executableTarget(name: "referral-sync", dependencies: ["ReferralSync"]),
+        .target(name: "AttentiveSimulator"),
+        .executableTarget(name: "attentive-simulator", dependencies: ["AttentiveSimulator"]),
+
+        .target(name: "TestSupport", dependencies: ["Postgres", "AttentiveSimulator"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ReferralModelTests", dependencies: ["ReferralModel"]),
+        .testTarget(name: "ReferralStoreTests", dependencies: ["ReferralStore", "TestSupport"]),
+        .testTarget(name: "AttentiveTests", dependencies: ["Attentive", "AttentiveSimulator", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(
+            name: "ReferralSyncTests",
+            dependencies: ["ReferralSync", "ReferralStore", "Postgres", "AttentiveSimulator", "TestSupport"]
+        ),
+        .testTarget(name: "AttentiveSimulatorTests", dependencies: ["AttentiveSimulator", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Settings of an ``AttentiveClient``. Its descriptions (`description`, `debugDescription`,
+/// `dump`) never show the API key.
+public struct AttentiveClientConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
+    /// Attentive's API root without a version suffix, e.g. `https://api.attentivemobile.com`
+    /// (a trailing `/v1` or `/v2` is ignored).
+    public var baseURL: URL
+    /// The private app's API key, sent as `Authorization: Bearer …` and only to `baseURL`'s host.
+    public var apiKey: String
+    /// Pace of the v1 custom-attributes endpoint (Attentive allows 150/s per endpoint per key).
+    public var maxRequestsPerSecond: Double = 150
+    /// Pace of each bulk endpoint (Attentive allows 100/s).
+    public var maxBulkRequestsPerSecond: Double = 100
+    /// Longest wait for one complete response, headers and body. Idle gaps are bounded by
+    /// URLSession's request timeout (whole seconds, at least 1 on Linux) and the whole exchange by
+    /// a watchdog, because swift-corelibs-foundation does not enforce the resource timeout.
+    public var requestTimeout: Duration = .seconds(30)
+    /// How throttled and failed requests are retried.
+    public var retry: RetryPolicy = .default
+    /// `httpMaximumConnectionsPerHost`; keep it at or above the caller's concurrency.
+    public var maxConnections: Int = 64
+
+    /// Creates a configuration with Attentive's documented limits as defaults.
+    public init(baseURL: URL, apiKey: String) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+    }
+
+    /// All settings, the API key redacted.
+    public var description: String {
+        "AttentiveClientConfiguration(baseURL: \(displayedBaseURL), apiKey: \(Redactor.placeholder), "
+            + "maxRequestsPerSecond: \(maxRequestsPerSecond), maxBulkRequestsPerSecond: \(maxBulkRequestsPerSecond), "
+            + "requestTimeout: \(requestTimeout), retry: \(retry), maxConnections: \(maxConnections))"
+    }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+
+    /// A mirror without the key, so `dump` and reflection cannot reveal it.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "baseURL": displayedBaseURL,
+                "apiKey": Redactor.placeholder,
+                "maxRequestsPerSecond": maxRequestsPerSecond,
+                "maxBulkRequestsPerSecond": maxBulkRequestsPerSecond,
+                "requestTimeout": requestTimeout,
+                "retry": retry,
+                "maxConnections": maxConnections,
+            ],
+            displayStyle: .struct
+        )
+    }
+
+    /// `baseURL` without any user or password, and with the key redacted should it appear in it.
+    private var displayedBaseURL: String {
+        var text = baseURL.absoluteString
+        if var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: true),
+            components.user != nil || components.password != nil
+        {
+            components.user = nil
+            components.password = nil
+            text = components.string ?? "<unprintable URL>"
+        }
+        return Redactor(secret: apiKey).redact(text)
+    }
+}

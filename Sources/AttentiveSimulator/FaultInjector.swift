@@ -1,0 +1,155 @@
+import Foundation
+
+/// The kinds of injected failure, named as in `SimulatorStatistics.faultsInjected`.
+enum FaultKind: String, Sendable, CaseIterable {
+    case internalError
+    case htmlError
+    case tooManyRequests
+    case timeout
+    case dropConnection
+    case unexpectedBody
+    case badIdentity
+}
+
+/// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+
+    /// A uniform value in [0, 1).
+    mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+}
+
+/// Draws faults and latency jitter from generators seeded by the configuration's `seed`.
+///
+/// Every API request draws exactly one number for the fault choice (whether or not faults are enabled), so a given
+/// seed and request order give the same faults. Jitter comes from a second generator so that enabling it does not
+/// shift the fault sequence.
+final class FaultInjector: Sendable {
+    private struct State {
+        var faultGenerator: SplitMix64
+        var jitterGenerator: SplitMix64
+    }
+
+    private let state: Locked<State>
+
+    init(seed: UInt64) {
+        state = Locked(FaultInjector.makeState(seed: seed))
+    }
+
+    private static func makeState(seed: UInt64) -> State {
+        State(
+            faultGenerator: SplitMix64(seed: seed),
+            jitterGenerator: SplitMix64(seed: seed ^ 0x5EED_0F_1A77E2))
+    }
+
+    /// Restarts both generators from `seed`.
+    func reseed(_ seed: UInt64) {
+        state.withLock { $0 = FaultInjector.makeState(seed: seed) }
+    }
+
+    /// Picks at most one fault for a request according to `mix` (cumulative, in declaration order).
+    func drawFault(_ mix: FaultMix) -> FaultKind? {
+        let draw = state.withLock { $0.faultGenerator.nextUnit() }
+        let rates: [(FaultKind, Double)] = [
+            (.internalError, mix.internalErrorRate), (.htmlError, mix.htmlErrorRate),
+            (.tooManyRequests, mix.tooManyRequestsRate), (.timeout, mix.timeoutRate),
+            (.dropConnection, mix.dropConnectionRate), (.unexpectedBody, mix.unexpectedBodyRate),
+        ]
+        var cumulative = 0.0
+        for (kind, rate) in rates {
+            let clamped = rate.isFinite ? min(max(rate, 0), 1) : 0
+            guard clamped > 0 else { continue }
+            cumulative += clamped
+            if draw < cumulative { return kind }
+        }
+        return nil
+    }
+
+    /// The delay for one answer: `base` plus a uniform jitter in `0...jitter`.
+    func latency(base: Int, jitter: Int) -> Int {
+        guard jitter > 0 else { return max(0, base) }
+        let extra = state.withLock { Int($0.jitterGenerator.next() % UInt64(jitter + 1)) }
+        return max(0, base) + extra
+    }
+}
+
+/// Thread-safe counters behind `SimulatorStatistics`.
+final class StatisticsRecorder: Sendable {
+    private struct State {
+        var statistics = SimulatorStatistics()
+        var currentSecond: UInt64 = 0
+        var requestsThisSecond = 0
+    }
+
+    private let state = Locked(State())
+
+    /// Counts an arriving API request and updates the per-second peak.
+    func recordRequest(second: UInt64 = MonotonicClock.secondIndex()) {
+        state.withLock { state in
+            state.statistics.requests += 1
+            if state.currentSecond != second {
+                state.currentSecond = second
+                state.requestsThisSecond = 0
+            }
+            state.requestsThisSecond += 1
+            state.statistics.peakRequestsPerSecond = max(
+                state.statistics.peakRequestsPerSecond, state.requestsThisSecond)
+        }
+    }
+
+    /// Counts an answer's status code.
+    func recordStatus(_ status: Int, rateLimited: Bool = false) {
+        state.withLock { state in
+            state.statistics.statusCounts[String(status), default: 0] += 1
+            if status == 429 { state.statistics.tooManyRequests += 1 }
+            if rateLimited { state.statistics.rateLimited += 1 }
+        }
+    }
+
+    /// Counts an injected fault.
+    func recordFault(_ kind: FaultKind, count: Int = 1) {
+        guard count > 0 else { return }
+        state.withLock { $0.statistics.faultsInjected[kind.rawValue, default: 0] += count }
+    }
+
+    /// Counts an accepted v1 update.
+    func recordAcceptedUpdate() {
+        state.withLock { $0.statistics.acceptedUpdates += 1 }
+    }
+
+    /// Counts a submitted bulk job.
+    func recordBulkJob() {
+        state.withLock { $0.statistics.bulkJobsSubmitted += 1 }
+    }
+
+    /// Counts bulk records applied at job completion.
+    func recordAcceptedBulkRecords(_ count: Int) {
+        state.withLock { $0.statistics.acceptedBulkRecords += count }
+    }
+
+    /// The counters, with the limiter's admitted peak filled in.
+    func snapshot(peakAdmitted: Int) -> SimulatorStatistics {
+        var statistics = state.withLock { $0.statistics }
+        statistics.peakAdmittedPerSecond = peakAdmitted
+        return statistics
+    }
+
+    /// Zeroes every counter.
+    func reset() {
+        state.withLock { $0 = State() }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Everything that shapes how the simulator answers: credentials, rate limits, latency, faults and bulk timing.
+///
+/// Decoding accepts partial JSON: every key is optional and missing keys take the defaults below,
+/// so `POST /__simulator/config` can send only what it changes (a missing `apiKey` keeps the current key).
+public struct SimulatorConfiguration: Sendable, Codable, Equatable {
+    /// The bearer token the API endpoints accept.
+    public var apiKey: String
+    /// Keys that authenticate but lack permission: requests with them get 403.
+    public var forbiddenKeys: [String] = []
+    /// Port to bind on 127.0.0.1; 0 picks an ephemeral port. Only read by `start()`.
+    public var port: UInt16 = 0
+    /// Requests per second admitted for `/v1/attributes/custom` per API key (and per method); `nil` is unlimited.
+    public var rateLimitPerSecond: Int? = nil
+    /// Requests per second admitted for each bulk endpoint per API key; `nil` is unlimited.
+    public var bulkRateLimitPerSecond: Int? = nil
+    /// When set, 429 responses carry `Retry-After: <seconds>` (the real API does not document one).
+    public var retryAfterSeconds: Int? = nil
+    /// Delay added before answering each API request.
+    public var latencyMilliseconds: Int = 0
+    /// Extra uniformly random delay in `0...latencyJitterMilliseconds`, drawn from a generator seeded by `seed`.
+    public var latencyJitterMilliseconds: Int = 0
+    /// Injected failures.
+    public var faults: FaultMix = FaultMix()
+    /// How long a bulk job stays `IN_PROGRESS` before it completes and its records are applied.
+    public var bulkCompletionDelayMilliseconds: Int = 200
+    /// Seed of the fault and jitter generators; they restart from it whenever the configuration is replaced.
+    public var seed: UInt64 = 1
+
+    /// A configuration with the given key and everything else off.
+    public init(apiKey: String) {
+        self.apiKey = apiKey
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case apiKey, forbiddenKeys, port, rateLimitPerSecond, bulkRateLimitPerSecond, retryAfterSeconds
+        case latencyMilliseconds, latencyJitterMilliseconds, faults, bulkCompletionDelayMilliseconds, seed
+    }
+
+    /// Decodes a possibly partial configuration; missing keys take their defaults (`apiKey` defaults to "").
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apiKey = try container.decodeIfPresent(String.self, forKey: .apiKey) ?? ""
+        forbiddenKeys = try container.decodeIfPresent([String].self, forKey: .forbiddenKeys) ?? []
+        port = try container.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
+        rateLimitPerSecond = try container.decodeIfPresent(Int.self, forKey: .rateLimitPerSecond)
+        bulkRateLimitPerSecond = try container.decodeIfPresent(Int.self, forKey: .bulkRateLimitPerSecond)
+        retryAfterSeconds = try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds)
+        latencyMilliseconds = try container.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? 0
+        latencyJitterMilliseconds = try container.decodeIfPresent(Int.self, forKey: .latencyJitterMilliseconds) ?? 0
+        faults = try container.decodeIfPresent(FaultMix.self, forKey: .faults) ?? FaultMix()
+        bulkCompletionDelayMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .bulkCompletionDelayMilliseconds) ?? 200
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
+    }
+
+    /// The same configuration with the API key and forbidden keys masked, safe to print or serve.
+    public var redacted: SimulatorConfiguration {
+        var copy = self
+        copy.apiKey = apiKey.isEmpty ? "" : "<redacted>"
+        copy.forbiddenKeys = forbiddenKeys.map { _ in "<redacted>" }
+        return copy
+    }
+}
+
+/// Probabilities of injected failures for API requests. Each API request draws one number from the seeded generator
+/// and gets at most one fault; rates are taken in declaration order and clamped so that their sum is at most 1.
+public struct FaultMix: Sendable, Codable, Equatable {
+    /// 500 with a JSON body.
+    public var internalErrorRate: Double = 0
+    /// 502 with an HTML page, as a proxy in front of the API would send.
+    public var htmlErrorRate: Double = 0
+    /// Spurious 429 although the rate limit was respected.
+    public var tooManyRequestsRate: Double = 0
+    /// The request is read but never answered; the connection is closed after `hangSeconds` or when the client
+    /// gives up, whichever comes first.
+    public var timeoutRate: Double = 0
+    /// The connection is closed without an answer.
+    public var dropConnectionRate: Double = 0
+    /// The request is processed normally (values are stored) but the success answer has a non-JSON body.
+    public var unexpectedBodyRate: Double = 0
+    /// Longest time a `timeoutRate` request holds its connection.
+    public var hangSeconds: Int = 30
+    /// Emails or phones whose requests (v1) or records (bulk) are rejected with a 400-style error.
+    public var badIdentities: [String] = []
+
+    /// No faults.
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case internalErrorRate, htmlErrorRate, tooManyRequestsRate, timeoutRate, dropConnectionRate
+        case unexpectedBodyRate, hangSeconds, badIdentities
+    }
+
+    /// Decodes a possibly partial fault mix; missing keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        internalErrorRate = try container.decodeIfPresent(Double.self, forKey: .internalErrorRate) ?? 0
+        htmlErrorRate = try container.decodeIfPresent(Double.self, forKey: .htmlErrorRate) ?? 0
+        tooManyRequestsRate = try container.decodeIfPresent(Double.self, forKey: .tooManyRequestsRate) ?? 0
+        timeoutRate = try container.decodeIfPresent(Double.self, forKey: .timeoutRate) ?? 0
+        dropConnectionRate = try container.decodeIfPresent(Double.self, forKey: .dropConnectionRate) ?? 0
+        unexpectedBodyRate = try container.decodeIfPresent(Double.self, forKey: .unexpectedBodyRate) ?? 0
+        hangSeconds = try container.decodeIfPresent(Int.self, forKey: .hangSeconds) ?? 30
+        badIdentities = try container.decodeIfPresent([String].self, forKey: .badIdentities) ?? []
+    }
+
+    /// True when any fault rate is above zero or a bad identity is listed.
+    public var isActive: Bool {
+        internalErrorRate > 0 || htmlErrorRate > 0 || tooManyRequestsRate > 0 || timeoutRate > 0
+            || dropConnectionRate > 0 || unexpectedBodyRate > 0 || !badIdentities.isEmpty
+    }
+}

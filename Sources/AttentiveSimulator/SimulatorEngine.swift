@@ -1,0 +1,220 @@
+import Foundation
+
+/// The API endpoints the simulator imitates.
+enum APIRoute: Equatable {
+    case postCustomAttributes
+    case getCustomAttributes
+    case me
+    case submitBulk
+    case bulkStatus(id: String)
+
+    /// Which configured limit applies.
+    enum LimitKind {
+        case customAttributes, bulk, none
+    }
+
+    /// Matches a method and path. Returns nil for unknown paths; `.failure` lists the allowed methods.
+    static func match(method: String, path: String) -> Result<APIRoute, MethodNotAllowed>? {
+        switch path {
+        case "/v1/attributes/custom":
+            if method == "POST" { return .success(.postCustomAttributes) }
+            if method == "GET" { return .success(.getCustomAttributes) }
+            return .failure(MethodNotAllowed(allowed: "GET, POST"))
+        case "/v1/me", "/v2/me":
+            return method == "GET" ? .success(.me) : .failure(MethodNotAllowed(allowed: "GET"))
+        case "/v2/bulk/user/attributes":
+            return method == "POST" ? .success(.submitBulk) : .failure(MethodNotAllowed(allowed: "POST"))
+        default:
+            let prefix = "/v2/bulk/job/"
+            guard path.hasPrefix(prefix), path.count > prefix.count else { return nil }
+            let id = String(path.dropFirst(prefix.count))
+            guard !id.contains("/") else { return nil }
+            return method == "GET" ? .success(.bulkStatus(id: id)) : .failure(MethodNotAllowed(allowed: "GET"))
+        }
+    }
+
+    /// The rate-limit bucket name (per endpoint and method).
+    var endpoint: String {
+        switch self {
+        case .postCustomAttributes: return "POST /v1/attributes/custom"
+        case .getCustomAttributes: return "GET /v1/attributes/custom"
+        case .me: return "GET /me"
+        case .submitBulk: return "POST /v2/bulk/user/attributes"
+        case .bulkStatus: return "GET /v2/bulk/job"
+        }
+    }
+
+    var limitKind: LimitKind {
+        switch self {
+        case .postCustomAttributes, .getCustomAttributes: return .customAttributes
+        case .submitBulk, .bulkStatus: return .bulk
+        case .me: return .none
+        }
+    }
+}
+
+/// A method the path does not support.
+struct MethodNotAllowed: Error, Equatable {
+    var allowed: String
+}
+
+/// Everything behind the HTTP server: configuration, stores, limiter, faults and counters, plus the request
+/// pipeline: authenticate → rate limit → inject fault → validate and apply → answer after the configured latency.
+final class SimulatorEngine: Sendable {
+    let profiles = ProfileStore()
+    let statistics = StatisticsRecorder()
+    let limiter = RateLimiter()
+    let faults: FaultInjector
+    let bulk: BulkJobStore
+    private let state: Locked<(configuration: SimulatorConfiguration, port: UInt16)>
+
+    init(configuration: SimulatorConfiguration) {
+        faults = FaultInjector(seed: configuration.seed)
+        bulk = BulkJobStore(profiles: profiles, statistics: statistics)
+        state = Locked((configuration, configuration.port))
+    }
+
+    /// The current configuration.
+    var configuration: SimulatorConfiguration {
+        state.withLock { $0.configuration }
+    }
+
+    /// The port used in results-file URLs.
+    var port: UInt16 {
+        get { state.withLock { $0.port } }
+        set { state.withLock { $0.port = newValue } }
+    }
+
+    /// Replaces the configuration and restarts the fault generators from its seed.
+    func update(configuration: SimulatorConfiguration) {
+        state.withLock { $0.configuration = configuration }
+        faults.reseed(configuration.seed)
+    }
+
+    /// Clears profiles, bulk jobs, rate-limit windows and counters; restarts the generators.
+    func reset() {
+        bulk.removeAll()
+        profiles.removeAll()
+        limiter.reset()
+        statistics.reset()
+        faults.reseed(configuration.seed)
+    }
+
+    /// The counters.
+    func statisticsSnapshot() -> SimulatorStatistics {
+        statistics.snapshot(peakAdmitted: limiter.peakAdmitted)
+    }
+
+    /// Handles one request.
+    func handle(_ request: HTTPRequest) -> HTTPOutcome {
+        let path = request.path
+        if path.hasPrefix("/__simulator/") {
+            return .respond(control(request, path: path), delayMilliseconds: 0)
+        }
+        statistics.recordRequest()
+        let configuration = self.configuration
+        guard let matched = APIRoute.match(method: request.method, path: path) else {
+            return answer(.error(404, "Not Found: \(request.method) \(path)"), configuration: configuration)
+        }
+        switch matched {
+        case .failure(let notAllowed):
+            var response = HTTPResponse.error(405, "Method Not Allowed")
+            response.setHeader("Allow", notAllowed.allowed)
+            return answer(response, configuration: configuration)
+        case .success(let route):
+            return handle(request, route: route, configuration: configuration)
+        }
+    }
+
+    private func limit(for route: APIRoute, in configuration: SimulatorConfiguration) -> Int? {
+        switch route.limitKind {
+        case .customAttributes: return configuration.rateLimitPerSecond
+        case .bulk: return configuration.bulkRateLimitPerSecond
+        case .none: return nil
+        }
+    }
+
+    private func handle(_ request: HTTPRequest, route: APIRoute, configuration: SimulatorConfiguration)
+        -> HTTPOutcome
+    {
+        let limit = limit(for: route, in: configuration)
+        let key = SimulatorEngine.bearerToken(request.header("authorization"))
+        guard let key, !configuration.forbiddenKeys.contains(key), key == configuration.apiKey else {
+            let forbidden = key.map { configuration.forbiddenKeys.contains($0) } ?? false
+            let rate = limiter.peek(endpoint: route.endpoint, key: key ?? "", limit: limit)
+            let response =
+                forbidden ? HTTPResponse.error(403, "Access Denied") : HTTPResponse.error(401, "Unauthorized")
+            return answer(response, rate: rate, configuration: configuration)
+        }
+        let rate = limiter.admit(endpoint: route.endpoint, key: key, limit: limit)
+        guard rate.admitted else {
+            return answer(
+                .error(429, "Too Many Requests"), rate: rate, configuration: configuration, rateLimited: true)
+        }
+        let fault = faults.drawFault(configuration.faults)
+        switch fault {
+        case .internalError:
+            statistics.recordFault(.internalError)
+            return answer(.error(500, "Internal Server Error"), rate: rate, configuration: configuration)
+        case .htmlError:
+            statistics.recordFault(.htmlError)
+            return answer(
+                .text(502, SimulatorEngine.badGatewayPage, contentType: "text/html"), rate: rate,
+                configuration: configuration)
+        case .tooManyRequests:
+            statistics.recordFault(.tooManyRequests)
+            return answer(.error(429, "Too Many Requests"), rate: rate, configuration: configuration)
+        case .timeout:
+            statistics.recordFault(.timeout)
+            return .hang(seconds: configuration.faults.hangSeconds)
+        case .dropConnection:
+            statistics.recordFault(.dropConnection)
+            return .drop
+        case .unexpectedBody, .badIdentity, nil:
+            break
+        }
+        var response = perform(route, request: request, configuration: configuration)
+        if fault == .unexpectedBody, (200..<300).contains(response.status) {
+            statistics.recordFault(.unexpectedBody)
+            response = .text(response.status, "OK: request processed\n", contentType: "text/plain")
+        }
+        return answer(response, rate: rate, configuration: configuration)
+    }
+
+    /// Records the status, adds rate-limit (and Retry-After) headers, and applies the latency.
+    private func answer(
+        _ response: HTTPResponse, rate: RateLimitDecision? = nil, configuration: SimulatorConfiguration,
+        rateLimited: Bool = false
+    ) -> HTTPOutcome {
+        var response = response
+        let rate = rate ?? RateLimitDecision(admitted: true, limit: RateLimiter.unlimited, remaining: RateLimiter.unlimited)
+        for header in rate.headers { response.setHeader(header.name, header.value) }
+        if response.status == 429, let retryAfter = configuration.retryAfterSeconds {
+            response.setHeader("Retry-After", String(max(0, retryAfter)))
+        }
+        statistics.recordStatus(response.status, rateLimited: rateLimited)
+        let delay = faults.latency(
+            base: configuration.latencyMilliseconds, jitter: configuration.latencyJitterMilliseconds)
+        return .respond(response, delayMilliseconds: delay)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    static let badGatewayPage = """
+        <html>
+        <head><title>502 Bad Gateway</title></head>
+        <body>
+        <center><h1>502 Bad Gateway</h1></center>
+        <hr><center>nginx</center>
+        </body>
+        </html>
+
+        """
+}

@@ -1,0 +1,11 @@
+/// Session-level advisory locks, for "one run at a time" across machines that share a database.
+extension PostgresConnection {
+    /// Tries to take the session-level advisory lock `key` without waiting.
+    /// - Parameter shared: Take it in shared mode (many shared holders, no exclusive one).
+    /// - Returns: `true` when this session now holds it. It is held until the connection closes, so a crashed
+    ///   holder frees it by disconnecting.
+    public func tryAdvisoryLock(_ key: Int64, shared: Bool = false) throws -> Bool {
+        let function = shared ? "pg_try_advisory_lock_shared" : "pg_try_advisory_lock"
+        return try query("SELECT \(function)($1::bigint)", [String(key)]).first?.bool(0) ?? false
+    }
+}

@@ -1,0 +1,317 @@
+import CLibPQ
+import Foundation
+
+/// One connection to a PostgreSQL server through libpq.
+///
+/// A connection is used by one task at a time (libpq connections are not thread-safe); the job opens one
+/// connection per concern (reading, writing the ledger, holding the run lock) rather than sharing one.
+public final class PostgresConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private let secrets: [String]
+
+    /// Opens a connection to the server.
+    /// - Parameters:
+    ///   - conninfo: A libpq connection string (`host=… dbname=…`) or `postgresql://` URI; empty uses the
+    ///     `PG*` environment variables alone.
+    ///   - applicationName: Shown in `pg_stat_activity` unless the conninfo names one.
+    ///   - connectTimeoutSeconds: How long to wait for the server unless the conninfo says otherwise.
+    /// - Throws: `PostgresError` with code `.connectionFailed` when the server cannot be reached or refuses
+    ///   the credentials. The message never contains the password.
+    public init(conninfo: String, applicationName: String = "referral-sync", connectTimeoutSeconds: Int = 10) throws {
+        secrets = PostgresConnection.secrets(in: conninfo)
+        // Defaults come first: with expand_dbname the conninfo given as dbname overrides them.
+        let keywords = ["connect_timeout", "fallback_application_name", "client_encoding", "dbname"]
+        let values = [String(connectTimeoutSeconds), applicationName, "UTF8", conninfo]
+        let connection = withCStringArray(keywords) { keywordPointers in
+            withCStringArray(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let connection else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        if PQstatus(connection) != CONNECTION_OK {
+            let message = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingWhitespace())
+                .redacting(secrets)
+        }
+        handle = connection
+    }
+
+    deinit { close() }
+
+    /// Closes the connection; later calls fail with `.connectionLost`. Safe to call twice.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// The server's version number, e.g. `150018` for 15.18.
+    public var serverVersion: Int {
+        guard let handle else { return 0 }
+        return Int(PQserverVersion(handle))
+    }
+
+    /// Whether the connection is still usable.
+    public var isOpen: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    // MARK: - Statements
+
+    /// Runs one or more SQL statements with no parameters (for migrations and session settings).
+    /// - Throws: `PostgresError` when any statement fails; the whole string runs as one implicit transaction
+    ///   unless it contains its own `BEGIN`/`COMMIT`.
+    public func run(_ sql: String) throws {
+        let connection = try liveHandle()
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY])
+    }
+
+    /// Runs one parameterised statement and returns all its rows (for small results only).
+    /// - Parameters:
+    ///   - sql: One statement with `$1`, `$2`, … placeholders.
+    ///   - parameters: Text values for the placeholders; `nil` is SQL NULL. Values are never spliced into SQL.
+    /// - Returns: The rows, each column as text or `nil` for NULL.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> [PostgresRow] {
+        let connection = try liveHandle()
+        let result = execParams(connection, sql, parameters)
+        defer { PQclear(result) }
+        try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        return rows(of: result)
+    }
+
+    /// Runs a parameterised statement and returns how many rows it affected.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?] = []) throws -> Int {
+        let connection = try liveHandle()
+        let result = execParams(connection, sql, parameters)
+        defer { PQclear(result) }
+        try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        guard let affected = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: affected)) ?? 0
+    }
+
+    /// Runs a parameterised query and hands its rows to `body` one at a time as they arrive (libpq single-row
+    /// mode), so memory does not grow with the result.
+    /// - Throws: The first `PostgresError`, or whatever `body` throws (the rest of the result is drained).
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], _ body: (PostgresRow) throws -> Void) throws {
+        let connection = try liveHandle()
+        let sent = withParameterPointers(parameters) { pointers in
+            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        }
+        guard sent == 1 else { throw connectionError(code: .connectionLost) }
+        PQsetSingleRowMode(connection)
+        var failure: Error?
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            if failure != nil { continue }
+            let status = PQresultStatus(result)
+            if status == PGRES_SINGLE_TUPLE {
+                do { try body(PostgresRow(result: result, row: 0)) } catch { failure = error }
+            } else if status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK {
+                failure = resultError(result)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Streams the output of `COPY (query) TO STDOUT` (text format) and hands each row to `body`.
+    ///
+    /// COPY is the cheapest way to move many rows out of PostgreSQL: the server formats them once and the
+    /// client only splits lines, so a full recompute costs about what `psql` needs to read the same query.
+    /// - Parameter copyStatement: A complete `COPY (…) TO STDOUT` statement. COPY takes no parameters; callers
+    ///   pass values through session settings or a prepared temp table, never by splicing user input.
+    public func copyOut(_ copyStatement: String, _ body: (PostgresRow) throws -> Void) throws {
+        let connection = try liveHandle()
+        let start = PQexec(connection, copyStatement)
+        defer { PQclear(start) }
+        try check(start, expecting: [PGRES_COPY_OUT])
+        var failure: Error?
+        var fields: [String?] = []
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(connection, &buffer, 0)
+            if length == -1 { break }  // done; the final result follows
+            if length < -1 { throw connectionError(code: .copyFailed) }
+            guard let buffer else { continue }
+            defer { PQfreemem(buffer) }
+            if failure != nil { continue }
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(length))
+            CopyTextFormat.decodeRow(bytes, into: &fields)
+            do { try body(PostgresRow(values: fields)) } catch { failure = error }
+        }
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status != PGRES_COMMAND_OK && failure == nil { failure = resultError(result) }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Loads rows with `COPY table (columns) FROM STDIN` (text format).
+    /// - Parameters:
+    ///   - copyStatement: A complete `COPY … FROM STDIN` statement.
+    ///   - rows: The rows; each value is text or `nil` for NULL. Values are escaped, never interpreted.
+    /// - Returns: The number of rows the server loaded.
+    @discardableResult
+    public func copyIn<Rows: Sequence>(_ copyStatement: String, rows: Rows) throws -> Int
+    where Rows.Element == [String?] {
+        let connection = try liveHandle()
+        let start = PQexec(connection, copyStatement)
+        defer { PQclear(start) }
+        try check(start, expecting: [PGRES_COPY_IN])
+        var chunk = [UInt8]()
+        chunk.reserveCapacity(1 << 16)
+        func flush() throws {
+            guard !chunk.isEmpty else { return }
+            let sent = chunk.withUnsafeBufferPointer { pointer in
+                pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+            }
+            if sent != 1 { throw connectionError(code: .copyFailed) }
+            chunk.removeAll(keepingCapacity: true)
+        }
+        for row in rows {
+            CopyTextFormat.encodeRow(row, into: &chunk)
+            if chunk.count >= 1 << 16 { try flush() }
+        }
+        try flush()
+        if PQputCopyEnd(connection, nil) != 1 { throw connectionError(code: .copyFailed) }
+        var failure: Error?
+        var loaded = 0
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            if PQresultStatus(result) != PGRES_COMMAND_OK {
+                if failure == nil { failure = resultError(result) }
+            } else if let tuples = PQcmdTuples(result) {
+                loaded = Int(String(cString: tuples)) ?? 0
+            }
+        }
+        if let failure { throw failure }
+        return loaded
+    }
+
+    /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try run("BEGIN")
+        do {
+            let value = try body()
+            try run("COMMIT")
+            return value
+        } catch {
+            try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: - Internals
+
+    private func liveHandle() throws -> OpaquePointer {
+        guard let handle else { throw PostgresError(code: .connectionLost, message: "the connection is closed") }
+        return handle
+    }
+
+    private func execParams(_ connection: OpaquePointer, _ sql: String, _ parameters: [String?]) -> OpaquePointer? {
+        withParameterPointers(parameters) { pointers in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        }
+    }
+
+    private func check(_ result: OpaquePointer?, expecting statuses: [ExecStatusType]) throws {
+        guard let result else { throw connectionError(code: .connectionLost) }
+        let status = PQresultStatus(result)
+        if statuses.contains(status) { return }
+        throw resultError(result)
+    }
+
+    private func resultError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            guard let value = PQresultErrorField(result, code) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field(Int32(UInt8(ascii: "C")))
+        let primary = field(Int32(UInt8(ascii: "M"))) ?? String(cString: PQresultErrorMessage(result))
+        let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+        let code: PostgresError.Code =
+            lost
+            ? .connectionLost : (PQresultStatus(result) == PGRES_FATAL_ERROR ? .statementFailed : .unexpectedResponse)
+        return PostgresError(
+            code: code,
+            message: primary.isEmpty ? "the server reported an error" : primary.trimmingTrailingWhitespace(),
+            sqlState: sqlState,
+            detail: field(Int32(UInt8(ascii: "D"))),
+            hint: field(Int32(UInt8(ascii: "H")))
+        ).redacting(secrets)
+    }
+
+    private func connectionError(code: PostgresError.Code) -> PostgresError {
+        let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "the connection is closed"
+        return PostgresError(code: code, message: message.isEmpty ? "the connection was lost" : message)
+            .redacting(secrets)
+    }
+
+    private func rows(of result: OpaquePointer?) -> [PostgresRow] {
+        guard let result else { return [] }
+        return (0..<Int(PQntuples(result))).map { PostgresRow(result: result, row: Int32($0)) }
+    }
+
+    /// The password in a conninfo string or URI, and `PGPASSWORD`, so error messages can be scrubbed of them.
+    static func secrets(in conninfo: String) -> [String] {
+        var found: [String] = []
+        if let password = ProcessInfo.processInfo.environment["PGPASSWORD"], !password.isEmpty {
+            found.append(password)
+        }
+        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://"),
+            let components = URLComponents(string: conninfo)
+        {
+            if let password = components.password, !password.isEmpty {
+                found.append(password)
+                if let decoded = password.removingPercentEncoding { found.append(decoded) }
+            }
+            for item in components.queryItems ?? [] where item.name == "password" {
+                if let value = item.value, !value.isEmpty { found.append(value) }
+            }
+        } else {
+            // key=value form: password=secret or password='se cret'
+            let pattern = #"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)"#
+            if let regex = try? NSRegularExpression(pattern: pattern) {
+                let range = NSRange(conninfo.startIndex..., in: conninfo)
+                for match in regex.matches(in: conninfo, range: range) {
+                    guard let valueRange = Range(match.range(at: 1), in: conninfo) else { continue }
+                    var value = String(conninfo[valueRange])
+                    if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 {
+                        value = String(value.dropFirst().dropLast())
+                    }
+                    if !value.isEmpty { found.append(value) }
+                }
+            }
+        }
+        return found
+    }
+}
+
+/// Calls `body` with a C array of C strings (NULL-terminated) that lives for the duration of the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { rebound in
+            body(rebound.baseAddress)
+        }
+    }
+}
+
+/// Calls `body` with libpq parameter values: C strings, or NULL pointers for SQL NULL.
+func withParameterPointers<R>(_ parameters: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    if parameters.isEmpty { return body(nil) }
+    let pointers: [UnsafeMutablePointer<CChar>?] = parameters.map { value in value.map { strdup($0) } ?? nil }
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { body($0.baseAddress) }
+    }
+}

@@ -1,0 +1,114 @@
+import CLibPQ
+import Foundation
+
+/// One result row, each column as text (PostgreSQL's text output format) or `nil` for NULL.
+public struct PostgresRow: Sendable, Equatable {
+    /// The column values in select-list order.
+    public let values: [String?]
+
+    /// Makes a row from already-decoded values.
+    public init(values: [String?]) { self.values = values }
+
+    init(result: OpaquePointer, row: Int32) {
+        let columns = PQnfields(result)
+        var values: [String?] = []
+        values.reserveCapacity(Int(columns))
+        for column in 0..<columns {
+            if PQgetisnull(result, row, column) == 1 {
+                values.append(nil)
+            } else {
+                values.append(String(cString: PQgetvalue(result, row, column)))
+            }
+        }
+        self.values = values
+    }
+
+    /// The value of column `index`, or `nil` for NULL or a column that is not there.
+    public subscript(index: Int) -> String? {
+        index < values.count ? values[index] : nil
+    }
+
+    /// Column `index` as an integer, or `nil`.
+    public func int(_ index: Int) -> Int? { self[index].flatMap { Int($0) } }
+
+    /// Column `index` as a boolean (`t`/`f`), or `nil`.
+    public func bool(_ index: Int) -> Bool? {
+        switch self[index] {
+        case "t"?: return true
+        case "f"?: return false
+        default: return nil
+        }
+    }
+}
+
+/// PostgreSQL's COPY text format: tab-separated columns, `\N` for NULL, backslash escapes.
+enum CopyTextFormat {
+    /// Splits one COPY line (with or without its trailing newline) into column values.
+    static func decodeRow(_ bytes: UnsafeRawBufferPointer, into fields: inout [String?]) {
+        fields.removeAll(keepingCapacity: true)
+        var field = [UInt8]()
+        var isNull = false
+        var index = 0
+        let count = bytes.count > 0 && bytes[bytes.count - 1] == UInt8(ascii: "\n") ? bytes.count - 1 : bytes.count
+        func finish() {
+            fields.append(isNull ? nil : String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            isNull = false
+        }
+        while index < count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\t") {
+                finish()
+            } else if byte == UInt8(ascii: "\\") && index + 1 < count {
+                index += 1
+                let escaped = bytes[index]
+                switch escaped {
+                case UInt8(ascii: "N"): isNull = true
+                case UInt8(ascii: "n"): field.append(UInt8(ascii: "\n"))
+                case UInt8(ascii: "t"): field.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "r"): field.append(UInt8(ascii: "\r"))
+                case UInt8(ascii: "b"): field.append(8)
+                case UInt8(ascii: "f"): field.append(12)
+                case UInt8(ascii: "v"): field.append(11)
+                case UInt8(ascii: "0")...UInt8(ascii: "7"):
+                    var value = Int(escaped - UInt8(ascii: "0"))
+                    var digits = 1
+                    while digits < 3, index + 1 < count,
+                        (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(bytes[index + 1])
+                    {
+                        index += 1
+                        digits += 1
+                        value = value * 8 + Int(bytes[index] - UInt8(ascii: "0"))
+                    }
+                    field.append(UInt8(truncatingIfNeeded: value))
+                default: field.append(escaped)
+                }
+            } else {
+                field.append(byte)
+            }
+            index += 1
+        }
+        finish()
+    }
+
+    /// Appends one row in COPY text format, escaping backslashes, tabs, newlines and carriage returns.
+    static func encodeRow(_ row: [String?], into buffer: inout [UInt8]) {
+        for (position, value) in row.enumerated() {
+            if position > 0 { buffer.append(UInt8(ascii: "\t")) }
+            guard let value else {
+                buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
+                continue
+            }
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                default: buffer.append(byte)
+                }
+            }
+        }
+        buffer.append(UInt8(ascii: "\n"))
+    }
+}

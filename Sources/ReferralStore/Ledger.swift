@@ -1,0 +1,151 @@
+import Postgres
+import ReferralModel
+
+/// A value that did not reach Attentive this run and stays pending for the next.
+public struct PendingValue: Sendable, Equatable {
+    public var customerID: String
+    public var attribute: OkendoAttribute
+    public var value: String?
+    public var state: String  // failed, skipped or in_flight
+    public var httpStatus: Int?
+    public var error: String?
+    public var attempts: Int
+    public init(
+        customerID: String, attribute: OkendoAttribute, value: String?, state: String, httpStatus: Int?,
+        error: String?, attempts: Int
+    ) {
+        self.customerID = customerID
+        self.attribute = attribute
+        self.value = value
+        self.state = state
+        self.httpStatus = httpStatus
+        self.error = error
+        self.attempts = attempts
+    }
+}
+
+/// Writes the ledger (what Attentive accepted) and the pending values, in batches on its own connection.
+///
+/// The ledger rule: a participant's ledger row is replaced by the state that was sent only after Attentive
+/// answered 2xx for it. Batches are flushed every `batchSize` records or when ``flush()`` is called; a crash loses
+/// at most the unflushed batch, whose values are then sent again by the next run (the API call is an upsert).
+public final class LedgerWriter {
+    private let connection: PostgresConnection
+    private let runID: Int64
+    private var accepted: [[String?]] = []
+    private var pending: [[String?]] = []
+    /// How many records to hold before writing them.
+    public var batchSize = 500
+
+    public init(connection: PostgresConnection, runID: Int64) throws {
+        self.connection = connection
+        self.runID = runID
+        try connection.run(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS referral_sync_accepted_batch (
+                customer_id text, email text, phone text, shareable_link text, successful_referrals text,
+                latest_successful_referral_at text, total_successful_referral_revenue text
+            ) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS referral_sync_pending_batch (
+                customer_id text, attribute text, value text, state text, http_status integer, error text,
+                attempts integer
+            ) ON COMMIT DELETE ROWS
+            """)
+    }
+
+    /// Queues the participant's whole sent state for the ledger (Attentive answered 2xx).
+    public func recordAccepted(_ participant: ParticipantState) throws {
+        accepted.append([
+            participant.customerID, participant.identity.email, participant.identity.phone,
+            participant.values[.shareableLink], participant.values[.successfulReferrals],
+            participant.values[.latestSuccessfulReferralDate], participant.values[.totalSuccessfulReferralRevenue],
+        ])
+        if accepted.count + pending.count >= batchSize { try flush() }
+    }
+
+    /// Queues a value that stays pending.
+    public func recordPending(_ value: PendingValue) throws {
+        pending.append([
+            value.customerID, value.attribute.rawValue, value.value, value.state, value.httpStatus.map(String.init),
+            value.error, String(value.attempts),
+        ])
+        if accepted.count + pending.count >= batchSize { try flush() }
+    }
+
+    /// Whether records are waiting to be written.
+    public var hasUnflushedRecords: Bool { !accepted.isEmpty || !pending.isEmpty }
+
+    /// Writes the queued records in one transaction.
+    public func flush() throws {
+        guard hasUnflushedRecords else { return }
+        let run = String(runID)
+        try connection.transaction {
+            if !accepted.isEmpty {
+                try connection.copyIn("COPY referral_sync_accepted_batch FROM STDIN", rows: accepted)
+                try connection.execute(
+                    """
+                    INSERT INTO referral_sync_ledger AS l (customer_id, email, phone, shareable_link,
+                        successful_referrals, latest_successful_referral_at, total_successful_referral_revenue,
+                        accepted_at, run_id)
+                    SELECT customer_id, email, phone, shareable_link, successful_referrals,
+                           latest_successful_referral_at, total_successful_referral_revenue, now(), $1::bigint
+                    FROM referral_sync_accepted_batch
+                    ON CONFLICT (customer_id) DO UPDATE SET
+                        email = excluded.email, phone = excluded.phone, shareable_link = excluded.shareable_link,
+                        successful_referrals = excluded.successful_referrals,
+                        latest_successful_referral_at = excluded.latest_successful_referral_at,
+                        total_successful_referral_revenue = excluded.total_successful_referral_revenue,
+                        accepted_at = excluded.accepted_at, run_id = excluded.run_id
+                    """, [run])
+                try connection.execute(
+                    """
+                    DELETE FROM referral_sync_pending p USING referral_sync_accepted_batch b
+                    WHERE p.customer_id = b.customer_id
+                    """)
+            }
+            if !pending.isEmpty {
+                try connection.copyIn("COPY referral_sync_pending_batch FROM STDIN", rows: pending)
+                try connection.execute(
+                    """
+                    INSERT INTO referral_sync_pending AS p (customer_id, attribute, value, state, first_seen_at,
+                        last_attempt_at, attempts, http_status, error, run_id)
+                    SELECT customer_id, attribute, value, state, now(), now(), attempts, http_status, error, $1::bigint
+                    FROM referral_sync_pending_batch
+                    ON CONFLICT (customer_id, attribute) DO UPDATE SET
+                        value = excluded.value, state = excluded.state, last_attempt_at = excluded.last_attempt_at,
+                        attempts = p.attempts + excluded.attempts, http_status = excluded.http_status,
+                        error = excluded.error, run_id = excluded.run_id
+                    """, [run])
+            }
+        }
+        accepted.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// After a run that looked at every participant: drops pending values this run did not see again (their
+    /// change went away, e.g. the value went back to what Attentive holds).
+    public func forgetPendingNotSeen(since runStartedBy: Int64) throws {
+        try connection.execute(
+            "DELETE FROM referral_sync_pending WHERE run_id IS DISTINCT FROM $1::bigint AND state <> 'in_flight'",
+            [String(runStartedBy)])
+    }
+
+    /// How many values are pending, and since when (the oldest first failure), for the summary.
+    public func pendingSummary() throws -> (count: Int, oldest: String?, byState: [String: Int]) {
+        var byState: [String: Int] = [:]
+        var total = 0
+        var oldest: String?
+        for row in try connection.query(
+            """
+            SELECT state, count(*), referral_sync_timestamp(min(first_seen_at))
+            FROM referral_sync_pending GROUP BY state ORDER BY state
+            """)
+        {
+            let count = row.int(1) ?? 0
+            byState[row[0] ?? ""] = count
+            total += count
+            if let since = row[2], oldest.map({ since < $0 }) ?? true { oldest = since }
+        }
+        return (total, oldest, byState)
+    }
+}

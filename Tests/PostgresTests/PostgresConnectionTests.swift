@@ -1,0 +1,93 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Postgres
+
+@Suite struct PostgresConnectionTests {
+    @Test func parametersAreNeverInterpretedAsSQL() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.run("CREATE TABLE t (v text)")
+        let hostile = "'; DROP TABLE t; -- $1 \\ \"q\""
+        try connection.execute("INSERT INTO t VALUES ($1)", [hostile])
+        #expect(try connection.query("SELECT v FROM t").first?[0] == hostile)
+    }
+
+    @Test func cursorStreamsEveryRowInBatches() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        var seen = 0
+        var last = 0
+        try connection.transaction {
+            try connection.forEachRow(cursor: "SELECT g FROM generate_series(1, $1::int) g", ["12345"], fetchSize: 1000)
+            {
+                seen += 1
+                last = $0.int(0) ?? 0
+            }
+        }
+        #expect(seen == 12345)
+        #expect(last == 12345)
+    }
+
+    @Test func copyInEscapesTabsNewlinesAndBackslashes() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.run("CREATE TABLE t (a text, b text)")
+        let rows: [[String?]] = [["tab\there", "new\nline"], ["back\\slash", nil]]
+        #expect(try connection.copyIn("COPY t FROM STDIN", rows: rows) == 2)
+        let back = try connection.query("SELECT a, b FROM t ORDER BY a")
+        #expect(back.map(\.values) == [["back\\slash", nil], ["tab\there", "new\nline"]])
+    }
+
+    @Test func serverErrorsCarrySQLState() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        do {
+            try connection.query("SELECT * FROM no_such_table")
+            Issue.record("expected an error")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "42P01")
+            #expect(error.code == .statementFailed)
+        }
+    }
+
+    @Test func wrongPasswordIsAnAuthenticationFailureWithoutThePassword() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let port = try #require(environment["PGPORT"])
+        let secret = "wrong-secret-\(UUID().uuidString)"
+        do {
+            _ = try PostgresConnection(conninfo: "postgresql://password_user:\(secret)@127.0.0.1:\(port)/postgres")
+            Issue.record("expected the password to be refused")
+        } catch let error as PostgresError {
+            #expect(error.isAuthenticationFailure)
+            #expect(!error.description.contains(secret))
+        }
+    }
+
+    @Test func advisoryLockIsExclusiveAndFreedByDisconnecting() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let first = try database.connect()
+        let second = try database.connect()
+        defer { second.close() }
+        #expect(try first.tryAdvisoryLock(42))
+        #expect(try !second.tryAdvisoryLock(42))
+        first.close()
+        // The server notices the disconnect asynchronously: allow it a moment.
+        var acquired = false
+        for _ in 0..<100 where !acquired {
+            acquired = try second.tryAdvisoryLock(42)
+            if !acquired { usleep(20_000) }
+        }
+        #expect(acquired)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@testable import ReferralStore
+
+@Suite struct MigrationTests {
+    @Test func migrateIsIdempotentAndRecordsEachMigration() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        let first = try Migrations.apply(on: connection)
+        #expect(first.allSatisfy { $0.appliedNow })
+        let second = try Migrations.apply(on: connection)
+        #expect(second.allSatisfy { !$0.appliedNow })
+        #expect(second.map(\.version) == first.map(\.version))
+        let recorded = try connection.query("SELECT count(*) FROM referral_sync_schema_migrations").first?.int(0)
+        #expect(recorded == Migrations.latestVersion)
+        try Migrations.verify(on: connection)
+    }
+
+    @Test func unmigratedDatabaseIsReported() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        #expect(throws: SchemaError.self) { try Migrations.verify(on: connection) }
+    }
+
+    @Test func databaseMigratedByANewerVersionIsRefused() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try Migrations.apply(on: connection)
+        try connection.execute(
+            "INSERT INTO referral_sync_schema_migrations (version, name, checksum) VALUES ($1, 'future', 'x')",
+            [String(Migrations.latestVersion + 1)])
+        #expect(throws: SchemaError.self) { try Migrations.apply(on: connection) }
+        #expect(throws: SchemaError.self) { try Migrations.verify(on: connection) }
+    }
+
+    @Test func embeddedSQLMatchesTheFilesInSqlFolder() throws {
+        for migration in EmbeddedSQL.migrations {
+            let name = String(format: "%04d_%@.sql", migration.version, migration.name)
+            let file = try String(contentsOfFile: repositoryRoot + "/sql/migrations/" + name, encoding: .utf8)
+            #expect(migration.sql + "\n" == file, "run `make embed-sql`: \(name) changed")
+        }
+        let queries = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/sql/queries")
+            .filter { $0.hasSuffix(".sql") }
+        #expect(queries.count == EmbeddedSQL.queries.count)
+        for name in queries {
+            let file = try String(contentsOfFile: repositoryRoot + "/sql/queries/" + name, encoding: .utf8)
+            #expect(
+                EmbeddedSQL.queries[String(name.dropLast(4))].map { $0 + "\n" } == file,
+                "run `make embed-sql`: \(name) changed")
+        }
+    }
+}
+
+@Suite struct IdentityAndFormattingRuleTests {
+    func evaluate(_ sql: String, _ parameters: [String?]) throws -> String? {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try Migrations.apply(on: connection)
+        return try connection.query(sql, parameters).first?[0]
+    }
+
+    @Test func emailsAreTrimmedAndLowerCasedAndValidated() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try Migrations.apply(on: connection)
+        func email(_ raw: String) throws -> String? {
+            try connection.query("SELECT referral_sync_email($1)", [raw]).first?[0]
+        }
+        #expect(try email("  Ocean.Grove@Example.COM ") == "ocean.grove@example.com")
+        #expect(try email("zoë.müller@example.de") == "zoë.müller@example.de")
+        #expect(try email("not-an-email") == nil)
+        #expect(try email("two words@example.com") == nil)
+        #expect(try email("a@b") == nil)
+    }
+
+    @Test func phonesAreNormalisedToE164OnlyWhenUnambiguous() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try Migrations.apply(on: connection)
+        func phone(_ raw: String) throws -> String? {
+            try connection.query("SELECT referral_sync_phone($1)", [raw]).first?[0]
+        }
+        #expect(try phone("+1 (415) 555-0101") == "+14155550101")
+        #expect(try phone("0044 7700 900123") == "+447700900123")
+        #expect(try phone("(415) 555-0101") == nil)
+        #expect(try phone("+0123456789") == nil)
+    }
+
+    @Test func moneyIsRoundedHalfToEvenWithTrailingZeros() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try Migrations.apply(on: connection)
+        func money(_ amount: String, _ units: Int) throws -> String? {
+            try connection.query("SELECT referral_sync_money($1::numeric, $2::integer)", [amount, String(units)])
+                .first?[0]
+        }
+        #expect(try money("42", 2) == "42.00")
+        #expect(try money("4200", 0) == "4200")
+        #expect(try money("2.5", 0) == "2")
+        #expect(try money("3.5", 0) == "4")
+        #expect(try money("0.125", 2) == "0.12")
+        #expect(try money("1.0005", 3) == "1.000")
+        #expect(try money("1234567890123.455", 2) == "1234567890123.46")
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Postgres
+
+/// A fresh database on the throwaway cluster that `make test` starts (scripts/with-postgres.sh), one per test,
+/// so tests never share rows. Dropped by ``drop()``.
+public struct TestDatabase: Sendable {
+    /// The database's name.
+    public let name: String
+    /// A libpq conninfo for it.
+    public let conninfo: String
+
+    /// Why a test cannot get a database.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The cluster's conninfo without a database name, from the environment `make test` sets.
+    public static func serverConninfo() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        guard let host = environment["PGHOST"], let port = environment["PGPORT"] else {
+            throw Unavailable(
+                description:
+                    "PGHOST/PGPORT are not set: run the tests with `make test`, which starts a throwaway PostgreSQL")
+        }
+        let user = environment["PGUSER"] ?? "referral"
+        return "host=\(host) port=\(port) user=\(user)"
+    }
+
+    /// Creates an empty database with a unique name.
+    public static func create(prefix: String = "t") throws -> TestDatabase {
+        let server = try serverConninfo()
+        let name = "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
+        let admin = try PostgresConnection(conninfo: server + " dbname=postgres")
+        defer { admin.close() }
+        try admin.run("CREATE DATABASE \(name)")
+        return TestDatabase(name: name, conninfo: server + " dbname=\(name)")
+    }
+
+    /// Opens a connection to this database.
+    public func connect() throws -> PostgresConnection { try PostgresConnection(conninfo: conninfo) }
+
+    /// Runs SQL (several statements allowed) on this database.
+    public func run(_ sql: String) throws {
+        let connection = try connect()
+        defer { connection.close() }
+        try connection.run(sql)
+    }
+
+    /// Runs a query and returns its rows.
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> [PostgresRow] {
+        let connection = try connect()
+        defer { connection.close() }
+        return try connection.query(sql, parameters)
+    }
+
+    /// Drops the database (ends its other sessions first).
+    public func drop() {
+        guard let server = try? TestDatabase.serverConninfo(),
+            let admin = try? PostgresConnection(conninfo: server + " dbname=postgres")
+        else { return }
+        defer { admin.close() }
+        try? admin.run("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}
+
+/// The repository's root folder, found from this file's path (tests read `sql/` and run scripts from it).
+public let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// A new empty temporary folder.
+public func makeTemporaryFolder(_ prefix: String = "referral-sync-test") throws -> String {
+    let path = NSTemporaryDirectory() + "/\(prefix)-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

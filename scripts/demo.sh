@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The demo, run inside scripts/with-postgres.sh: migrate, load the sample, start the simulator, run the job,
+# show the reports, run again to show that nothing changed, and clean up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(swift build --show-bin-path)
+work=$(mktemp -d /tmp/referral-sync-demo.XXXXXX)
+simulator_pid=""
+cleanup() {
+  [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export ATTENTIVE_API_KEY="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+"$bin/attentive-simulator" --port 0 --port-file "$work/port" >"$work/simulator.log" 2>&1 &
+simulator_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { echo "the simulator did not start:" >&2; cat "$work/simulator.log" >&2; exit 69; }
+export ATTENTIVE_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
+reports="$PWD/reports"
+
+echo "== referral-sync migrate"
+"$bin/referral-sync" migrate
+echo "== loading sql/sample_data.sql"
+psql -q -v ON_ERROR_STOP=1 -f sql/sample_data.sql
+echo "== referral-sync run (first night: every participant is new)"
+set +e
+"$bin/referral-sync" run --reports-dir "$reports"
+status=$?
+set -e
+echo "exit status: $status"
+echo
+cat "$reports/latest/summary.md"
+echo
+echo "== changes.csv"
+cat "$reports/latest/changes.csv"
+echo
+echo "== rejected_rows.csv"
+cat "$reports/latest/rejected_rows.csv"
+echo
+echo "== referral-sync run (second night, nothing changed: nothing is sent)"
+"$bin/referral-sync" run --reports-dir "$reports"
+echo "changes in the second run: $(($(wc -l < "$reports/latest/changes.csv") - 1))"
+echo
+echo "== referral-sync history"
+"$bin/referral-sync" history --last 5
+echo
+echo "Reports of both runs are in $reports (reports/latest is the second run). The cluster and the simulator are removed."

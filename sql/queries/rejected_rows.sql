@@ -1,0 +1,65 @@
+-- Input rows that do not count, each with the first reason that applies (README "Rejected rows").
+-- Parameters: $1 as_of timestamptz, $2 shop currency.
+-- Columns: table, key, reason (a stable code), detail (for people).
+WITH referral_checks AS (
+    SELECT r.referral_id, r.created_at,
+           CASE
+               WHEN r.created_at > $1 THEN 'created_after_as_of'
+               WHEN r.recipient_customer_id = r.referrer_id THEN 'self_referral_by_customer_id'
+               WHEN lower(btrim(r.recipient_email)) = lower(btrim(referrer.email)) THEN 'self_referral_by_email'
+           END AS reason
+    FROM referrals r
+    JOIN customers referrer ON referrer.customer_id = r.referrer_id
+),
+order_checks AS (
+    SELECT o.order_id, o.referral_id, o.redeemed_at, o.currency, o.total_price, rc.created_at,
+           rc.reason AS referral_reason,
+           EXISTS (SELECT 1 FROM referral_rejections j
+                   WHERE j.referral_id = o.referral_id AND j.rejected_at <= $1) AS referral_rejected,
+           CASE
+               WHEN o.redeemed_at > $1 THEN 'redeemed_after_as_of'
+               WHEN o.total_price < 0 THEN 'negative_total'
+               WHEN o.currency IS DISTINCT FROM $2 THEN 'currency_mismatch'
+               WHEN rc.reason IS NOT NULL THEN 'referral_not_counted'
+               WHEN o.redeemed_at < rc.created_at THEN 'redeemed_before_referral_created'
+           END AS reason
+    FROM referral_orders o
+    JOIN referral_checks rc ON rc.referral_id = o.referral_id
+),
+valid_orders AS (
+    SELECT order_id, referral_id,
+           row_number() OVER (PARTITION BY referral_id ORDER BY redeemed_at, order_id) AS position,
+           first_value(order_id) OVER (PARTITION BY referral_id ORDER BY redeemed_at, order_id) AS first_order_id
+    FROM order_checks
+    WHERE reason IS NULL
+)
+SELECT 'referrals' AS "table", referral_id AS key, reason,
+       CASE reason
+           WHEN 'created_after_as_of' THEN 'created_at ' || referral_sync_timestamp(created_at) || ' is after --as-of'
+           WHEN 'self_referral_by_customer_id' THEN 'the recipient is the referrer (same customer_id)'
+           ELSE 'the recipient email is the referrer''s own email'
+       END AS detail
+FROM referral_checks WHERE reason IS NOT NULL
+UNION ALL
+SELECT 'referral_orders', oc.order_id,
+       CASE WHEN oc.reason IS NULL AND oc.referral_rejected THEN 'referral_rejected'
+            WHEN oc.reason IS NULL THEN 'not_first_order_of_referral'
+            ELSE oc.reason END,
+       CASE
+           WHEN oc.reason = 'redeemed_after_as_of' THEN 'redeemed_at ' || referral_sync_timestamp(oc.redeemed_at) || ' is after --as-of'
+           WHEN oc.reason = 'negative_total' THEN 'total_price ' || oc.total_price::text || ' is negative'
+           WHEN oc.reason = 'currency_mismatch' THEN 'currency ' || oc.currency || ' is not the shop currency ' || $2
+           WHEN oc.reason = 'referral_not_counted' THEN 'referral ' || oc.referral_id || ' does not count (' || oc.referral_reason || ')'
+           WHEN oc.reason = 'redeemed_before_referral_created' THEN 'redeemed_at ' || referral_sync_timestamp(oc.redeemed_at)
+               || ' is before the referral was created at ' || referral_sync_timestamp(oc.created_at)
+           WHEN oc.referral_rejected THEN 'referral ' || oc.referral_id || ' was rejected'
+           ELSE 'referral ' || oc.referral_id || ' already counts with its first order ' || vo.first_order_id
+       END
+FROM order_checks oc
+LEFT JOIN valid_orders vo ON vo.order_id = oc.order_id
+WHERE oc.reason IS NOT NULL OR oc.referral_rejected OR vo.position > 1
+UNION ALL
+SELECT 'referral_rejections', referral_id, 'rejected_after_as_of',
+       'rejected_at ' || referral_sync_timestamp(rejected_at) || ' is after --as-of'
+FROM referral_rejections WHERE rejected_at > $1
+ORDER BY 1, 2
