@@ -1,3 +1,5 @@
+import Foundation
+
 /// An ISO 4217 currency code with its minor units (how many decimal places an amount is shown with).
 public struct Currency: Hashable, Sendable, CustomStringConvertible {
     /// The three-letter code, upper case, e.g. `USD`.
@@ -35,5 +37,22 @@ extension String {
         while let first = text.first, first.isWhitespace { text = text.dropFirst() }
         while let last = text.last, last.isWhitespace { text = text.dropLast() }
         return String(text)
+    }
+}
+
+extension Currency {
+    /// `amount` rounded half to even to this currency's minor units and written with exactly that many decimals
+    /// (`42.00` for USD, `4200` for JPY). Exact: `Decimal`, never floating point.
+    public func format(_ amount: Decimal) -> String {
+        var value = amount
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, minorUnits, .bankers)
+        let text = NSDecimalNumber(decimal: rounded).stringValue
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let whole = parts.first.map(String.init) ?? "0"
+        guard minorUnits > 0 else { return whole }
+        var fraction = parts.count > 1 ? String(parts[1]) : ""
+        fraction += String(repeating: "0", count: max(0, minorUnits - fraction.count))
+        return whole + "." + fraction
     }
 }

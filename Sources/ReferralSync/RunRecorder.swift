@@ -16,6 +16,8 @@ public struct RunCounts: Sendable, Equatable {
     public var totalSuccessfulReferrals = 0
     /// Sum of every participant's revenue attribute, exact.
     public var totalRevenue = Decimal(0)
+    /// The shop currency the revenue is in.
+    public var currency: Currency?
 
     public subscript(outcome: SyncOutcome) -> Int { outcomes[outcome] ?? 0 }
 }
@@ -47,6 +49,7 @@ final class RunRecorder {
         dryRunRequests = dryRun ? try ReportFile(path: folder.path("dry_run_requests.jsonl")) : nil
         self.ledger = ledger
         self.currency = currency
+        counts.currency = currency
     }
 
     /// Writes the participant's row of `attributes.csv`.

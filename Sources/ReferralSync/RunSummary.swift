@@ -31,7 +31,10 @@ struct RunSummary {
                 ["Participants with changes", String(counts.changedParticipants)],
                 ["Requests sent", String(counts.requestsSent)],
                 ["Successful referrals (all participants)", String(counts.totalSuccessfulReferrals)],
-                ["Successful referral revenue (all participants)", "\(counts.totalRevenue)"],
+                [
+                    "Successful referral revenue (all participants)",
+                    counts.currency.map { "\($0.format(counts.totalRevenue)) \($0.code)" } ?? "\(counts.totalRevenue)",
+                ],
             ], rightAligned: [1]
         ).render()
 

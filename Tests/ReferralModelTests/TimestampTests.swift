@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ReferralModel
@@ -73,5 +74,17 @@ import Testing
     @Test func maskBitsRoundTrip() {
         #expect(OkendoAttribute.attributes(inMask: 15) == OkendoAttribute.allCases)
         #expect(OkendoAttribute.attributes(inMask: 10) == [.successfulReferrals, .totalSuccessfulReferralRevenue])
+    }
+}
+
+@Suite struct CurrencyFormattingTests {
+    @Test func formatsWithMinorUnitsRoundingHalfToEven() throws {
+        let usd = try #require(Currency(code: "USD"))
+        let jpy = try #require(Currency(code: "JPY"))
+        #expect(usd.format(try #require(Decimal(string: "247.6"))) == "247.60")
+        #expect(usd.format(Decimal(0)) == "0.00")
+        #expect(usd.format(try #require(Decimal(string: "0.125"))) == "0.12")
+        #expect(usd.format(try #require(Decimal(string: "1234567890123.455"))) == "1234567890123.46")
+        #expect(jpy.format(Decimal(4200)) == "4200")
     }
 }
