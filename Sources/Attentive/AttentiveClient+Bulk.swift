@@ -12,10 +12,13 @@ extension AttentiveClient {
     /// neither email nor phone (its index is named), so one bad row cannot make Attentive refuse
     /// the batch.
     public func submitBulk(_ updates: [AttributeUpdate]) async -> BulkSubmission {
-        guard !updates.isEmpty else { return .rejected(status: 0, message: "a bulk submission needs at least one update") }
+        guard !updates.isEmpty else {
+            return .rejected(status: 0, message: "a bulk submission needs at least one update")
+        }
         guard updates.count <= RequestBody.maxBulkUsers else {
             return .rejected(
-                status: 0, message: "a bulk submission takes at most \(RequestBody.maxBulkUsers) updates, not \(updates.count)")
+                status: 0,
+                message: "a bulk submission takes at most \(RequestBody.maxBulkUsers) updates, not \(updates.count)")
         }
         if let index = updates.firstIndex(where: { !$0.user.hasIdentifier }) {
             return .rejected(status: 0, message: "update \(index) has neither an email nor a phone number")
@@ -23,7 +26,8 @@ extension AttentiveClient {
         guard let body = try? RequestBody.bulkUserAttributes(updates),
             let url = requests.url(path: "/v2/bulk/user/attributes")
         else { return .rejected(status: 0, message: "the batch could not be encoded") }
-        let result = await executor.execute(requests.request(method: "POST", url: url, body: body), limiter: bulkSubmitLimiter)
+        let result = await executor.execute(
+            requests.request(method: "POST", url: url, body: body), limiter: bulkSubmitLimiter)
         switch result {
         case .response(let response, let attempts):
             guard (200..<300).contains(response.status) else {
@@ -81,11 +85,16 @@ extension AttentiveClient {
     }
 
     /// Downloads and parses a completed job's per-record results (JSON Lines), leniently: see
-    /// ``BulkRecordResult``. The API key is sent only if `url` is on the API's own host.
+    /// ``BulkRecordResult``. The API key is sent only if `url` is on the API's own host; a 401/403
+    /// from another host (say an expired pre-signed link) fails this call without halting the client.
     public func bulkResults(at url: URL) async -> Result<[BulkRecordResult], AttentiveError> {
         let operation = "GET bulk results"
-        let limiter = requests.isAPIHost(url) ? bulkJobLimiter : nil
-        let result = await executor.execute(requests.request(method: "GET", url: url), limiter: limiter)
+        let ownHost = requests.isAPIHost(url)
+        let result = await executor.execute(
+            requests.request(method: "GET", url: url),
+            limiter: ownHost ? bulkJobLimiter : nil,
+            haltOnUnauthorized: ownHost
+        )
         guard case .response(let response, let attempts) = result else { return .failure(error(operation, result)) }
         guard (200..<300).contains(response.status) else {
             return .failure(error(operation, .rejected, response: response, attempts: attempts))

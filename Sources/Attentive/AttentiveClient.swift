@@ -110,11 +110,13 @@ public final class AttentiveClient: Sendable {
             query = ("phone", phone)
         } else {
             return .failure(
-                AttentiveError(kind: .invalidRequest, operation: operation, message: "the user has neither email nor phone")
+                AttentiveError(
+                    kind: .invalidRequest, operation: operation, message: "the user has neither email nor phone")
             )
         }
         guard let url = requests.url(path: "/v1/attributes/custom", query: [query]) else {
-            return .failure(AttentiveError(kind: .invalidRequest, operation: operation, message: "the URL could not be built"))
+            return .failure(
+                AttentiveError(kind: .invalidRequest, operation: operation, message: "the URL could not be built"))
         }
         let result = await executor.execute(requests.request(method: "GET", url: url), limiter: customAttributesLimiter)
         switch result {
@@ -148,11 +150,14 @@ public final class AttentiveClient: Sendable {
         }
     }
 
-    func error(_ operation: String, _ kind: AttentiveError.Kind, response: HTTPResponse, attempts: Int) -> AttentiveError {
+    func error(_ operation: String, _ kind: AttentiveError.Kind, response: HTTPResponse, attempts: Int)
+        -> AttentiveError
+    {
         let message =
             kind == .unexpectedResponse
             ? "unreadable body: " + executor.summary(of: response) : executor.summary(of: response)
-        return AttentiveError(kind: kind, operation: operation, status: response.status, message: message, attempts: attempts)
+        return AttentiveError(
+            kind: kind, operation: operation, status: response.status, message: message, attempts: attempts)
     }
 
     /// The error for a result that carries no usable response.
@@ -161,7 +166,8 @@ public final class AttentiveClient: Sendable {
         case .response(let response, let attempts):
             return error(operation, .rejected, response: response, attempts: attempts)
         case .unauthorized(let status, let message):
-            return AttentiveError(kind: .unauthorized, operation: operation, status: status, message: message, attempts: 1)
+            return AttentiveError(
+                kind: .unauthorized, operation: operation, status: status, message: message, attempts: 1)
         case .gaveUp(let lastStatus, let lastError, let attempts):
             return AttentiveError(
                 kind: .unavailable, operation: operation, status: lastStatus, message: lastError, attempts: attempts)

@@ -64,8 +64,12 @@ final class RequestExecutor: Sendable {
         return nil
     }
 
-    /// Sends `request`, pacing every attempt through `limiter` (if any).
-    func execute(_ request: URLRequest, limiter: RateLimiter?) async -> ExchangeResult {
+    /// Sends `request`, pacing every attempt through `limiter` (if any). With `haltOnUnauthorized`
+    /// false (a request that does not carry the key, such as a results file on a storage host),
+    /// 401/403 are ordinary final answers and do not halt the client.
+    func execute(_ request: URLRequest, limiter: RateLimiter?, haltOnUnauthorized: Bool = true) async
+        -> ExchangeResult
+    {
         var attempts = 0
         var lastStatus: Int?
         var lastError = ""
@@ -86,7 +90,7 @@ final class RequestExecutor: Sendable {
                 await limiter?.record(feedback)
                 record(status: response.status)
                 let status = response.status
-                if status == 401 || status == 403 {
+                if haltOnUnauthorized, status == 401 || status == 403 {
                     let message = summary(of: response)
                     halt(status: status, message: message)
                     return .unauthorized(status: status, message: message)
@@ -143,7 +147,8 @@ final class RequestExecutor: Sendable {
 
     private func stopped(reason: String, attempts: Int, lastStatus: Int?, lastError: String) -> ExchangeResult {
         guard attempts > 0 else { return .notSent(reason: reason) }
-        return .gaveUp(lastStatus: lastStatus, lastError: "\(lastError); stopped retrying: \(reason)", attempts: attempts)
+        return .gaveUp(
+            lastStatus: lastStatus, lastError: "\(lastError); stopped retrying: \(reason)", attempts: attempts)
     }
 
     private func halt(status: Int, message: String) {

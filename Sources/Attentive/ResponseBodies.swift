@@ -98,7 +98,8 @@ enum ResponseBody {
             let message = ["error", "errorMessage", "errors", "message", "reason"].lazy
                 .compactMap { object[$0]?.messageText }
                 .first
-            error = message.map { ResponseMessage.bounded(ResponseMessage.collapseWhitespace($0)) }
+            error =
+                message.map { ResponseMessage.bounded(ResponseMessage.collapseWhitespace($0)) }
                 ?? "record failed without a message"
         }
         return BulkRecordResult(index: index ?? position, identifiers: user, succeeded: succeeded, error: error)

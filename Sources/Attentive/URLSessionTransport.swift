@@ -45,7 +45,8 @@ final class URLSessionTransport: HTTPTransport {
         return await withCheckedContinuation { continuation in
             let exchange = Exchange(continuation: continuation)
             let task = session.dataTask(with: request) { data, response, error in
-                exchange.finish(Self.result(data: data, response: response, error: error, exchange: exchange, deadline: deadline))
+                exchange.finish(
+                    Self.result(data: data, response: response, error: error, exchange: exchange, deadline: deadline))
             }
             let watchdog = DispatchWorkItem { [weak task] in
                 exchange.markTimedOut()
@@ -139,7 +140,8 @@ private final class Exchange: @unchecked Sendable {
     }
 
     func finish(_ result: Result<HTTPResponse, TransportFailure>) {
-        let (pending, watchdog) = lock.withLock { () -> (CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?, DispatchWorkItem?) in
+        let (pending, watchdog) = lock.withLock {
+            () -> (CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?, DispatchWorkItem?) in
             defer {
                 continuation = nil
                 pendingWatchdog = nil

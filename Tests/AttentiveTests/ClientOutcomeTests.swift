@@ -9,14 +9,17 @@ struct ClientOutcomeTests {
     @Test(arguments: [200, 201, 202, 204])
     func anySuccessStatusIsAccepted(status: Int) async {
         let transport = ScriptedTransport([.success(HTTPResponse(status: status, body: Data("not json at all".utf8)))])
-        #expect(await scriptedClient(transport).sendCustomAttributes(sampleUpdate) == .accepted(status: status, attempts: 1))
+        #expect(
+            await scriptedClient(transport).sendCustomAttributes(sampleUpdate) == .accepted(status: status, attempts: 1)
+        )
     }
 
     @Test(arguments: [400, 404, 409, 413, 422])
     func clientErrorsAreRejectedAfterOneAttempt(status: Int) async {
         let transport = ScriptedTransport([], then: jsonResponse(status, #"{"message":"nope"}"#))
         let client = scriptedClient(transport)
-        #expect(await client.sendCustomAttributes(sampleUpdate) == .rejected(status: status, message: "nope", attempts: 1))
+        #expect(
+            await client.sendCustomAttributes(sampleUpdate) == .rejected(status: status, message: "nope", attempts: 1))
         #expect(transport.requestCount == 1)
         #expect(!client.isHalted)
     }
@@ -42,7 +45,8 @@ struct ClientOutcomeTests {
 
     @Test func persistentTimeoutsGiveUpWithoutAStatus() async {
         let transport = ScriptedTransport([], then: .failure(.timedOut("no complete response within 1 s")))
-        let outcome = await scriptedClient(transport, fastConfiguration(maxAttempts: 2)).sendCustomAttributes(sampleUpdate)
+        let outcome = await scriptedClient(transport, fastConfiguration(maxAttempts: 2)).sendCustomAttributes(
+            sampleUpdate)
         #expect(outcome == .gaveUp(lastStatus: nil, lastError: "no complete response within 1 s", attempts: 2))
     }
 
@@ -56,7 +60,8 @@ struct ClientOutcomeTests {
     func unauthorizedHaltsTheClient(status: Int) async {
         let transport = ScriptedTransport([jsonResponse(status, #"{"message":"Unauthorized"}"#)])
         let client = scriptedClient(transport)
-        #expect(await client.sendCustomAttributes(sampleUpdate) == .unauthorized(status: status, message: "Unauthorized"))
+        #expect(
+            await client.sendCustomAttributes(sampleUpdate) == .unauthorized(status: status, message: "Unauthorized"))
         #expect(client.isHalted)
         let later = await client.sendCustomAttributes(sampleUpdate)
         guard case .notSent(let reason) = later else {
@@ -151,7 +156,8 @@ struct ClientOutcomeTests {
             Issue.record("empty batch must be refused")
             return
         }
-        guard case .rejected(0, let tooMany) = await client.submitBulk(Array(repeating: sampleUpdate, count: 257)) else {
+        guard case .rejected(0, let tooMany) = await client.submitBulk(Array(repeating: sampleUpdate, count: 257))
+        else {
             Issue.record("257 updates must be refused")
             return
         }
@@ -220,5 +226,28 @@ extension Result where Failure == AttentiveError {
     var failureKind: AttentiveError.Kind? {
         if case .failure(let error) = self { return error.kind }
         return nil
+    }
+}
+
+@Suite("Bulk results download")
+struct BulkResultsDownloadTests {
+    @Test func foreignHostGetsNoKeyAndItsDenialDoesNotHalt() async throws {
+        let transport = ScriptedTransport([
+            .success(HTTPResponse(status: 403, body: Data("<Error><Code>AccessDenied</Code></Error>".utf8)))
+        ])
+        let client = scriptedClient(transport)
+        let url = try #require(URL(string: "https://storage.example.test/results/j.jsonl?signature=abc"))
+        let result = await client.bulkResults(at: url)
+        #expect(result.failureKind == .rejected)
+        #expect(!client.isHalted)
+        #expect(transport.requests.first?.value(forHTTPHeaderField: "Authorization") == nil)
+    }
+
+    @Test func ownHostDenialHalts() async throws {
+        let transport = ScriptedTransport([jsonResponse(401, #"{"message":"Unauthorized"}"#)])
+        let client = scriptedClient(transport)
+        let url = try #require(URL(string: "https://api.example.test/results/j.jsonl"))
+        #expect(await client.bulkResults(at: url).failureKind == .unauthorized)
+        #expect(client.isHalted)
     }
 }

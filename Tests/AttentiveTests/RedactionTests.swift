@@ -50,7 +50,9 @@ struct RedactionTests {
     }
 
     @Test func echoedKeyIsRedactedFromUnauthorizedAndHaltReasons() async {
-        let transport = ScriptedTransport([.success(HTTPResponse(status: 401, body: Data("Bearer \(testAPIKey) invalid".utf8)))])
+        let transport = ScriptedTransport([
+            .success(HTTPResponse(status: 401, body: Data("Bearer \(testAPIKey) invalid".utf8)))
+        ])
         let client = scriptedClient(transport)
         let first = await client.sendCustomAttributes(sampleUpdate)
         let second = await client.sendCustomAttributes(sampleUpdate)

@@ -14,7 +14,8 @@ struct RequestEncodingTests {
     @Test func customAttributesBodyHasTheSpecShape() throws {
         let body = try RequestBody.customAttributes(sampleUpdate)
         #expect(
-            text(body) == #"{"properties":{"referral_code":"ADA-42","referrals":"3"},"user":{"email":"ada@example.com"}}"#
+            text(body)
+                == #"{"properties":{"referral_code":"ADA-42","referrals":"3"},"user":{"email":"ada@example.com"}}"#
         )
         let object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         #expect(Set(object.keys) == ["properties", "user"])
@@ -22,7 +23,9 @@ struct RequestEncodingTests {
 
     @Test func absentAndEmptyIdentifiersAreOmittedNotNull() throws {
         let phoneOnly = AttributeUpdate(user: AttentiveUser(email: nil, phone: "+13115552368"), properties: ["a": "1"])
-        #expect(text(try RequestBody.customAttributes(phoneOnly)) == #"{"properties":{"a":"1"},"user":{"phone":"+13115552368"}}"#)
+        #expect(
+            text(try RequestBody.customAttributes(phoneOnly))
+                == #"{"properties":{"a":"1"},"user":{"phone":"+13115552368"}}"#)
         let emptyEmail = AttributeUpdate(user: AttentiveUser(email: "", phone: "+13115552368"), properties: ["a": "1"])
         let encoded = text(try RequestBody.customAttributes(emptyEmail))
         #expect(!encoded.contains("null"))
@@ -31,7 +34,9 @@ struct RequestEncodingTests {
 
     @Test func bothIdentifiersAreSent() throws {
         let both = AttributeUpdate(user: AttentiveUser(email: "a@b.co", phone: "+13115552368"), properties: [:])
-        #expect(text(try RequestBody.customAttributes(both)) == #"{"properties":{},"user":{"email":"a@b.co","phone":"+13115552368"}}"#)
+        #expect(
+            text(try RequestBody.customAttributes(both))
+                == #"{"properties":{},"user":{"email":"a@b.co","phone":"+13115552368"}}"#)
     }
 
     @Test func encodingIsDeterministic() throws {
@@ -81,7 +86,8 @@ struct RequestEncodingTests {
         let storage = factory.request(
             method: "GET", url: try #require(URL(string: "https://files.example.test/results.jsonl")))
         #expect(storage.value(forHTTPHeaderField: "Authorization") == nil)
-        let otherPort = factory.request(method: "GET", url: try #require(URL(string: "https://api.example.test:8443/x")))
+        let otherPort = factory.request(
+            method: "GET", url: try #require(URL(string: "https://api.example.test:8443/x")))
         #expect(otherPort.value(forHTTPHeaderField: "Authorization") == nil)
     }
 

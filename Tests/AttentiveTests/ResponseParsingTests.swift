@@ -12,7 +12,9 @@ struct ResponseParsingTests {
     }
 
     @Test func jsonMessageIsExtracted() {
-        #expect(summary(400, #"{"message":"properties.x: arrays are not supported"}"#) == "properties.x: arrays are not supported")
+        #expect(
+            summary(400, #"{"message":"properties.x: arrays are not supported"}"#)
+                == "properties.x: arrays are not supported")
         #expect(summary(400, #"{"error":"Bad Request","message":"phone invalid"}"#) == "Bad Request: phone invalid")
         #expect(summary(400, #"{"errors":[{"message":"a"},{"message":"b"}]}"#) == "a; b")
     }
@@ -26,7 +28,9 @@ struct ResponseParsingTests {
             """
         let message = summary(502, page, contentType: "text/html")
         #expect(message == "HTML error page: 502 Bad Gateway")
-        #expect(summary(503, "<html><body><h1>Service   Unavailable</h1></body></html>") == "HTML error page: Service Unavailable")
+        #expect(
+            summary(503, "<html><body><h1>Service   Unavailable</h1></body></html>")
+                == "HTML error page: Service Unavailable")
     }
 
     @Test func longBodiesAreBoundedAndWhitespaceCollapsed() {
@@ -38,7 +42,9 @@ struct ResponseParsingTests {
     }
 
     @Test func customAttributesParseTheNameQuirk() {
-        let body = Data(#"[{"name":"referral_code","value":"ADA-42"},{"attribute":"n","value":3},{"name":"vip","value":true}]"#.utf8)
+        let body = Data(
+            #"[{"name":"referral_code","value":"ADA-42"},{"attribute":"n","value":3},{"name":"vip","value":true}]"#.utf8
+        )
         #expect(ResponseBody.customAttributes(body) == ["referral_code": "ADA-42", "n": "3", "vip": "true"])
         #expect(ResponseBody.customAttributes(Data("[]".utf8)) == [:])
         #expect(ResponseBody.customAttributes(Data()) == [:])
@@ -70,7 +76,10 @@ struct ResponseParsingTests {
             """
         let results = ResponseBody.bulkResults(Data(body.utf8))
         #expect(results.count == 5)
-        #expect(results[0] == BulkRecordResult(index: 0, identifiers: .init(email: "a@x.io", phone: nil), succeeded: true, error: nil))
+        #expect(
+            results[0]
+                == BulkRecordResult(
+                    index: 0, identifiers: .init(email: "a@x.io", phone: nil), succeeded: true, error: nil))
         #expect(
             results[1]
                 == BulkRecordResult(
@@ -78,13 +87,19 @@ struct ResponseParsingTests {
                     error: "identifiers identifier is invalid"))
         #expect(results[2].index == 2)
         #expect(results[2].succeeded)
-        #expect(results[3] == BulkRecordResult(index: 3, identifiers: .init(email: "d@x.io", phone: nil), succeeded: false, error: "boom"))
+        #expect(
+            results[3]
+                == BulkRecordResult(
+                    index: 3, identifiers: .init(email: "d@x.io", phone: nil), succeeded: false, error: "boom"))
         #expect(results[4].succeeded == false)
         #expect(results[4].error == "record failed without a message")
     }
 
     @Test func resultsAsAJSONArrayAreAccepted() {
         let results = ResponseBody.bulkResults(Data(#"[{"index":0,"status":"SUCCESS","email":"a@x.io"}]"#.utf8))
-        #expect(results == [BulkRecordResult(index: 0, identifiers: .init(email: "a@x.io", phone: nil), succeeded: true, error: nil)])
+        #expect(
+            results == [
+                BulkRecordResult(index: 0, identifiers: .init(email: "a@x.io", phone: nil), succeeded: true, error: nil)
+            ])
     }
 }

@@ -58,7 +58,9 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 }
 
 /// Shorthand for a JSON response.
-func jsonResponse(_ status: Int, _ body: String, headers: [String: String] = [:]) -> Result<HTTPResponse, TransportFailure> {
+func jsonResponse(_ status: Int, _ body: String, headers: [String: String] = [:]) -> Result<
+    HTTPResponse, TransportFailure
+> {
     var all = headers
     all["Content-Type"] = "application/json"
     return .success(HTTPResponse(status: status, headers: all, body: Data(body.utf8)))
