@@ -1,9 +1,27 @@
 import Foundation
 
-/// A loopback HTTP/1.1 server imitating the parts of Attentive's REST API that the referral sync job uses:
-/// `POST`/`GET /v1/attributes/custom`, `GET /v1/me`, `POST /v2/bulk/user/attributes` and
-/// `GET /v2/bulk/job/{id}`, with configurable rate limits, latency and faults, plus unauthenticated
-/// `/__simulator/...` control endpoints (`accepted`, `stats`, `reset`, `config`, `health`, `bulk-results/{id}.jsonl`).
+/// A loopback HTTP/1.1 server imitating the parts of Attentive's REST API that the referral sync job uses.
+///
+/// API endpoints (all need `Authorization: Bearer <apiKey>`; 401 otherwise, 403 for `forbiddenKeys`):
+/// - `POST /v1/attributes/custom` (`CustomAttributesRequest`): 200 with an empty body, or 400 `{"message": ...}`.
+/// - `GET /v1/attributes/custom?email=` / `?phone=` (exactly one): `[{"name": ..., "value": ...}]`, 404 if unknown.
+///   Query values are form-decoded, so a phone's `+` must be sent as `%2B` (an unencoded `+` gives 400).
+/// - `GET /v1/me` (and `/v2/me`): a `GetMeResponseDto`.
+/// - `POST /v2/bulk/user/attributes` (`UserAttributes`, 1...256 users): 202 `{"message", "batchJobId"}`.
+/// - `GET /v2/bulk/job/{id}`: `{"bulkJobId", "status": "IN_PROGRESS"|"COMPLETED", "totalRecords", "url"?}`.
+///
+/// Every API answer carries `x-ratelimit-limit` and `x-ratelimit-remaining` (1,000,000 when no limit is set).
+/// Pipeline: authenticate → rate limit (fixed 1-second windows per endpoint, method and key; see `RateLimiter`)
+/// → draw one fault → validate → apply → wait the latency → answer. Faulted requests never change the store.
+///
+/// Bulk jobs stay IN_PROGRESS for `bulkCompletionDelayMilliseconds`, then complete: valid records are applied
+/// and `GET /__simulator/bulk-results/{id}.jsonl` serves one line per input record, in input order:
+/// `{"index": n, "identifiers": {...as submitted...}, "status": "SUCCESS"|"FAILURE", "error": "..."}` (`error` only
+/// on failure). The v2 spec documents a JSON Lines results file but not its fields, so this shape is our own.
+///
+/// Unauthenticated control endpoints: `GET /__simulator/accepted` (profiles as `[SimulatedProfile]` JSON),
+/// `GET /__simulator/stats` (`SimulatorStatistics`), `POST /__simulator/reset`, `GET`/`POST /__simulator/config`
+/// (a partial `SimulatorConfiguration`; keys are redacted in answers), `GET /__simulator/health`.
 ///
 /// ```swift
 /// let simulator = AttentiveSimulator(configuration: SimulatorConfiguration(apiKey: "test-key"))

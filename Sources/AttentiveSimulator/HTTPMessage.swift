@@ -21,8 +21,9 @@ struct HTTPRequest: Sendable {
 
     /// The percent-decoded path, without the query.
     var path: String {
-        let rawPath = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return String(rawPath).removingPercentEncoding ?? String(rawPath)
+        let rawPath = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        guard rawPath.contains("%") else { return rawPath }
+        return rawPath.removingPercentEncoding ?? rawPath
     }
 
     /// Query parameters in order, form-decoded (`+` is a space, as in the real API: send `%2B` for a plus sign).
@@ -85,7 +86,8 @@ struct HTTPResponse: Sendable {
 
     /// Adds or replaces a header.
     mutating func setHeader(_ name: String, _ value: String) {
-        headers.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        let lowered = name.lowercased()
+        headers.removeAll { $0.name.lowercased() == lowered }
         headers.append((name, value))
     }
 

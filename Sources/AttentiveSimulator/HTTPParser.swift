@@ -46,31 +46,49 @@ enum HTTPParser {
 
     /// Parses the head bytes (everything before the blank line).
     static func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.components(separatedBy: "\r\n")
-        while lines.last == "" { lines.removeLast() }
+        var lines = splitLines(bytes)
+        while lines.last?.isEmpty == true { lines.removeLast() }
         guard let requestLine = lines.first else { throw HTTPParseError(status: 400, message: "empty request") }
-        let parts = requestLine.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[1].hasPrefix("/") || parts[1] == "*" else {
-            throw HTTPParseError(status: 400, message: "malformed request line")
-        }
-        let version = String(parts[2])
+        let parts = requestLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[1].first == UInt8(ascii: "/") || parts[1].elementsEqual([42])
+        else { throw HTTPParseError(status: 400, message: "malformed request line") }
+        let version = String(decoding: parts[2], as: UTF8.self)
         guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
             throw HTTPParseError(status: 505, message: "unsupported HTTP version")
         }
         var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(lines.count - 1)
         for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex else {
                 throw HTTPParseError(status: 400, message: "malformed header line")
             }
             let name = line[line.startIndex..<colon]
-            guard !name.contains(" "), !name.contains("\t") else {
+            guard !name.contains(UInt8(ascii: " ")), !name.contains(9) else {
                 throw HTTPParseError(status: 400, message: "whitespace in header name")
             }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
-            headers.append((name.lowercased(), value))
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 32 || first == 9 { value.removeFirst() }
+            while let last = value.last, last == 32 || last == 9 { value.removeLast() }
+            let loweredName = name.map { (65...90).contains($0) ? $0 + 32 : $0 }
+            headers.append((String(decoding: loweredName, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
-        return HTTPRequestHead(method: String(parts[0]), target: String(parts[1]), version: version, headers: headers)
+        return HTTPRequestHead(
+            method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
+            version: version, headers: headers)
+    }
+
+    /// Splits on CRLF (a bare LF is tolerated as a line end).
+    private static func splitLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == 10 {
+            var end = index
+            if end > start, bytes[end - 1] == 13 { end -= 1 }
+            lines.append(bytes[start..<end])
+            start = index + 1
+        }
+        lines.append(bytes[start..<bytes.endIndex])
+        return lines
     }
 
     /// The body framing the head declares.

@@ -6,7 +6,7 @@ import Foundation
     import Darwin
 #endif
 
-/// A blocking HTTP/1.1 server on 127.0.0.1: one accept thread plus one thread per connection, keep-alive,
+/// A blocking HTTP/1.1 server on 127.0.0.1: one accept thread plus one (pooled) thread per connection, keep-alive,
 /// Content-Length and chunked request bodies, `Expect: 100-continue`. No pipelining beyond reading requests in order.
 final class HTTPServer: @unchecked Sendable {
     /// Produces the outcome for one request. Called on the connection's thread; may block that connection only.
@@ -24,11 +24,20 @@ final class HTTPServer: @unchecked Sendable {
     private let handler: Handler
     private let state = Locked(State())
     private let acceptLoopExited = DispatchSemaphore(value: 0)
+    /// Threads serving connections; created on first use, dropped when the accept loop ends.
+    private let workerPool = Locked<WorkerPool?>(nil)
 
-    /// Close a keep-alive connection after this long without a new request (longer than libcurl's 118 s pool age).
-    static let idleTimeoutMilliseconds: Int32 = 180_000
-    /// Give up on a request whose head or body stalls for this long.
-    static let readTimeoutMilliseconds: Int32 = 30_000
+    private var workers: WorkerPool {
+        workerPool.withLock { pool in
+            if let pool { return pool }
+            let created = WorkerPool(name: "attentive-simulator-connection", stackSize: HTTPServer.threadStackSize) {
+                [self] connection in serve(connection)
+            }
+            pool = created
+            return created
+        }
+    }
+
     private static let threadStackSize = 512 * 1024
 
     /// Binds the listener; call `start()` to begin accepting.
@@ -71,6 +80,11 @@ final class HTTPServer: @unchecked Sendable {
     private func acceptLoop() {
         defer {
             Socket.close(listener)
+            // Dropping the pool also breaks the server → pool → handler → server cycle.
+            workerPool.withLock { pool in
+                pool?.shutdown()
+                pool = nil
+            }
             acceptLoopExited.signal()
         }
         while !isStopped {
@@ -88,10 +102,7 @@ final class HTTPServer: @unchecked Sendable {
                 Socket.close(connection)
                 break
             }
-            let thread = Thread { [self] in serve(connection) }
-            thread.name = "attentive-simulator-connection"
-            thread.stackSize = HTTPServer.threadStackSize
-            thread.start()
+            workers.submit(connection)
         }
     }
 
@@ -119,7 +130,7 @@ final class HTTPServer: @unchecked Sendable {
             }
             switch handler(request) {
             case .respond(let response, let delay):
-                if delay > 0 { usleep(UInt32(min(delay, 600_000)) * 1000) }
+                if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1000) }
                 let keepAlive = request.wantsKeepAlive && !isStopped
                 guard Socket.writeAll(connection, response.serialized(keepAlive: keepAlive)), keepAlive else { return }
             case .hang(let seconds):
@@ -179,8 +190,7 @@ struct ConnectionReader {
                 return .failed(HTTPParseError(status: 431, message: "request head too large"))
             }
             searchFrom = buffer.count
-            let timeout = buffer.isEmpty ? HTTPServer.idleTimeoutMilliseconds : HTTPServer.readTimeoutMilliseconds
-            guard fill(timeout: timeout) else { return .closed }
+            guard fill() else { return .closed }
         }
         do {
             let head = try HTTPParser.parseHead(buffer[0..<(headEnd - 4)])
@@ -196,7 +206,7 @@ struct ConnectionReader {
                 consumed = headEnd
             case .contentLength(let length):
                 while buffer.count < headEnd + length {
-                    guard fill(timeout: HTTPServer.readTimeoutMilliseconds) else { return .closed }
+                    guard fill() else { return .closed }
                 }
                 body = Array(buffer[headEnd..<(headEnd + length)])
                 consumed = headEnd + length
@@ -207,7 +217,7 @@ struct ConnectionReader {
                         consumed = headEnd + decoded.consumed
                         break
                     }
-                    guard fill(timeout: HTTPServer.readTimeoutMilliseconds) else { return .closed }
+                    guard fill() else { return .closed }
                 }
             }
             buffer.removeFirst(consumed)
@@ -220,8 +230,8 @@ struct ConnectionReader {
         }
     }
 
-    private mutating func fill(timeout: Int32) -> Bool {
-        guard Socket.waitReadable(fd, milliseconds: timeout) else { return false }
-        return Socket.read(fd, into: &buffer, scratch: &scratch) > 0
+    /// Blocks for more bytes (the socket's receive timeout bounds idle and stalled connections).
+    private mutating func fill() -> Bool {
+        Socket.read(fd, into: &buffer, scratch: &scratch) > 0
     }
 }

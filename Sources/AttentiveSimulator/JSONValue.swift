@@ -252,26 +252,17 @@ struct JSONParser {
         index += 1
         var scalars = String.UnicodeScalarView()
         var runStart = index
-        func flushRun(_ parser: JSONParser, to scalars: inout String.UnicodeScalarView) {
-            if runStart < parser.index {
-                scalars.append(contentsOf: String(decoding: parser.bytes[runStart..<parser.index], as: UTF8.self).unicodeScalars)
-            }
-        }
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                flushRun(self, to: &scalars)
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                scalars.append(contentsOf: String(decoding: bytes[runStart..<index], as: UTF8.self).unicodeScalars)
                 index += 1
-                return String(scalars)
-            }
-            if byte < 0x20 { throw error("control character in string") }
-            if byte == UInt8(ascii: "\\") {
-                flushRun(self, to: &scalars)
-                index += 1
+                if byte == UInt8(ascii: "\"") { return String(scalars) }
                 scalars.append(try parseEscape())
                 runStart = index
                 continue
             }
+            if byte < 0x20 { throw error("control character in string") }
             index += 1
         }
         throw error("unterminated string")

@@ -29,8 +29,9 @@ enum AttributeValidation {
 
     /// Validates a custom-attributes object and returns its members as stored strings, in order.
     /// Strings are kept exactly; numbers keep their JSON text; booleans become "true"/"false".
-    static func attributes(_ value: JSONValue, field: String) -> Result<[(name: String, value: String)], ValidationFailure>
-    {
+    static func attributes(_ value: JSONValue, field: String) -> Result<
+        [(name: String, value: String)], ValidationFailure
+    > {
         guard let members = value.objectMembers else {
             return .failure(ValidationFailure(message: "\(field) must be an object, not \(value.typeName)"))
         }
@@ -82,7 +83,8 @@ enum AttributeValidation {
             phoneText = text
         }
         for identity in [emailText, phoneText].compactMap({ $0 }) where badIdentities.contains(identity) {
-            return .failure(ValidationFailure(message: "\(field) identifier is invalid: \(identity)", isBadIdentity: true))
+            return .failure(
+                ValidationFailure(message: "\(field) identifier is invalid: \(identity)", isBadIdentity: true))
         }
         return .success((emailText, phoneText))
     }

@@ -59,7 +59,7 @@ struct MethodNotAllowed: Error, Equatable {
 }
 
 /// Everything behind the HTTP server: configuration, stores, limiter, faults and counters, plus the request
-/// pipeline: authenticate → rate limit → inject fault → validate and apply → answer after the configured latency.
+/// pipeline: authenticate → rate limit → inject fault → validate and apply → answer after the latency.
 final class SimulatorEngine: Sendable {
     let profiles = ProfileStore()
     let statistics = StatisticsRecorder()
@@ -187,7 +187,8 @@ final class SimulatorEngine: Sendable {
         rateLimited: Bool = false
     ) -> HTTPOutcome {
         var response = response
-        let rate = rate ?? RateLimitDecision(admitted: true, limit: RateLimiter.unlimited, remaining: RateLimiter.unlimited)
+        let rate =
+            rate ?? RateLimitDecision(admitted: true, limit: RateLimiter.unlimited, remaining: RateLimiter.unlimited)
         for header in rate.headers { response.setHeader(header.name, header.value) }
         if response.status == 429, let retryAfter = configuration.retryAfterSeconds {
             response.setHeader("Retry-After", String(max(0, retryAfter)))

@@ -55,7 +55,12 @@ enum Socket {
         return (fd, UInt16(bigEndian: boundAddress.sin_port))
     }
 
+    /// How long a blocking read on an accepted connection waits before giving up (idle keep-alive or stalled
+    /// request); longer than libcurl's 118-second connection-pool age so clients never reuse a closed connection.
+    static let receiveTimeoutSeconds = 180
+
     /// Accepts one pending connection, or returns nil (no connection ready, or the listener was shut down).
+    /// The connection gets TCP_NODELAY and a receive timeout of `receiveTimeoutSeconds`.
     static func accept(_ listener: Int32) -> Int32? {
         #if canImport(Darwin)
             let fd = Darwin.accept(listener, nil, nil)
@@ -65,6 +70,9 @@ enum Socket {
         guard fd >= 0 else { return nil }
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval()
+        timeout.tv_sec = time_t(receiveTimeoutSeconds)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         #if canImport(Darwin)
             _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
@@ -81,7 +89,8 @@ enum Socket {
         }
     }
 
-    /// Reads what is available into `buffer` (appending). Returns the count read; 0 means end of stream or error.
+    /// Blocks until data arrives and appends it to `buffer`. Returns the count read; 0 means end of stream,
+    /// error, shutdown or receive timeout.
     static func read(_ fd: Int32, into buffer: inout [UInt8], scratch: inout [UInt8]) -> Int {
         while true {
             let count = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }

@@ -36,6 +36,9 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingWhitespace())
                 .redacting(secrets)
         }
+        // Server notices ("relation already exists, skipping") are not errors and must not clutter the
+        // job's stderr, which schedulers capture: drop them.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

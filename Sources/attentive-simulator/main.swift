@@ -15,7 +15,8 @@ func writeLine(_ text: String, to handle: FileHandle) {
 
 let options: CommandLineOptions
 do {
-    options = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+    options = try CommandLineOptions.parse(
+        Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 } catch {
     writeLine("attentive-simulator: \(error)", to: .standardError)
     writeLine(CommandLineOptions.usage, to: .standardError)

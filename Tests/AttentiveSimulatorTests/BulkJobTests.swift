@@ -76,9 +76,10 @@ struct BulkJobTests {
         #expect(early.status == 404)
     }
 
+    static let oneUser = #"{"identifiers":{"email":"x@example.com"}}"#
     static let invalidEnvelopes: [(String, String)] = [
         ("no users", #"{"users":[]}"#),
-        ("too many users", #"{"users":[\#(Array(repeating: #"{"identifiers":{"email":"x@example.com"}}"#, count: 257).joined(separator: ","))]}"#),
+        ("too many users", #"{"users":[\#(Array(repeating: oneUser, count: 257).joined(separator: ","))]}"#),
         ("users missing", #"{"people":[]}"#),
         ("users not an array", #"{"users":{"identifiers":{"email":"x@example.com"}}}"#),
         ("user not an object", #"{"users":["x@example.com"]}"#),
@@ -98,7 +99,9 @@ struct BulkJobTests {
     func maximumBatch() async throws {
         let harness = try SimulatorHarness { $0.bulkCompletionDelayMilliseconds = 0 }
         defer { harness.shutdown() }
-        let users = (0..<256).map { #"{"identifiers":{"email":"u\#($0)@example.com"},"attributes":{"custom":{"n":\#($0)}}}"# }
+        let users = (0..<256).map {
+            #"{"identifiers":{"email":"u\#($0)@example.com"},"attributes":{"custom":{"n":\#($0)}}}"#
+        }
         let response = try await harness.send(
             "POST", "/v2/bulk/user/attributes", body: #"{"users":[\#(users.joined(separator: ","))]}"#)
         #expect(response.status == 202)

@@ -66,7 +66,10 @@ struct CustomAttributesTests {
         ("unknown user field", #"{"properties":{"tier":"gold"},"user":{"email":"x@example.com","name":"X"}}"#),
         ("missing properties", #"{"user":{"email":"x@example.com"}}"#),
         ("properties not an object", #"{"properties":["tier"],"user":{"email":"x@example.com"}}"#),
-        ("name longer than 200", #"{"properties":{"\#(String(repeating: "n", count: 201))":"v"},"user":{"email":"x@example.com"}}"#),
+        (
+            "name longer than 200",
+            #"{"properties":{"\#(String(repeating: "n", count: 201))":"v"},"user":{"email":"x@example.com"}}"#
+        ),
         ("not JSON", "properties=tier"),
         ("truncated JSON", #"{"properties":{"tier":"gold"},"user":{"email":"x@example.com"}"#),
     ]

@@ -24,7 +24,9 @@ enum SimulatorExecutable {
 
 @Suite("attentive-simulator executable")
 struct ExecutableTests {
-    @Test("serves, writes the port file, and dumps accepted profiles on SIGTERM", .enabled(if: SimulatorExecutable.url != nil))
+    @Test(
+        "serves, writes the port file, and dumps accepted profiles on SIGTERM",
+        .enabled(if: SimulatorExecutable.url != nil))
     func smoke() async throws {
         let binary = try #require(SimulatorExecutable.url)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)")

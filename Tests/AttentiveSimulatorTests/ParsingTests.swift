@@ -7,7 +7,8 @@ import Testing
 struct ParsingTests {
     @Test("JSON numbers keep their literal text and strings decode escapes")
     func jsonParsing() throws {
-        let value = try JSONParser.parse(Array(#"{"a": 50.89, "b": -1e3, "c": "x\"\u00e9\ud83d\ude00", "d": [true, null]}"#.utf8))
+        let value = try JSONParser.parse(
+            Array(#"{"a": 50.89, "b": -1e3, "c": "x\"\u00e9\ud83d\ude00", "d": [true, null]}"#.utf8))
         #expect(value["a"] == .number("50.89"))
         #expect(value["b"] == .number("-1e3"))
         #expect(value["c"] == .string("x\"é😀"))
@@ -15,7 +16,9 @@ struct ParsingTests {
         #expect(try JSONParser.parse(Array(value.serialized().utf8)) == value)
     }
 
-    @Test("malformed JSON is rejected", arguments: ["", "{", "{\"a\":}", "[1,]", "01", "{\"a\":1} x", "\"\u{01}\"", "tru"])
+    @Test(
+        "malformed JSON is rejected",
+        arguments: ["", "{", "{\"a\":}", "[1,]", "01", "{\"a\":1} x", "\"\u{01}\"", "tru"])
     func jsonRejects(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(text.utf8)) }
     }
@@ -23,7 +26,9 @@ struct ParsingTests {
     @Test("E.164 validation")
     func e164() {
         for valid in ["+13115552368", "+442071838750", "+1234567"] { #expect(AttributeValidation.isE164(valid)) }
-        for invalid in ["13115552368", "+0123456789", "+1---914---844---0001", "+123456", "+1234567890123456", " +13115552368"] {
+        for invalid in [
+            "13115552368", "+0123456789", "+1---914---844---0001", "+123456", "+1234567890123456", " +13115552368",
+        ] {
             #expect(!AttributeValidation.isE164(invalid), "\(invalid)")
         }
     }
@@ -35,7 +40,8 @@ struct ParsingTests {
         #expect(head.method == "POST")
         #expect(head.header("host") == "x")
         #expect(try HTTPParser.framing(of: head) == .contentLength(12))
-        let request = HTTPRequest(method: "GET", target: "/p%20q?phone=%2B1&x=a+b", version: "HTTP/1.1", headers: [], body: [])
+        let request = HTTPRequest(
+            method: "GET", target: "/p%20q?phone=%2B1&x=a+b", version: "HTTP/1.1", headers: [], body: [])
         #expect(request.path == "/p q")
         #expect(request.queryItems.map(\.value) == ["+1", "a b"])
 
