@@ -14,6 +14,7 @@ public enum ReferralSyncCommand {
 
         commands:
           run       recompute every participant's attributes, send what changed to Attentive, write reports
+          drift     compare what Attentive holds with the recomputed truth; send nothing
           migrate   create or upgrade referral-sync's tables (idempotent)
           history   show recent runs
 
@@ -44,12 +45,15 @@ public enum ReferralSyncCommand {
             return .success
         case "run":
             return await run(rest, environment: environment, stopSignal: stopSignal, output: output)
+        case "drift":
+            return await drift(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "migrate":
             return migrate(rest, environment: environment, output: output)
         case "history":
             return history(rest, environment: environment, output: output)
         default:
-            return fail(UsageError("unknown command '\(command)'; commands are run, migrate, history (see --help)"))
+            return fail(
+                UsageError("unknown command '\(command)'; commands are run, drift, migrate, history (see --help)"))
         }
     }
 
@@ -69,12 +73,16 @@ public enum ReferralSyncCommand {
                 return .success
             }
             configuration = try RunConfiguration(options: options, environment: environment, arguments: arguments)
+            if let path = configuration.metricsFile {
+                try MetricsFile.validate(path: path, source: options.source("metrics-file"))
+            }
         } catch {
             return fail(error)
         }
         let logger = makeLogger(options, secrets: configuration.secrets)
         let job = SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal)
         let result = await job.execute()
+        recordMetrics(result, command: "run", configuration: configuration, logger: logger)
         if let folder = result.reportFolder { output("reports: \(folder)\n") }
         if result.status != .success { printInstruction(result.status, result.message) }
         return result.status

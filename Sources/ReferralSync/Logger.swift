@@ -63,7 +63,35 @@ public final class Logger: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        sink(line + "\n")
+        if let status = statusLine {
+            // A log line replaces the progress line, which is drawn again below it.
+            sink(Self.clearLine + line + "\n" + status)
+        } else {
+            sink(line + "\n")
+        }
+    }
+
+    /// The terminal's progress line while one is shown (see ``showStatus(_:)``).
+    private var statusLine: String?
+    static let clearLine = "\r\u{1B}[2K"
+
+    /// Draws `text` as the single, updating progress line of a terminal: it replaces the previous one, and log
+    /// lines written meanwhile appear above it. Only for a terminal (the caller checks).
+    public func showStatus(_ text: String) {
+        let redacted = redact(text)
+        lock.lock()
+        defer { lock.unlock() }
+        statusLine = Self.clearLine + redacted
+        sink(Self.clearLine + redacted)
+    }
+
+    /// Leaves the progress line on screen as `text`, ends it with a line break, and stops redrawing it.
+    public func endStatus(_ text: String) {
+        let redacted = redact(text)
+        lock.lock()
+        defer { lock.unlock() }
+        statusLine = nil
+        sink(Self.clearLine + redacted + "\n")
     }
 
     /// `text` with every secret replaced by `***`.

@@ -1,32 +1,108 @@
 import Foundation
 
-/// Reports progress of a long stage: a periodic log line with count and rate.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reports progress of a long stage (recompute and sync, drift checks). On a terminal: one progress line,
+/// redrawn in place, with the count, the rate and, when the total is known, the ETA. Otherwise (cron, systemd,
+/// Kubernetes): a log line with count and rate at most once per `interval`.
 final class ProgressReporter {
     private let logger: Logger
     private let label: String
+    private let total: Int?
+    private let terminal: Bool
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
     private var lastReport: ContinuousClock.Instant
     private let interval: Duration
+    private var shown = false
 
-    init(logger: Logger, label: String, interval: Duration = .seconds(10)) {
+    /// Whether standard error is a terminal a person watches.
+    static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+    /// - Parameters:
+    ///   - label: What is counted, e.g. `participants`.
+    ///   - total: How many there will be, when known cheaply (then the terminal line shows an ETA).
+    ///   - terminal: Draw a progress line (a terminal) rather than log lines. The line is not drawn when the
+    ///     logger is quiet.
+    ///   - interval: Time between log lines; a terminal line is redrawn 5 times a second.
+    init(
+        logger: Logger, label: String, total: Int? = nil, terminal: Bool = ProgressReporter.standardErrorIsTerminal,
+        interval: Duration = .seconds(10)
+    ) {
         self.logger = logger
         self.label = label
-        self.interval = interval
+        self.total = total
+        self.terminal = terminal && logger.isEnabled(.info)
+        self.interval = terminal ? .milliseconds(200) : interval
         started = clock.now
         lastReport = started
     }
 
-    /// Called for every item; logs at most once per interval.
-    func tick(_ count: Int) {
-        guard count % 256 == 0 else { return }
+    /// Called for every item, with the count so far and what else to show (e.g. requests sent); reports at most
+    /// once per interval.
+    func tick(_ count: Int, _ detail: @autoclosure () -> String = "") {
+        guard count % (terminal ? 32 : 256) == 0 else { return }
         let now = clock.now
         guard now - lastReport >= interval else { return }
         lastReport = now
-        let elapsed = now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = seconds > 0 ? Double(count) / seconds : 0
-        logger.info(
-            "progress", [("stage", label), ("count", String(count)), ("rate_per_s", String(format: "%.0f", rate))])
+        report(count, detail(), final: false)
     }
+
+    /// Ends the stage: the terminal line is left showing the final count. Nothing is logged otherwise (the
+    /// stage's own end line says it).
+    func finish(_ count: Int, _ detail: String = "") {
+        guard terminal, shown else { return }
+        report(count, detail, final: true)
+    }
+
+    private func report(_ count: Int, _ detail: String, final: Bool) {
+        let seconds = max((clock.now - started).seconds, 0.001)
+        let rate = Double(count) / seconds
+        if terminal {
+            let line = Self.line(
+                label: label, count: count, total: total, rate: rate, detail: detail, elapsed: seconds, final: final)
+            shown = true
+            if final { logger.endStatus(line) } else { logger.showStatus(line) }
+        } else {
+            var fields = [("stage", label), ("count", String(count)), ("rate_per_s", String(format: "%.0f", rate))]
+            if let total { fields.append(("total", String(total))) }
+            if !detail.isEmpty { fields.append(("detail", detail)) }
+            logger.info("progress", fields)
+        }
+    }
+
+    /// The terminal line: `participants 12345/50000 (25%) 1234/s ETA 0:28 · requests 310`.
+    static func line(
+        label: String, count: Int, total: Int?, rate: Double, detail: String, elapsed: Double, final: Bool
+    ) -> String {
+        var text = "\(label) \(count)"
+        if let total, total > 0 {
+            text += "/\(total) (\(min(100, count * 100 / total))%)"
+        }
+        text += String(format: " %.0f/s", rate)
+        if final {
+            text += " in " + clockText(elapsed)
+        } else if let total, rate > 0, count < total {
+            text += " ETA " + clockText(Double(total - count) / rate)
+        }
+        if !detail.isEmpty { text += " · " + detail }
+        return text
+    }
+
+    /// `h:mm:ss` or `m:ss`.
+    static func clockText(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded(.up))
+        let (hours, minutes, rest) = (whole / 3600, whole / 60 % 60, whole % 60)
+        return hours > 0
+            ? String(format: "%d:%02d:%02d", hours, minutes, rest) : String(format: "%d:%02d", minutes, rest)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

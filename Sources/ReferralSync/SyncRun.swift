@@ -14,6 +14,12 @@ public struct RunResult: Sendable {
     public var counts: RunCounts
     /// One line for the user: what happened, and what to do if anything.
     public var message: String
+    /// Seconds per stage, in order (for the metrics file).
+    public var stageSeconds: [(String, Double)] = []
+    /// Values still pending after the run, when they could be counted.
+    public var pendingValues: Int? = nil
+    /// Attribute values that differ in Attentive (`drift` only).
+    public var driftRows: Int? = nil
 }
 
 /// The nightly job: read → recompute → compare → send → record → report.
@@ -84,6 +90,7 @@ public final class SyncRun: @unchecked Sendable {
         var folder: ReportFolder?
         var recorder: RunRecorder?
         var pendingLine = "none"
+        var pendingCount: Int?
         do {
             let reportFolder = try ReportFolder(root: configuration.reportsDirectory, runID: runKey)
             folder = reportFolder
@@ -115,6 +122,7 @@ public final class SyncRun: @unchecked Sendable {
             if let interruption, failure == nil { failure = interruption }
             if let ledger {
                 let pending = try ledger.pendingSummary()
+                pendingCount = pending.count
                 if pending.count > 0 { pendingLine = "\(pending.count) values, oldest since \(pending.oldest ?? "?")" }
             }
             stages.finish("record")
@@ -154,7 +162,11 @@ public final class SyncRun: @unchecked Sendable {
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
                 ("reports", published ?? "none"),
             ])
-        return RunResult(status: status, runKey: runKey, reportFolder: published, counts: counts, message: message)
+        var result = RunResult(
+            status: status, runKey: runKey, reportFolder: published, counts: counts, message: message)
+        result.stageSeconds = stages.seconds
+        result.pendingValues = pendingCount
+        return result
     }
 
     private func writeRejectedRows(
@@ -208,7 +220,7 @@ public final class SyncRun: @unchecked Sendable {
                 }
                 guard let participant = next else { break }
                 recorder.recordParticipant(participant)
-                progress.tick(recorder.counts.participants)
+                progress.tick(recorder.counts.participants, "requests \(recorder.counts.requestsSent)")
                 guard !participant.changedAttributes.isEmpty else { continue }
                 if let reason = participant.unsendableReason {
                     recorder.recordOutcome(participant, .skipped, error: reason)
@@ -237,6 +249,7 @@ public final class SyncRun: @unchecked Sendable {
             if stopSignal.stopRequest != nil { client?.beginShutdown() }
             while let delivery = await group.next() { handle(delivery) }
         }
+        progress.finish(recorder.counts.participants, "requests \(recorder.counts.requestsSent)")
         if let signal = stopSignal.stopRequest {
             let status: ExitStatus = signal == SIGINT ? .interrupted : .terminated
             return JobError(
@@ -248,6 +261,7 @@ public final class SyncRun: @unchecked Sendable {
                 .permissionDenied, unauthorized,
                 remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes write access.")
         }
+        if let client, let unreachable = AttentiveReachability.unreachable(client.statistics()) { return unreachable }
         return interruption
     }
 
@@ -261,11 +275,11 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: - Set-up
 
-    private func connect() throws -> PostgresConnection {
+    func connect() throws -> PostgresConnection {
         try PostgresConnection(conninfo: configuration.databaseURL)
     }
 
-    private func takeLock(on connection: PostgresConnection) throws {
+    func takeLock(on connection: PostgresConnection) throws {
         let shard = configuration.shard
         let acquired: Bool
         if shard == .all {
@@ -282,7 +296,7 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
-    private func verifySchema(on connection: PostgresConnection) throws {
+    func verifySchema(on connection: PostgresConnection) throws {
         do {
             try Migrations.verify(on: connection)
         } catch let error as SchemaError {
@@ -290,7 +304,7 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
-    private func resolveCurrency(on connection: PostgresConnection) throws -> Currency {
+    func resolveCurrency(on connection: PostgresConnection) throws -> Currency {
         if let currency = configuration.currency { return currency }
         let present = try currenciesInOrders(on: connection)
         if present.count == 1, let only = present.first, let currency = Currency(code: only) { return currency }
@@ -304,7 +318,7 @@ public final class SyncRun: @unchecked Sendable {
             remedy: "Set REFERRAL_SHOP_CURRENCY (or --currency) to the shop's currency.")
     }
 
-    private func clientConfiguration() -> AttentiveClientConfiguration {
+    func clientConfiguration() -> AttentiveClientConfiguration {
         var client = AttentiveClientConfiguration(baseURL: configuration.attentiveBaseURL, apiKey: configuration.apiKey)
         client.maxRequestsPerSecond = configuration.maxRequestsPerSecond
         client.requestTimeout = .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
@@ -333,6 +347,7 @@ public final class SyncRun: @unchecked Sendable {
                     .unavailable, "PostgreSQL is unreachable: \(error.message)",
                     remedy: "Check that the server is up and DATABASE_URL points at it; the next run resumes safely.")
             }
+            if let unusable = JobError.unusableInput(error) { return unusable }
             return JobError(
                 .dataError, "a database statement failed: \(error)",
                 remedy: "Check the input tables against the README; run `referral-sync migrate` if the schema is old.")

@@ -1,0 +1,230 @@
+import Attentive
+import Foundation
+import Postgres
+import ReferralModel
+import ReferralStore
+import Reports
+
+/// What `referral-sync drift` checks, beyond the run's configuration.
+public struct DriftOptions: Sendable, Equatable {
+    /// Check at most this many participants (a deterministic sample); `nil` checks everyone.
+    public var sample: Int?
+    /// Forget the ledger entries of participants whose drift the next run would not correct, so it sends them.
+    public var repair: Bool
+    public init(sample: Int? = nil, repair: Bool = false) {
+        self.sample = sample
+        self.repair = repair
+    }
+}
+
+extension SyncRun {
+    /// `referral-sync drift`: under the same lock as `run`, recomputes the truth (same SQL, as of `--as-of` or
+    /// now), reads each participant's custom attributes from Attentive, compares the four values and writes
+    /// `drift.csv`, `unchecked.csv` and `summary.md`. Sends nothing. Never throws.
+    /// - Returns: Exit 0 when Attentive holds every expected value, 1 when drift was found or a participant could
+    ///   not be checked, and the usual statuses for a lock held (75), an unreachable service (69) or a refused key (77).
+    public func checkDrift(_ options: DriftOptions) async -> RunResult {
+        var stages = StageTimer()
+        logger.context = [("run_id", runKey)]
+        do {
+            let lock = try connect()
+            try takeLock(on: lock)
+            try verifySchema(on: lock)
+            let currency = try resolveCurrency(on: lock)
+            stages.finish("validate")
+            let writer = try connect()
+            let runID = try RunHistory.begin(
+                on: writer, runKey: runKey, command: "drift", arguments: configuration.argumentsForHistory,
+                asOf: configuration.asOf, dryRun: false)
+            let (result, counts) = await compareAndReport(
+                options, currency: currency, writer: writer, stages: &stages)
+            try? RunHistory.finish(
+                on: writer, runID: runID, exitStatus: Int(result.status.rawValue),
+                outcomeCounts: Self.driftCountsJSON(counts), stageSeconds: stages.json, message: result.message)
+            lock.close()
+            return result
+        } catch {
+            let jobError = Self.classify(error)
+            logger.error(jobError.message, [("exit_status", jobError.status.description)])
+            return RunResult(
+                status: jobError.status, runKey: runKey, reportFolder: nil, counts: RunCounts(),
+                message: jobError.description)
+        }
+    }
+
+    private func compareAndReport(
+        _ options: DriftOptions, currency: Currency, writer: PostgresConnection, stages: inout StageTimer
+    ) async -> (RunResult, DriftCounts) {
+        let parameters = RecomputeParameters(asOf: configuration.asOf, currency: currency, shard: configuration.shard)
+        var failure: JobError?
+        var folder: ReportFolder?
+        var recorder: DriftRecorder?
+        do {
+            let reportFolder = try ReportFolder(root: configuration.reportsDirectory, runID: runKey)
+            folder = reportFolder
+            let driftRecorder = try DriftRecorder(folder: reportFolder)
+            recorder = driftRecorder
+            let reader = try connect()
+            try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            logger.info(
+                "checking drift",
+                [
+                    ("as_of", configuration.asOf.description), ("sample", options.sample.map(String.init) ?? "all"),
+                    ("shard", configuration.shard.description),
+                ])
+            let cursor: ParticipantCursor
+            if let size = options.sample {
+                cursor = try AttributeQuery.openSampleCursor(
+                    on: reader, parameters, size: size, seed: String(configuration.asOf.millisecondString.prefix(10)))
+            } else {
+                cursor = try AttributeQuery.openCursor(on: reader, parameters)
+            }
+            failure = await compare(cursor: cursor, recorder: driftRecorder, total: options.sample)
+            try? reader.run("ROLLBACK")
+            reader.close()
+            stages.finish("recompute_and_compare")
+            if options.repair, failure == nil {
+                let forgotten = try forgetLedgerEntries(driftRecorder.customersToRepair, on: writer)
+                driftRecorder.recordRepaired(forgotten)
+                stages.finish("repair")
+            }
+        } catch {
+            failure = failure ?? Self.classify(error)
+        }
+        let counts = recorder?.counts ?? DriftCounts()
+        let status: ExitStatus
+        let message: String
+        if let failure {
+            (status, message) = (failure.status, failure.description)
+        } else if counts.driftRows > 0 || counts.requestErrors > 0 {
+            status = .needsAttention
+            var parts: [String] = []
+            if counts.driftRows > 0 { parts.append("\(counts.driftRows) values differ in Attentive (see drift.csv)") }
+            if counts.requestErrors > 0 {
+                parts.append(
+                    "\(counts.requestErrors) participants could not be read from Attentive (see unchecked.csv)")
+            }
+            message = parts.joined(separator: "; ") + ": summary.md says what to do for each kind"
+        } else {
+            (status, message) = (.success, "no drift: Attentive holds every expected value")
+        }
+        var published: String?
+        if let folder, let recorder {
+            do {
+                try recorder.close()
+                let summary = DriftSummary(
+                    runKey: runKey, configuration: configuration, sample: options.sample, repair: options.repair,
+                    counts: counts, stages: stages, status: status, message: message)
+                try writeTextFile(summary.markdown(), to: folder.path("summary.md"))
+                try folder.publish()
+                if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
+                published = folder.publishedPath
+                stages.finish("report")
+            } catch {
+                logger.error("could not write the reports", [("error", "\(error)")])
+            }
+        }
+        logger.log(
+            status == .success ? .info : .warning, "drift check finished",
+            [
+                ("exit_status", status.description), ("participants", String(counts.participants)),
+                ("checked", String(counts.checked)), ("drift_rows", String(counts.driftRows)),
+                ("unchecked", String(counts.unchecked)), ("reports", published ?? "none"),
+            ])
+        var runCounts = RunCounts()
+        runCounts.participants = counts.participants
+        var result = RunResult(
+            status: status, runKey: runKey, reportFolder: published, counts: runCounts, message: message)
+        result.stageSeconds = stages.seconds
+        result.driftRows = counts.driftRows
+        return (result, counts)
+    }
+
+    /// Reads each participant's attributes from Attentive with at most `concurrency` requests in flight, through
+    /// a non-throwing task group; no request is ever cancelled (swift-corelibs-foundation #5412), a stop request
+    /// only stops new ones.
+    /// - Returns: Why the check must end with a failure status, if it must.
+    private func compare(cursor: ParticipantCursor, recorder: DriftRecorder, total: Int?) async -> JobError? {
+        let client = AttentiveClient(configuration: clientConfiguration())
+        let progress = ProgressReporter(logger: logger, label: "participants checked", total: total)
+        var interruption: JobError?
+        var unauthorized: String?
+
+        func handle(_ participant: ParticipantState, _ answer: Result<[String: String]?, AttentiveError>) {
+            switch answer {
+            case .success(let attributes):
+                recorder.recordChecked(DriftComparison.findings(for: participant, attentive: attributes ?? [:]))
+            case .failure(let error):
+                if error.kind == .unauthorized { unauthorized = unauthorized ?? error.description }
+                recorder.recordUnchecked(participant.customerID, reason: error.description, requestFailed: true)
+            }
+            progress.tick(recorder.counts.checked + recorder.counts.unchecked)
+        }
+
+        await withTaskGroup(of: (ParticipantState, Result<[String: String]?, AttentiveError>).self) { group in
+            var inFlight = 0
+            while true {
+                let next: ParticipantState?
+                do {
+                    next = try cursor.next()
+                } catch {
+                    interruption = Self.classify(error)
+                    break
+                }
+                guard let participant = next else { break }
+                recorder.countParticipant()
+                if let reason = participant.unsendableReason {
+                    recorder.recordUnchecked(participant.customerID, reason: reason, requestFailed: false)
+                    continue
+                }
+                if stopSignal.stopRequest != nil || unauthorized != nil {
+                    let reason = unauthorized != nil ? "Attentive refused the API key earlier" : "the check was stopped"
+                    recorder.recordUnchecked(participant.customerID, reason: "not read: \(reason)", requestFailed: true)
+                    continue
+                }
+                if inFlight >= configuration.concurrency, let (done, answer) = await group.next() {
+                    inFlight -= 1
+                    handle(done, answer)
+                }
+                let user = AttentiveUser(email: participant.identity.email, phone: participant.identity.phone)
+                group.addTask { (participant, await client.customAttributes(of: user)) }
+                inFlight += 1
+            }
+            if stopSignal.stopRequest != nil { client.beginShutdown() }
+            while let (done, answer) = await group.next() { handle(done, answer) }
+        }
+        progress.finish(recorder.counts.checked + recorder.counts.unchecked)
+        if let signal = stopSignal.stopRequest {
+            return JobError(
+                signal == SIGINT ? .interrupted : .terminated, "drift check stopped by signal \(signal)",
+                remedy: "Run it again; it changes nothing in Attentive.")
+        }
+        if let unauthorized {
+            return JobError(
+                .permissionDenied, unauthorized,
+                remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes access.")
+        }
+        if let unreachable = AttentiveReachability.unreachable(client.statistics()) { return unreachable }
+        return interruption
+    }
+
+    /// Deletes the ledger rows of `customers`, so the next run treats them as new and sends every value.
+    private func forgetLedgerEntries(_ customers: [String], on writer: PostgresConnection) throws -> Int {
+        guard !customers.isEmpty else { return 0 }
+        return try writer.transaction {
+            try customers.reduce(0) {
+                $0 + (try writer.execute("DELETE FROM referral_sync_ledger WHERE customer_id = $1", [$1]))
+            }
+        }
+    }
+
+    static func driftCountsJSON(_ counts: DriftCounts) -> String {
+        var fields = [
+            "\"participants\":\(counts.participants)", "\"checked\":\(counts.checked)",
+            "\"unchecked\":\(counts.unchecked)", "\"drift_rows\":\(counts.driftRows)",
+            "\"repaired\":\(counts.repaired)",
+        ]
+        for kind in DriftKind.allCases { fields.append("\"\(kind.rawValue)\":\(counts[kind])") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,39 @@
+import Attentive
+import Postgres
+
+/// When a run that could not reach Attentive ends 69 rather than 1.
+enum AttentiveReachability {
+    /// The run's verdict when Attentive never answered: every attempt of the run failed to connect or timed out
+    /// and not one got an HTTP status back. That is an outage (69: the scheduler retries later), not a few failed
+    /// rows (1). One HTTP answer of any status, even an error, means Attentive is reachable.
+    /// - Returns: The error to end the run with, or `nil` when Attentive answered at least once or nothing was sent.
+    static func unreachable(_ statistics: ClientStatistics) -> JobError? {
+        guard statistics.requestsSent > 0, statistics.responsesByStatus.isEmpty else { return nil }
+        return JobError(
+            .unavailable,
+            "Attentive is unreachable: none of \(statistics.requestsSent) attempts got an HTTP answer "
+                + "(connection errors: \(statistics.connectionErrors), timeouts: \(statistics.timeouts))",
+            remedy: "Check ATTENTIVE_BASE_URL and the network; the values stay pending and the next run sends them.")
+    }
+}
+
+extension JobError {
+    /// The error for input tables that cannot be read as a whole: a table or column the job reads is missing, or
+    /// the job's role may not read it (exit 65). `nil` for any other database error.
+    static func unusableInput(_ error: PostgresError) -> JobError? {
+        let state = error.sqlState ?? ""
+        switch state {
+        case "42P01", "42703":
+            return JobError(
+                .dataError, "the input tables cannot be read: \(error.message)",
+                remedy: "Restore the input tables and columns the README lists (\"Input tables\"), then run again.")
+        case "42501":
+            return JobError(
+                .dataError, "the input tables cannot be read: \(error.message)",
+                remedy:
+                    "GRANT SELECT on customers, referrals, referral_orders and referral_rejections to the job's role.")
+        default:
+            return nil
+        }
+    }
+}
