@@ -39,8 +39,13 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(
             name: "ReferralSyncTests",
-            dependencies: ["ReferralSync", "ReferralStore", "Postgres", "AttentiveSimulator", "TestSupport"]
+            dependencies: [
+                "ReferralSync", "ReferralStore", "ReferralModel", "Attentive", "Postgres", "AttentiveSimulator",
+                "TestSupport",
+            ]
         ),
+        // Drives the built `referral-sync` executable as a scheduler would (build it first: `swift build`).
+        .testTarget(name: "EndToEndTests", dependencies: ["Postgres", "AttentiveSimulator", "TestSupport"]),
         .testTarget(name: "AttentiveSimulatorTests", dependencies: ["AttentiveSimulator", "TestSupport"]),
     ]
 )

@@ -153,7 +153,19 @@ extension SyncRun {
         func handle(_ participant: ParticipantState, _ answer: Result<[String: String]?, AttentiveError>) {
             switch answer {
             case .success(let attributes):
-                recorder.recordChecked(DriftComparison.findings(for: participant, attentive: attributes ?? [:]))
+                let findings = DriftComparison.findings(for: participant, attentive: attributes ?? [:])
+                recorder.recordChecked(findings)
+                if logger.isEnabled(.debug) {
+                    logger.debug(
+                        "compared",
+                        [
+                            ("customer_id", participant.customerID), ("known_to_attentive", String(attributes != nil)),
+                            (
+                                "drifted",
+                                findings.map { "\($0.attribute.rawValue): \($0.kind.rawValue)" }.joined(separator: "; ")
+                            ),
+                        ])
+                }
             case .failure(let error):
                 if error.kind == .unauthorized { unauthorized = unauthorized ?? error.description }
                 recorder.recordUnchecked(participant.customerID, reason: error.description, requestFailed: true)

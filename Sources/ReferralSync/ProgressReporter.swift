@@ -28,16 +28,16 @@ final class ProgressReporter {
     ///   - total: How many there will be, when known cheaply (then the terminal line shows an ETA).
     ///   - terminal: Draw a progress line (a terminal) rather than log lines. The line is not drawn when the
     ///     logger is quiet.
-    ///   - interval: Time between log lines; a terminal line is redrawn 5 times a second.
+    ///   - interval: Least time between reports: by default 10 s between log lines, 0.2 s between redraws.
     init(
         logger: Logger, label: String, total: Int? = nil, terminal: Bool = ProgressReporter.standardErrorIsTerminal,
-        interval: Duration = .seconds(10)
+        interval: Duration? = nil
     ) {
         self.logger = logger
         self.label = label
         self.total = total
         self.terminal = terminal && logger.isEnabled(.info)
-        self.interval = terminal ? .milliseconds(200) : interval
+        self.interval = interval ?? (terminal ? .milliseconds(200) : .seconds(10))
         started = clock.now
         lastReport = started
     }

@@ -1,0 +1,171 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The scheduling examples in deploy/: valid, and acting on the exit statuses.
+@Suite struct DeployTests {
+    static let deploy = repositoryRoot + "/deploy"
+
+    /// `key=value` settings of a unit file section by section (`Section.Key` → values, in order).
+    static func unitSettings(_ path: String) throws -> [String: [String]] {
+        var settings: [String: [String]] = [:]
+        var section = ""
+        for raw in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                section = String(line.dropFirst().dropLast())
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            settings[section + "." + line[..<equals], default: []].append(String(line[line.index(after: equals)...]))
+        }
+        return settings
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+        Int32, String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test func systemdUnitsActOnTheExitStatuses() throws {
+        for name in ["referral-sync.service", "referral-sync-drift.service"] {
+            let service = try Self.unitSettings(Self.deploy + "/systemd/" + name)
+            #expect(service["Service.Type"] == ["oneshot"])
+            #expect(service["Service.ExecStart"]?.first?.hasPrefix("/usr/local/bin/referral-sync ") == true)
+            #expect(service["Service.SuccessExitStatus"] == ["143"])
+            #expect(service["Service.Restart"] == ["on-failure"])
+            #expect(
+                Set(service["Service.RestartPreventExitStatus"]?.first?.split(separator: " ") ?? [])
+                    == ["1", "64", "65", "77", "78"])
+            #expect(service["Unit.OnFailure"] == ["referral-sync-alert@%n.service"])
+            #expect(service["Service.EnvironmentFile"] == ["/etc/referral-sync/environment"])
+        }
+        let timer = try Self.unitSettings(Self.deploy + "/systemd/referral-sync.timer")
+        #expect(timer["Timer.OnCalendar"] == ["*-*-* 03:30:00 UTC"])
+        #expect(timer["Timer.Persistent"] == ["true"])
+        #expect(timer["Timer.Unit"] == ["referral-sync.service"])
+        #expect(timer["Install.WantedBy"] == ["timers.target"])
+    }
+
+    static let analyze = "/usr/bin/systemd-analyze"
+
+    /// Where systemd is not installed, systemdUnitsActOnTheExitStatuses still parses the units.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze)))
+    func systemdAnalyzeVerifiesTheUnits() throws {
+        let analyze = Self.analyze
+        let binary = try #require(JobProcess.binary, "referral-sync is not built")
+        // verify checks that ExecStart's program exists: point the units at the built one.
+        let folder = try makeTemporaryFolder("units")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let names = [
+            "referral-sync.service", "referral-sync.timer", "referral-sync-drift.service",
+            "referral-sync-drift.timer", "referral-sync-alert@.service",
+        ]
+        for name in names {
+            let text = try String(contentsOfFile: Self.deploy + "/systemd/" + name, encoding: .utf8)
+                .replacingOccurrences(
+                    of: "/usr/local/bin/referral-sync-alert", with: Self.deploy + "/systemd/referral-sync-alert"
+                )
+                .replacingOccurrences(of: "/usr/local/bin/referral-sync ", with: binary + " ")
+            try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+        }
+        let (status, output) = try Self.run(analyze, ["verify", "--man=no"] + names.map { folder + "/" + $0 })
+        #expect(status == 0, "\(output)")
+        #expect(output.isEmpty, "\(output)")
+    }
+
+    @Test func crontabLinesAreWellFormed() throws {
+        let text = try String(contentsOfFile: Self.deploy + "/cron/referral-sync.cron", encoding: .utf8)
+        let jobs = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.contains("=") && !$0.isEmpty }
+        #expect(jobs.count == 2)
+        for job in jobs {
+            let fields = job.split(separator: " ")
+            #expect(fields.count >= 8)
+            for field in fields.prefix(5) { #expect(field.allSatisfy { $0.isNumber || "*/,-".contains($0) }) }
+            #expect(fields[5] == "referral-sync")
+            #expect(fields[6] == "/usr/local/bin/referral-sync-cron")
+        }
+        #expect(jobs.first?.split(separator: " ")[7] == "run")
+        #expect(jobs.last?.split(separator: " ")[7] == "drift")
+    }
+
+    @Test func cronWrapperAlertsWithTheInstructionAndKeepsTheStatus() throws {
+        let binary = try #require(JobProcess.binary, "referral-sync is not built")
+        let folder = try makeTemporaryFolder("cron")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let alerts = folder + "/alerts"
+        let alertCommand = folder + "/alert.sh"
+        try "#!/bin/sh\necho \"$*\" >> \(alerts)\n".write(toFile: alertCommand, atomically: true, encoding: .utf8)
+        chmod(alertCommand, 0o755)
+        let environmentFile = folder + "/environment"
+        try "DATABASE_URL=host=127.0.0.1 port=1 dbname=none\n".write(
+            toFile: environmentFile, atomically: true, encoding: .utf8)
+        let wrapper = Self.deploy + "/cron/referral-sync-cron"
+        let environment = [
+            "PATH": "/usr/bin:/bin", "REFERRAL_SYNC_BIN": binary, "REFERRAL_SYNC_ALERT_COMMAND": alertCommand,
+            "REFERRAL_SYNC_ENV_FILE": environmentFile,
+        ]
+        // No ATTENTIVE_API_KEY: a configuration error, 78, alerted with the job's instruction.
+        let (status, output) = try Self.run(wrapper, ["run"], environment: environment)
+        #expect(status == 78)
+        #expect(output.contains("referral-sync: exit 78: ATTENTIVE_API_KEY is not set"))
+        let alerted = try String(contentsOfFile: alerts, encoding: .utf8)
+        #expect(alerted.contains("failed with exit status 78: referral-sync: exit 78: ATTENTIVE_API_KEY is not set"))
+
+        // With the key, the settings file's DATABASE_URL (a closed port) gives 69.
+        var withKey = environment
+        withKey["ATTENTIVE_API_KEY"] = "k"
+        #expect(try Self.run(wrapper, ["run", "--dry-run"], environment: withKey).0 == 69)
+        #expect(try String(contentsOfFile: alerts, encoding: .utf8).contains("exit status 69"))
+
+        // Success is quiet.
+        let before = try String(contentsOfFile: alerts, encoding: .utf8)
+        #expect(try Self.run(wrapper, ["--version"], environment: environment).0 == 0)
+        #expect(try String(contentsOfFile: alerts, encoding: .utf8) == before)
+    }
+
+    @Test func kubernetesCronJobNeverOverlapsAndActsOnTheExitStatuses() throws {
+        // PyYAML (Debian python3-yaml, installed by `make test`) reads the manifest as Kubernetes would.
+        let python = "/usr/bin/python3"
+        let (status, json) = try Self.run(
+            python,
+            [
+                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+                Self.deploy + "/kubernetes/cronjob.yaml",
+            ])
+        #expect(status == 0, "\(json)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(manifest["kind"] as? String == "CronJob")
+        #expect(manifest["apiVersion"] as? String == "batch/v1")
+        let spec = try #require(manifest["spec"] as? [String: Any])
+        #expect(spec["concurrencyPolicy"] as? String == "Forbid")
+        let job = try #require((spec["jobTemplate"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(job["backoffLimit"] as? Int == 3)
+        let rules = try #require((job["podFailurePolicy"] as? [String: Any])?["rules"] as? [[String: Any]])
+        func codes(_ action: String) -> Set<Int> {
+            Set(
+                rules.filter { $0["action"] as? String == action }
+                    .flatMap { (($0["onExitCodes"] as? [String: Any])?["values"] as? [Int]) ?? [] })
+        }
+        #expect(codes("FailJob") == [1, 64, 65, 77, 78])
+        #expect(codes("Count") == [69, 75])
+        #expect(rules.contains { $0["action"] as? String == "Ignore" && $0["onPodConditions"] != nil })
+        let pod = try #require((job["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(pod["restartPolicy"] as? String == "Never")
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        #expect(container["name"] as? String == "referral-sync")
+        #expect((container["args"] as? [String])?.first == "run")
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import ReferralSync
+
+/// One run at a time: the session advisory lock, shards, and drift under the same lock.
+@Suite struct RunLockTests {
+    @Test func secondConcurrentRunExitsTempFailAtOnceWhileTheFirstFinishes() async throws {
+        // Each request takes 150 ms and one is in flight at a time: the first run lasts seconds.
+        let harness = try JobHarness { $0.latencyMilliseconds = 150 }
+        try harness.insertParticipants(20)
+        let (arguments, environment) = (
+            ["--reports-dir", harness.reportsDirectory, "--concurrency", "1"], harness.environment
+        )
+        let first = Task { try await JobHarness.result(arguments, environment: environment) }
+        let firstHoldsTheLock = try await harness.wait { try harness.advisoryLocksHeld() > 0 }
+        #expect(firstHoldsTheLock)
+
+        let second = try await harness.result(["--concurrency", "1"])
+        #expect(second.status == .locked)
+        #expect(second.message.contains("another referral-sync run holds the lock"))
+        // It returned while the first still held the lock and had not sent everything yet.
+        #expect(try harness.advisoryLocksHeld() > 0)
+        #expect(harness.simulator.statistics().requests < 20)
+        let drift = try await harness.result(drift: DriftOptions())
+        #expect(drift.status == .locked)
+
+        let firstResult = try await first.value
+        #expect(firstResult.status == .success)
+        #expect(firstResult.counts[.synced] == 80)
+        #expect(harness.simulator.profiles().count == 20)
+        #expect(try harness.advisoryLocksHeld() == 0)
+        // The locked-out run left no history row and no report folder.
+        #expect(try harness.database.query("SELECT count(*) FROM referral_sync_runs").first?.int(0) == 1)
+        #expect(second.reportFolder == nil)
+    }
+
+    @Test func shardsRunSideBySideButNeverBesideThemselvesOrAWholeRun() async throws {
+        let harness = try JobHarness()
+        try harness.insertParticipants(6)
+        let holder = try LockHolder(harness)
+        #expect(try holder.holdShard(1, of: 2))
+        #expect(try await harness.result(["--shard", "1/2"]).status == .locked)
+        #expect(try await harness.result().status == .locked)
+        #expect(try await harness.result(["--shard", "2/2"]).status == .success)
+        try holder.releaseAll()
+
+        #expect(try holder.holdWholeRun())
+        #expect(try await harness.result(["--shard", "2/2"]).status == .locked)
+        try holder.releaseAll()
+        #expect(try await harness.result(["--shard", "1/2"]).status == .success)
+    }
+
+    @Test func shardsTogetherCoverEveryParticipantExactlyOnce() async throws {
+        let harness = try JobHarness()
+        try harness.insertParticipants(97)
+        func participants(_ arguments: [String]) async throws -> [String] {
+            let (status, reports) = await harness.run(["--dry-run"] + arguments)
+            #expect(status == .success)
+            return try #require(reports).csv("attributes.csv").compactMap { $0["customer_id"] }
+        }
+        let whole = try await participants([])
+        let first = try await participants(["--shard", "1/2"])
+        let second = try await participants(["--shard", "2/2"])
+        #expect(whole.count == 97)
+        #expect(!first.isEmpty && !second.isEmpty)
+        #expect(Set(first).isDisjoint(with: second))
+        #expect((first + second).sorted() == whole.sorted())
+        #expect(first.count + second.count == whole.count)
+
+        // Really synced shard by shard, the whole set is in Attentive once and a whole run has nothing to send.
+        #expect(await harness.run(["--shard", "1/2"]).0 == .success)
+        #expect(await harness.run(["--shard", "2/2"]).0 == .success)
+        #expect(harness.simulator.statistics().requests == 97)
+        #expect(harness.simulator.profiles().count == 97)
+        let (status, reports) = await harness.run()
+        #expect(status == .success)
+        #expect(try #require(reports).csv("changes.csv").isEmpty)
+    }
+
+    @Test func shardsOfThreeArePartitionsToo() async throws {
+        let harness = try JobHarness()
+        try harness.insertParticipants(40)
+        var seen: [String] = []
+        for number in 1...3 {
+            let (status, reports) = await harness.run(["--dry-run", "--shard", "\(number)/3"])
+            #expect(status == .success)
+            seen += try #require(reports).csv("attributes.csv").compactMap { $0["customer_id"] }
+        }
+        #expect(seen.count == 40)
+        #expect(Set(seen).count == 40)
+    }
+}
