@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_FORMAT_PATHS = Package.swift Sources Tests
 
-.PHONY: all deps build release test lint format embed-sql demo bench bench-sync clean
+.PHONY: all deps test-deps build release test lint format embed-sql demo bench bench-sync clean
 
 all: build
 
@@ -25,8 +25,14 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(SWIFT_FORMAT_PATHS)
 
+# What only the tests need: promtool (checks the metrics file) and PyYAML (reads deploy/kubernetes).
+TEST_PACKAGES = prometheus python3-yaml
+
+test-deps:
+	@scripts/install-deps.sh $(TEST_PACKAGES)
+
 # Lint, then the whole suite against a throwaway PostgreSQL cluster and the loopback Attentive simulator.
-test: deps lint
+test: deps test-deps lint
 	$(SWIFT) build --build-tests
 	scripts/with-postgres.sh $(SWIFT) test --skip-build
 

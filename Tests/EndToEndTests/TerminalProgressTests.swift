@@ -1,0 +1,33 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// On a terminal the job draws one updating progress line; elsewhere (the other end-to-end tests, cron) it
+/// writes log lines only.
+@Suite struct TerminalProgressTests {
+    @Test func terminalGetsOneUpdatingProgressLine() async throws {
+        let binary = try #require(JobProcess.binary, "referral-sync is not built")
+        let harness = try await ExecutableHarness { $0.latencyMilliseconds = 10 }
+        try harness.insertParticipants(0..<100)
+        // util-linux `script` gives the job a pseudo-terminal as its standard error and copies what it draws.
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        script.arguments = ["--quiet", "--return", "--command", "'\(binary)' run --concurrency 1", "/dev/null"]
+        script.environment = harness.environment.merging(["PATH": "/usr/bin:/bin", "TERM": "xterm"]) { $1 }
+        script.standardInput = FileHandle.nullDevice
+        let pipe = Pipe()
+        script.standardOutput = pipe
+        script.standardError = pipe
+        try script.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        script.waitUntilExit()
+        #expect(script.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\r\u{1B}[2Kparticipants 32 "))
+        #expect(text.contains("\r\u{1B}[2Kparticipants 100 "))
+        #expect(text.contains("· requests "))
+        #expect(text.contains(" in 0:"))
+        #expect(text.contains("msg=\"run finished\""))
+        #expect(!text.contains("msg=progress"))
+        #expect(harness.simulator.profiles().count == 100)
+    }
+}
