@@ -79,7 +79,7 @@ extension SyncRun {
             } else {
                 cursor = try AttributeQuery.openCursor(on: reader, parameters)
             }
-            failure = await compare(cursor: cursor, recorder: driftRecorder, total: options.sample)
+            failure = await readAndCompare(cursor: cursor, recorder: driftRecorder, total: options.sample)
             try? reader.run("ROLLBACK")
             reader.close()
             stages.finish("recompute_and_compare")
@@ -138,86 +138,6 @@ extension SyncRun {
         result.stageSeconds = stages.seconds
         result.driftRows = counts.driftRows
         return (result, counts)
-    }
-
-    /// Reads each participant's attributes from Attentive with at most `concurrency` requests in flight, through
-    /// a non-throwing task group; no request is ever cancelled (swift-corelibs-foundation #5412), a stop request
-    /// only stops new ones.
-    /// - Returns: Why the check must end with a failure status, if it must.
-    private func compare(cursor: ParticipantCursor, recorder: DriftRecorder, total: Int?) async -> JobError? {
-        let client = AttentiveClient(configuration: clientConfiguration())
-        let progress = ProgressReporter(logger: logger, label: "participants checked", total: total)
-        var interruption: JobError?
-        var unauthorized: String?
-
-        func handle(_ participant: ParticipantState, _ answer: Result<[String: String]?, AttentiveError>) {
-            switch answer {
-            case .success(let attributes):
-                let findings = DriftComparison.findings(for: participant, attentive: attributes ?? [:])
-                recorder.recordChecked(findings)
-                if logger.isEnabled(.debug) {
-                    logger.debug(
-                        "compared",
-                        [
-                            ("customer_id", participant.customerID), ("known_to_attentive", String(attributes != nil)),
-                            (
-                                "drifted",
-                                findings.map { "\($0.attribute.rawValue): \($0.kind.rawValue)" }.joined(separator: "; ")
-                            ),
-                        ])
-                }
-            case .failure(let error):
-                if error.kind == .unauthorized { unauthorized = unauthorized ?? error.description }
-                recorder.recordUnchecked(participant.customerID, reason: error.description, requestFailed: true)
-            }
-            progress.tick(recorder.counts.checked + recorder.counts.unchecked)
-        }
-
-        await withTaskGroup(of: (ParticipantState, Result<[String: String]?, AttentiveError>).self) { group in
-            var inFlight = 0
-            while true {
-                let next: ParticipantState?
-                do {
-                    next = try cursor.next()
-                } catch {
-                    interruption = Self.classify(error)
-                    break
-                }
-                guard let participant = next else { break }
-                recorder.countParticipant()
-                if let reason = participant.unsendableReason {
-                    recorder.recordUnchecked(participant.customerID, reason: reason, requestFailed: false)
-                    continue
-                }
-                if stopSignal.stopRequest != nil || unauthorized != nil {
-                    let reason = unauthorized != nil ? "Attentive refused the API key earlier" : "the check was stopped"
-                    recorder.recordUnchecked(participant.customerID, reason: "not read: \(reason)", requestFailed: true)
-                    continue
-                }
-                if inFlight >= configuration.concurrency, let (done, answer) = await group.next() {
-                    inFlight -= 1
-                    handle(done, answer)
-                }
-                let user = AttentiveUser(email: participant.identity.email, phone: participant.identity.phone)
-                group.addTask { (participant, await client.customAttributes(of: user)) }
-                inFlight += 1
-            }
-            if stopSignal.stopRequest != nil { client.beginShutdown() }
-            while let (done, answer) = await group.next() { handle(done, answer) }
-        }
-        progress.finish(recorder.counts.checked + recorder.counts.unchecked)
-        if let signal = stopSignal.stopRequest {
-            return JobError(
-                signal == SIGINT ? .interrupted : .terminated, "drift check stopped by signal \(signal)",
-                remedy: "Run it again; it changes nothing in Attentive.")
-        }
-        if let unauthorized {
-            return JobError(
-                .permissionDenied, unauthorized,
-                remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes access.")
-        }
-        if let unreachable = AttentiveReachability.unreachable(client.statistics()) { return unreachable }
-        return interruption
     }
 
     /// Deletes the ledger rows of `customers`, so the next run treats them as new and sends every value.

@@ -118,6 +118,21 @@ import Testing
         #expect(nextDay != first)
     }
 
+    @Test func driftReportIsInCustomerOrderWhateverOrderTheAnswersComeIn() async throws {
+        let harness = try JobHarness()
+        try harness.insertParticipants(30)
+        #expect(await harness.run().0 == .success)
+        harness.simulator.reset()
+        var jittery = harness.simulator.configuration
+        jittery.latencyJitterMilliseconds = 40
+        harness.simulator.update(configuration: jittery)
+        let (status, reports) = await harness.drift(["--concurrency", "8"])
+        #expect(status == .needsAttention)
+        let customers = try #require(reports).csv("drift.csv").compactMap { $0["customer_id"] }
+        #expect(customers.count == 120)
+        #expect(customers == customers.sorted())
+    }
+
     @Test func participantWithoutIdentityIsListedUnchecked() async throws {
         let harness = try JobHarness()
         var history = ReferralHistory()
