@@ -25,6 +25,9 @@ import Testing
                 && harness.simulator.statistics().requests >= requestsBefore + 3
         }
         #expect(midWrite)
+        // From now on each answer takes 2 s: however late the kill lands on a loaded machine, the run is mid-way.
+        slow.latencyMilliseconds = 2000
+        harness.simulator.update(configuration: slow)
         kill(victim.process.processIdentifier, SIGKILL)
         let killed = await victim.wait()
         #expect(killed.killedBySignal)
@@ -60,6 +63,10 @@ import Testing
         harness.simulator.update(configuration: slow)
         let job = try JobProcess(["run", "--concurrency", "1"], environment: harness.environment)
         #expect(try await harness.wait { harness.simulator.statistics().requests >= 3 })
+        // From now on each answer takes 2 s: however late the signal is handled on a loaded machine, the run
+        // stops long before its 30th participant.
+        slow.latencyMilliseconds = 2000
+        harness.simulator.update(configuration: slow)
         kill(job.process.processIdentifier, SIGTERM)
         let stopped = await job.wait()
         #expect(!stopped.killedBySignal)

@@ -7,33 +7,45 @@ import Testing
 /// One run at a time: the session advisory lock, shards, and drift under the same lock.
 @Suite struct RunLockTests {
     @Test func secondConcurrentRunExitsTempFailAtOnceWhileTheFirstFinishes() async throws {
-        // Each request takes 150 ms and one is in flight at a time: the first run lasts seconds.
-        let harness = try JobHarness { $0.latencyMilliseconds = 150 }
+        let harness = try JobHarness()
         try harness.insertParticipants(20)
-        let (arguments, environment) = (
-            ["--reports-dir", harness.reportsDirectory, "--concurrency", "1"], harness.environment
-        )
+        // The test pauses the first run right after it took the lock: it blocks on writing its history row until
+        // the test's transaction ends. No timing is involved.
+        let pause = try harness.database.connect()
+        try pause.run("BEGIN; LOCK TABLE referral_sync_runs IN EXCLUSIVE MODE")
+        let (arguments, environment) = (["--reports-dir", harness.reportsDirectory], harness.environment)
         let first = Task { try await JobHarness.result(arguments, environment: environment) }
         let firstHoldsTheLock = try await harness.wait { try harness.advisoryLocksHeld() > 0 }
         #expect(firstHoldsTheLock)
 
-        let second = try await harness.result(["--concurrency", "1"])
+        let second = try await harness.result()
         #expect(second.status == .locked)
         #expect(second.message.contains("another referral-sync run holds the lock"))
-        // It returned while the first still held the lock and had not sent everything yet.
-        #expect(try harness.advisoryLocksHeld() > 0)
-        #expect(harness.simulator.statistics().requests < 20)
+        #expect(second.reportFolder == nil)
         let drift = try await harness.result(drift: DriftOptions())
         #expect(drift.status == .locked)
+        // Both returned while the first still held the lock and had sent nothing yet.
+        #expect(try harness.advisoryLocksHeld() > 0)
+        #expect(harness.simulator.statistics().requests == 0)
 
+        try pause.run("COMMIT")
+        pause.close()
         let firstResult = try await first.value
         #expect(firstResult.status == .success)
         #expect(firstResult.counts[.synced] == 80)
         #expect(harness.simulator.profiles().count == 20)
         #expect(try harness.advisoryLocksHeld() == 0)
-        // The locked-out run left no history row and no report folder.
+        // The locked-out runs left no history row.
         #expect(try harness.database.query("SELECT count(*) FROM referral_sync_runs").first?.int(0) == 1)
-        #expect(second.reportFolder == nil)
+    }
+
+    @Test func runsOneAfterAnotherBothGetTheLock() async throws {
+        let harness = try JobHarness()
+        try harness.insertParticipants(3)
+        #expect(try await harness.result().status == .success)
+        #expect(try await harness.result().status == .success)
+        #expect(try await harness.result(drift: DriftOptions()).status == .success)
+        #expect(try harness.advisoryLocksHeld() == 0)
     }
 
     @Test func shardsRunSideBySideButNeverBesideThemselvesOrAWholeRun() async throws {
