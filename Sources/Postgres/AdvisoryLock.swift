@@ -8,4 +8,12 @@ extension PostgresConnection {
         let function = shared ? "pg_try_advisory_lock_shared" : "pg_try_advisory_lock"
         return try query("SELECT \(function)($1::bigint)", [String(key)]).first?.bool(0) ?? false
     }
+
+    /// Releases every session-level advisory lock of this session and closes the connection. Unlocking first
+    /// makes the release immediate: a closed connection's locks are freed only when the server has ended the
+    /// session, a moment later, so a run started right after this one could otherwise find them still held.
+    public func releaseAdvisoryLocksAndClose() {
+        _ = try? query("SELECT pg_advisory_unlock_all()")
+        close()
+    }
 }

@@ -28,6 +28,7 @@ extension SyncRun {
         logger.context = [("run_id", runKey)]
         do {
             let lock = try connect()
+            defer { lock.releaseAdvisoryLocksAndClose() }
             try takeLock(on: lock)
             try verifySchema(on: lock)
             let currency = try resolveCurrency(on: lock)
@@ -41,7 +42,6 @@ extension SyncRun {
             try? RunHistory.finish(
                 on: writer, runID: runID, exitStatus: Int(result.status.rawValue),
                 outcomeCounts: Self.driftCountsJSON(counts), stageSeconds: stages.json, message: result.message)
-            lock.close()
             return result
         } catch {
             let jobError = Self.classify(error)

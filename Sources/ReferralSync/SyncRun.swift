@@ -50,6 +50,7 @@ public final class SyncRun: @unchecked Sendable {
         logger.context = [("run_id", runKey)]
         do {
             let lock = try connect()
+            defer { lock.releaseAdvisoryLocksAndClose() }
             try takeLock(on: lock)
             try verifySchema(on: lock)
             let currency = try resolveCurrency(on: lock)
@@ -63,7 +64,6 @@ public final class SyncRun: @unchecked Sendable {
             try? RunHistory.finish(
                 on: writer, runID: runID, exitStatus: Int(result.status.rawValue),
                 outcomeCounts: Self.countsJSON(result.counts), stageSeconds: stages.json, message: result.message)
-            lock.close()
             return result
         } catch let error as JobError {
             logger.error(error.message, [("exit_status", error.status.description)])

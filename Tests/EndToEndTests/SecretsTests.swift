@@ -27,6 +27,14 @@ import Testing
         func job(_ arguments: [String], _ extra: [String: String] = [:]) async throws {
             let finished = try await JobProcess.run(arguments, environment: environment.merging(extra) { $1 })
             statuses.append(finished.status)
+            // Every non-zero exit prints exactly one line saying what happened and what to do.
+            let instructions = finished.stderr.split(separator: "\n").filter { $0.hasPrefix("referral-sync: exit ") }
+            if finished.status == 0 {
+                #expect(instructions.isEmpty)
+            } else {
+                #expect(instructions.count == 1)
+                #expect(instructions.first?.hasPrefix("referral-sync: exit \(finished.status): ") == true)
+            }
             outputs += [finished.stdout, finished.stderr]
         }
         try await job(["run", "--verbose", "--metrics-file", metrics])

@@ -157,6 +157,24 @@ import Testing
         #expect(try await harness.result(drift: DriftOptions()).status == .unavailable)
     }
 
+    @Test func driftHasItsOwnHelp() async {
+        final class Captured: @unchecked Sendable {
+            let lock = NSLock()
+            var text = ""
+        }
+        let captured = Captured()
+        let status = await ReferralSyncCommand.main(
+            arguments: ["drift", "--help"], environment: [:],
+            output: { line in captured.lock.withLock { captured.text += line } })
+        #expect(status == .success)
+        let help = captured.lock.withLock { captured.text }
+        #expect(help.hasPrefix("usage: referral-sync drift [options]"))
+        #expect(help.contains("--sample VALUE"))
+        #expect(help.contains("[env: REFERRAL_SYNC_DRIFT_SAMPLE]"))
+        #expect(help.contains("--metrics-file VALUE"))
+        #expect(!help.contains("--dry-run"))
+    }
+
     @Test func badSampleIsAUsageError() async throws {
         let harness = try JobHarness()
         #expect(await harness.drift(["--sample", "none"]).0 == .usage)

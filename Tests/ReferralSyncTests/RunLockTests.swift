@@ -34,7 +34,8 @@ import Testing
         #expect(firstResult.status == .success)
         #expect(firstResult.counts[.synced] == 80)
         #expect(harness.simulator.profiles().count == 20)
-        #expect(try harness.advisoryLocksHeld() == 0)
+        // A finished run's session ends on the server shortly after it disconnects.
+        #expect(try await harness.wait { try harness.advisoryLocksHeld() == 0 })
         // The locked-out runs left no history row.
         #expect(try harness.database.query("SELECT count(*) FROM referral_sync_runs").first?.int(0) == 1)
     }
@@ -45,6 +46,7 @@ import Testing
         #expect(try await harness.result().status == .success)
         #expect(try await harness.result().status == .success)
         #expect(try await harness.result(drift: DriftOptions()).status == .success)
+        // A run releases its locks before it returns, not a moment later when the server ends its session.
         #expect(try harness.advisoryLocksHeld() == 0)
     }
 
@@ -57,6 +59,8 @@ import Testing
         #expect(try await harness.result().status == .locked)
         #expect(try await harness.result(["--shard", "2/2"]).status == .success)
         try holder.releaseAll()
+        // The sessions of the runs above end on the server shortly after they disconnect.
+        #expect(try await harness.wait { try harness.advisoryLocksHeld() == 0 })
 
         #expect(try holder.holdWholeRun())
         #expect(try await harness.result(["--shard", "2/2"]).status == .locked)
