@@ -23,20 +23,11 @@ import Testing
         return settings
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
-        Int32, String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
+        async throws -> (Int32, String)
+    {
+        let finished = try await ChildProcess.run(executable, arguments, environment: environment)
+        return (finished.status, finished.output)
     }
 
     @Test func systemdUnitsActOnTheExitStatuses() throws {
@@ -63,7 +54,7 @@ import Testing
 
     /// Where systemd is not installed, systemdUnitsActOnTheExitStatuses still parses the units.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze)))
-    func systemdAnalyzeVerifiesTheUnits() throws {
+    func systemdAnalyzeVerifiesTheUnits() async throws {
         let analyze = Self.analyze
         let binary = try #require(JobProcess.binary, "referral-sync is not built")
         // verify checks that ExecStart's program exists: point the units at the built one.
@@ -81,7 +72,7 @@ import Testing
                 .replacingOccurrences(of: "/usr/local/bin/referral-sync ", with: binary + " ")
             try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
         }
-        let (status, output) = try Self.run(analyze, ["verify", "--man=no"] + names.map { folder + "/" + $0 })
+        let (status, output) = try await Self.run(analyze, ["verify", "--man=no"] + names.map { folder + "/" + $0 })
         #expect(status == 0, "\(output)")
         #expect(output.isEmpty, "\(output)")
     }
@@ -101,7 +92,7 @@ import Testing
         #expect(jobs.last?.split(separator: " ")[7] == "drift")
     }
 
-    @Test func cronWrapperAlertsWithTheInstructionAndKeepsTheStatus() throws {
+    @Test func cronWrapperAlertsWithTheInstructionAndKeepsTheStatus() async throws {
         let binary = try #require(JobProcess.binary, "referral-sync is not built")
         let folder = try makeTemporaryFolder("cron")
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -118,7 +109,7 @@ import Testing
             "REFERRAL_SYNC_ENV_FILE": environmentFile,
         ]
         // No ATTENTIVE_API_KEY: a configuration error, 78, alerted with the job's instruction.
-        let (status, output) = try Self.run(wrapper, ["run"], environment: environment)
+        let (status, output) = try await Self.run(wrapper, ["run"], environment: environment)
         #expect(status == 78)
         #expect(output.contains("referral-sync: exit 78: ATTENTIVE_API_KEY is not set"))
         let alerted = try String(contentsOfFile: alerts, encoding: .utf8)
@@ -127,19 +118,19 @@ import Testing
         // With the key, the settings file's DATABASE_URL (a closed port) gives 69.
         var withKey = environment
         withKey["ATTENTIVE_API_KEY"] = "k"
-        #expect(try Self.run(wrapper, ["run", "--dry-run"], environment: withKey).0 == 69)
+        #expect(try await Self.run(wrapper, ["run", "--dry-run"], environment: withKey).0 == 69)
         #expect(try String(contentsOfFile: alerts, encoding: .utf8).contains("exit status 69"))
 
         // Success is quiet.
         let before = try String(contentsOfFile: alerts, encoding: .utf8)
-        #expect(try Self.run(wrapper, ["--version"], environment: environment).0 == 0)
+        #expect(try await Self.run(wrapper, ["--version"], environment: environment).0 == 0)
         #expect(try String(contentsOfFile: alerts, encoding: .utf8) == before)
     }
 
-    @Test func kubernetesCronJobNeverOverlapsAndActsOnTheExitStatuses() throws {
+    @Test func kubernetesCronJobNeverOverlapsAndActsOnTheExitStatuses() async throws {
         // PyYAML (Debian python3-yaml, installed by `make test`) reads the manifest as Kubernetes would.
         let python = "/usr/bin/python3"
-        let (status, json) = try Self.run(
+        let (status, json) = try await Self.run(
             python,
             [
                 "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",

@@ -10,18 +10,11 @@ import Testing
         let harness = try await ExecutableHarness { $0.latencyMilliseconds = 10 }
         try harness.insertParticipants(0..<100)
         // util-linux `script` gives the job a pseudo-terminal as its standard error and copies what it draws.
-        let script = Process()
-        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        script.arguments = ["--quiet", "--return", "--command", "'\(binary)' run --concurrency 1", "/dev/null"]
-        script.environment = harness.environment.merging(["PATH": "/usr/bin:/bin", "TERM": "xterm"]) { $1 }
-        script.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        script.standardOutput = pipe
-        script.standardError = pipe
-        try script.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        script.waitUntilExit()
-        #expect(script.terminationStatus == 0, "\(text)")
+        let script = try await ChildProcess.run(
+            "/usr/bin/script", ["--quiet", "--return", "--command", "'\(binary)' run --concurrency 1", "/dev/null"],
+            environment: harness.environment.merging(["PATH": "/usr/bin:/bin", "TERM": "xterm"]) { $1 })
+        let text = script.output
+        #expect(script.status == 0, "\(text)")
         #expect(text.contains("\r\u{1B}[2Kparticipants 32 "))
         #expect(text.contains("\r\u{1B}[2Kparticipants 100 "))
         #expect(text.contains("· requests "))

@@ -7,22 +7,12 @@ import Testing
 /// `--metrics-file`: node_exporter textfile metrics, checked by `promtool check metrics`.
 @Suite struct MetricsFileTests {
     /// `promtool` from the Debian `prometheus` package, which `make test` installs.
-    static func promtool(_ file: String) throws -> (status: Int32, output: String) {
+    static func promtool(_ file: String) async throws -> ChildProcess.Finished {
         let candidates = ["/usr/bin/promtool", "/usr/local/bin/promtool"]
         let path = try #require(
             candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
             "promtool is missing: `make test` installs the Debian package prometheus")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["check", "metrics"]
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        return try await ChildProcess.run(path, ["check", "metrics"], input: file)
     }
 
     static func samples(_ path: String) throws -> [String: Double] {
@@ -34,7 +24,7 @@ import Testing
         try ExitStatusTests.oneReferrer(harness)
         let path = harness.reportsDirectory + "/referral_sync.prom"
         #expect(await harness.run(["--metrics-file", path]).0 == .success)
-        let check = try Self.promtool(path)
+        let check = try await Self.promtool(path)
         #expect(check.status == 0, "\(check.output)")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         for name in [
@@ -86,7 +76,7 @@ import Testing
         #expect(failed["referral_sync_last_exit_status{command=\"run\"}"] == 69)
         #expect(try #require(failed["referral_sync_last_run_timestamp_seconds{command=\"run\"}"]) >= success)
         #expect(failed["referral_sync_pending_rows{command=\"run\"}"] == 2)
-        #expect(try Self.promtool(path).status == 0)
+        #expect(try await Self.promtool(path).status == 0)
 
         // Without the old file, the run history says when the last successful run ended.
         try FileManager.default.removeItem(atPath: path)
@@ -104,13 +94,13 @@ import Testing
         let runPath = harness.reportsDirectory + "/run.prom"
         let driftPath = harness.reportsDirectory + "/drift.prom"
         #expect(await harness.run(["--metrics-file", runPath, "--shard", "1/2"]).0 == .success)
-        #expect(try Self.promtool(runPath).status == 0)
+        #expect(try await Self.promtool(runPath).status == 0)
         #expect(try Self.samples(runPath)["referral_sync_last_exit_status{command=\"run\",shard=\"1/2\"}"] == 0)
 
         #expect(await harness.run().0 == .success)
         harness.simulator.reset()
         #expect(await harness.drift(["--metrics-file", driftPath]).0 == .needsAttention)
-        let check = try Self.promtool(driftPath)
+        let check = try await Self.promtool(driftPath)
         #expect(check.status == 0, "\(check.output)")
         let drift = try Self.samples(driftPath)
         #expect(drift["referral_sync_drift_rows{command=\"drift\"}"] == 4)
