@@ -82,7 +82,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> [PostgresRow] {
         let connection = try liveHandle()
-        let result = execParams(connection, sql, parameters)
+        let result = try execParams(connection, sql, parameters)
         defer { PQclear(result) }
         try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
         return rows(of: result)
@@ -92,7 +92,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws -> Int {
         let connection = try liveHandle()
-        let result = execParams(connection, sql, parameters)
+        let result = try execParams(connection, sql, parameters)
         defer { PQclear(result) }
         try check(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
         guard let affected = PQcmdTuples(result) else { return 0 }
@@ -104,7 +104,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// - Throws: The first `PostgresError`, or whatever `body` throws (the rest of the result is drained).
     public func forEachRow(_ sql: String, _ parameters: [String?] = [], _ body: (PostgresRow) throws -> Void) throws {
         let connection = try liveHandle()
-        let sent = withParameterPointers(parameters) { pointers in
+        let sent = try withParameterPointers(parameters) { pointers in
             PQsendQueryParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
         guard sent == 1 else { throw connectionError(code: .connectionLost) }
@@ -218,8 +218,10 @@ public final class PostgresConnection: @unchecked Sendable {
         return handle
     }
 
-    private func execParams(_ connection: OpaquePointer, _ sql: String, _ parameters: [String?]) -> OpaquePointer? {
-        withParameterPointers(parameters) { pointers in
+    private func execParams(_ connection: OpaquePointer, _ sql: String, _ parameters: [String?]) throws
+        -> OpaquePointer?
+    {
+        try withParameterPointers(parameters) { pointers in
             PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
     }
@@ -310,8 +312,19 @@ func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePoint
 }
 
 /// Calls `body` with libpq parameter values: C strings, or NULL pointers for SQL NULL.
-func withParameterPointers<R>(_ parameters: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+/// - Throws: `PostgresError` (SQLSTATE 22021, as the server reports a NUL in text) when a value contains a NUL
+///   character: libpq takes C strings, which would silently cut the value at the NUL, and PostgreSQL `text`
+///   cannot hold one anyway. Nothing is sent.
+func withParameterPointers<R>(_ parameters: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) throws
+    -> R
+{
     if parameters.isEmpty { return body(nil) }
+    for (index, value) in parameters.enumerated() where value?.utf8.contains(0) == true {
+        throw PostgresError(
+            code: .statementFailed,
+            message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold",
+            sqlState: "22021")
+    }
     let pointers: [UnsafeMutablePointer<CChar>?] = parameters.map { value in value.map { strdup($0) } ?? nil }
     defer { for pointer in pointers { free(pointer) } }
     return pointers.withUnsafeBufferPointer { buffer in

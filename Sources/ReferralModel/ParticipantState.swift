@@ -17,11 +17,14 @@ public struct ParticipantState: Sendable, Equatable {
     public var identityChanged: Bool
     /// The attributes to send, as the SQL comparison decided.
     public var changedAttributes: [OkendoAttribute]
+    /// Why the identity cannot be sent, as the SQL identity rules decided (no usable identity, or an email or
+    /// phone that another participant also has); `nil` when it can be sent.
+    public var identityProblem: String?
 
     public init(
         customerID: String, rawEmail: String?, rawPhone: String?, identity: Identity,
         values: [OkendoAttribute: String], ledgerValues: [OkendoAttribute: String], hasLedger: Bool,
-        identityChanged: Bool, changedAttributes: [OkendoAttribute]
+        identityChanged: Bool, changedAttributes: [OkendoAttribute], identityProblem: String? = nil
     ) {
         self.customerID = customerID
         self.rawEmail = rawEmail
@@ -32,6 +35,7 @@ public struct ParticipantState: Sendable, Equatable {
         self.hasLedger = hasLedger
         self.identityChanged = identityChanged
         self.changedAttributes = changedAttributes
+        self.identityProblem = identityProblem
     }
 
     /// The properties of the request for this participant: each changed attribute with its new value. An
@@ -44,6 +48,7 @@ public struct ParticipantState: Sendable, Equatable {
 
     /// Why this participant cannot be sent, or `nil` when it can.
     public var unsendableReason: String? {
+        if let identityProblem { return identityProblem }
         guard identity.isEmpty else { return nil }
         let email = rawEmail.map { $0.isEmpty ? "empty" : "not a valid address" } ?? "missing"
         let phone = rawPhone.map { $0.isEmpty ? "empty" : "not valid E.164" } ?? "missing"

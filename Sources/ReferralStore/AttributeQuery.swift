@@ -16,15 +16,18 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(number)/\(count)" }
 }
 
-/// The inputs of one recompute: when, in which currency, and which shard.
+/// The inputs of one recompute: when, in which currency, which shard, and how national phone numbers are read.
 public struct RecomputeParameters: Sendable, Equatable {
     public var asOf: Timestamp
     public var currency: Currency
     public var shard: Shard
-    public init(asOf: Timestamp, currency: Currency, shard: Shard = .all) {
+    /// The region whose national phone numbers are read as E.164 (`US` or `CA`), or `nil` for none.
+    public var phoneRegion: String?
+    public init(asOf: Timestamp, currency: Currency, shard: Shard = .all, phoneRegion: String? = nil) {
         self.asOf = asOf
         self.currency = currency
         self.shard = shard
+        self.phoneRegion = phoneRegion
     }
 }
 
@@ -40,7 +43,7 @@ public enum AttributeQuery {
     ) throws -> ParticipantCursor {
         let values: [String?] = [
             parameters.asOf.description, parameters.currency.code, String(parameters.currency.minorUnits),
-            String(parameters.shard.count), String(parameters.shard.number - 1),
+            String(parameters.shard.count), String(parameters.shard.number - 1), parameters.phoneRegion,
         ]
         return ParticipantCursor(
             rows: try RowCursor(
@@ -65,7 +68,8 @@ public enum AttributeQuery {
             values: values, ledgerValues: ledger,
             hasLedger: row.bool(15) ?? false,
             identityChanged: row.bool(16) ?? false,
-            changedAttributes: OkendoAttribute.attributes(inMask: row.int(17) ?? 0))
+            changedAttributes: OkendoAttribute.attributes(inMask: row.int(17) ?? 0),
+            identityProblem: row[18])
     }
 }
 
@@ -106,7 +110,8 @@ public enum RejectedRowQuery {
         on connection: PostgresConnection, _ parameters: RecomputeParameters, _ body: (RejectedRow) throws -> Void
     ) throws {
         let sql = EmbeddedSQL.queries["rejected_rows"] ?? ""
-        try connection.forEachRow(cursor: sql, [parameters.asOf.description, parameters.currency.code]) { row in
+        let values = [parameters.asOf.description, parameters.currency.code, parameters.phoneRegion]
+        try connection.forEachRow(cursor: sql, values) { row in
             try body(RejectedRow(table: row[0] ?? "", key: row[1] ?? "", reason: row[2] ?? "", detail: row[3] ?? ""))
         }
     }

@@ -141,6 +141,131 @@ enum EmbeddedSQL {
             $$;
             """##
         ),
+        (
+            3, "participant_identities",
+            ##"""
+            -- 0003: identity rules, second version, and the participant set defined once (README "Identities" and
+            -- "Attribute definitions"). Used by participant_attributes.sql, rejected_rows.sql and row_accounting.sql.
+
+            -- Surrounding whitespace as exports leave it: spaces, tabs, line breaks, no-break spaces and a byte-order mark.
+            CREATE OR REPLACE FUNCTION referral_sync_trim(raw text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT regexp_replace(raw, '^[\s\u00a0\ufeff]+|[\s\u00a0\ufeff]+$', '', 'g')
+            $$;
+
+            -- Each rule below is one expression without FROM, so PostgreSQL inlines it into the queries instead of calling a
+            -- function per row (about five times faster over a million customers), and each step is evaluated once.
+
+            -- Email rule: trimmed, Unicode NFC (a composed and a decomposed "é" are one address), lower-cased with the
+            -- database's collation (a UTF-8 collation lowers every letter, the C collation only A-Z); valid when it is
+            -- local@domain.tld with no whitespace. NULL when not valid. NFC needs a UTF8 database: elsewhere it is left out,
+            -- which is why the function is written by this block.
+            DO $migration$
+            BEGIN
+                EXECUTE format($create$
+                    CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
+                    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $body$
+                        SELECT lower(substring(%s FROM '^([^\s@]+@[^\s@]+\.[^\s@.]+)$'))
+                    $body$
+                $create$, CASE WHEN current_setting('server_encoding') = 'UTF8'
+                               THEN 'normalize(referral_sync_trim(raw), NFC)' ELSE 'referral_sync_trim(raw)' END);
+            END
+            $migration$;
+
+            -- Phone rule: spaces, dots, dashes, slashes and parentheses removed, a leading 00 read as +. Valid when E.164
+            -- (+, a non-zero digit, 7 to 15 digits in all). Without a +, a number is national and ambiguous, except with a
+            -- default region of the North American Numbering Plan (US or CA): ten digits NXX NXX XXXX (N = 2-9), optionally
+            -- after a 1, become +1XXXXXXXXXX. Anything else is NULL (not sent). Written as rewrite-then-validate so the
+            -- cleaned text is computed once.
+            CREATE OR REPLACE FUNCTION referral_sync_phone(raw text, default_region text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT substring(
+                    regexp_replace(
+                        regexp_replace(regexp_replace(referral_sync_trim(raw), '[\s.()/-]', '', 'g'), '^00', '+'),
+                        CASE WHEN upper(default_region) IN ('US', 'CA') THEN '^1?([2-9][0-9]{2}[2-9][0-9]{6})$' ELSE '^$' END,
+                        '+1\1')
+                    FROM '^(\+[1-9][0-9]{6,14})$')
+            $$;
+
+            -- The rule without a default region (0002's one-argument form, kept for its callers).
+            CREATE OR REPLACE FUNCTION referral_sync_phone(raw text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT referral_sync_phone(raw, NULL)
+            $$;
+
+            -- Every participant as of as_of (opted in, or referred at least once, by then) with the identity Attentive gets,
+            -- and why it cannot be sent when it cannot: problem 'no_usable_identity' (neither a valid email nor a valid phone)
+            -- or 'duplicate_identity' (its email or phone, normalised, is also another participant's: two customers would
+            -- write to one Attentive profile, so neither is sent). Over all participants, whatever the shard: a collision
+            -- across shards is still a collision. One sort per identity kind (window functions), no per-row lookups.
+            CREATE OR REPLACE FUNCTION referral_sync_participants(as_of timestamptz, default_region text)
+            RETURNS TABLE (customer_id text, email text, phone text, shareable_link text, send_email text, send_phone text,
+                           problem text, problem_detail text)
+            LANGUAGE sql STABLE PARALLEL SAFE AS $$
+                WITH participants AS (
+                    SELECT c.customer_id, c.email, c.phone, c.shareable_link,
+                           referral_sync_email(c.email) AS send_email,
+                           referral_sync_phone(c.phone, default_region) AS send_phone
+                    FROM customers c
+                    WHERE c.opted_in_at <= as_of
+                       OR EXISTS (SELECT 1 FROM referrals r WHERE r.referrer_id = c.customer_id AND r.created_at <= as_of)
+                ),
+                holders AS (
+                    SELECT p.*,
+                           count(*) OVER by_email AS email_holders,
+                           first_value(p.customer_id) OVER by_email AS email_first,
+                           nth_value(p.customer_id, 2) OVER by_email AS email_second,
+                           count(*) OVER by_phone AS phone_holders,
+                           first_value(p.customer_id) OVER by_phone AS phone_first,
+                           nth_value(p.customer_id, 2) OVER by_phone AS phone_second
+                    FROM participants p
+                    WINDOW by_email AS (PARTITION BY p.send_email ORDER BY p.customer_id
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
+                           by_phone AS (PARTITION BY p.send_phone ORDER BY p.customer_id
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                ),
+                flagged AS (
+                    SELECT h.*,
+                           h.send_email IS NOT NULL AND h.email_holders > 1 AS email_shared,
+                           h.send_phone IS NOT NULL AND h.phone_holders > 1 AS phone_shared
+                    FROM holders h
+                )
+                SELECT f.customer_id, f.email, f.phone, f.shareable_link, f.send_email, f.send_phone,
+                       CASE WHEN f.send_email IS NULL AND f.send_phone IS NULL THEN 'no_usable_identity'
+                            WHEN f.email_shared OR f.phone_shared THEN 'duplicate_identity' END,
+                       CASE
+                           WHEN f.send_email IS NULL AND f.send_phone IS NULL THEN
+                               'no usable identity: email '
+                               || CASE WHEN f.email IS NULL THEN 'missing'
+                                       WHEN referral_sync_trim(f.email) = '' THEN 'empty'
+                                       ELSE '"' || f.email || '" is not a valid address' END
+                               || ', phone '
+                               || CASE WHEN f.phone IS NULL THEN 'missing'
+                                       WHEN referral_sync_trim(f.phone) = '' THEN 'empty'
+                                       WHEN default_region IS NULL
+                                           THEN '"' || f.phone || '" is not E.164 (a national number needs --default-phone-region)'
+                                       ELSE '"' || f.phone || '" is neither E.164 nor a ' || upper(default_region)
+                                           || ' national number' END
+                           WHEN f.email_shared OR f.phone_shared THEN
+                               'identity shared with another participant, so neither is sent: '
+                               || concat_ws('; ',
+                                    CASE WHEN f.email_shared THEN
+                                        'email ' || f.send_email || ' is also customer '
+                                        || CASE WHEN f.email_first = f.customer_id THEN f.email_second ELSE f.email_first END
+                                        || CASE WHEN f.email_holders > 2 THEN ' and ' || (f.email_holders - 2) || ' more'
+                                                ELSE '' END
+                                    END,
+                                    CASE WHEN f.phone_shared THEN
+                                        'phone ' || f.send_phone || ' is also customer '
+                                        || CASE WHEN f.phone_first = f.customer_id THEN f.phone_second ELSE f.phone_first END
+                                        || CASE WHEN f.phone_holders > 2 THEN ' and ' || (f.phone_holders - 2) || ' more'
+                                                ELSE '' END
+                                    END)
+                       END
+                FROM flagged f
+            $$;
+            """##
+        ),
     ]
 
     /// `sql/queries/NAME.sql` by NAME.
@@ -149,11 +274,12 @@ enum EmbeddedSQL {
             -- Every participant's four Okendo attributes as of $1, compared with the ledger in the same pass
             -- (README "Attribute definitions" and "Change detection").
             -- Parameters: $1 as_of timestamptz, $2 shop currency, $3 the currency's minor units,
-            --             $4 shard count, $5 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k).
+            --             $4 shard count, $5 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k),
+            --             $6 default phone region (NULL, US or CA; README "Identities").
             -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
             --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,
             --          ledger link, ledger count, ledger latest, ledger revenue, has ledger row, identity changed,
-            --          changed mask (1 link, 2 count, 4 latest, 8 revenue).
+            --          changed mask (1 link, 2 count, 4 latest, 8 revenue), why it cannot be sent (NULL when it can).
             WITH counted_referrals AS (
                 -- Referrals that can succeed: created by $1 and not a self-referral (by customer id or case-insensitive email).
                 SELECT r.referral_id, r.referrer_id, r.created_at
@@ -169,7 +295,9 @@ enum EmbeddedSQL {
                 FROM referral_orders o
                 JOIN counted_referrals cr ON cr.referral_id = o.referral_id
                 WHERE o.redeemed_at <= $1
+                  AND isfinite(o.redeemed_at)
                   AND o.total_price >= 0
+                  AND o.total_price < 'Infinity'  -- also excludes NaN, which numeric sorts above every number
                   AND o.currency = $2
                   AND o.redeemed_at >= cr.created_at
                 ORDER BY o.referral_id, o.redeemed_at, o.order_id
@@ -187,18 +315,15 @@ enum EmbeddedSQL {
                 GROUP BY q.referrer_id
             ),
             participants AS (
-                -- Everyone who opted in by $1 or referred at least once by $1.
-                SELECT c.customer_id, c.email, c.phone, c.shareable_link,
-                       referral_sync_email(c.email) AS send_email,
-                       referral_sync_phone(c.phone) AS send_phone,
+                -- Everyone who opted in by $1 or referred at least once by $1, with the identity Attentive gets
+                -- (sql/migrations/0003_participant_identities.sql), in this shard.
+                SELECT p.customer_id, p.email, p.phone, p.shareable_link, p.send_email, p.send_phone, p.problem_detail,
                        coalesce(s.successful_referrals, 0)::text AS successful_referrals,
                        referral_sync_timestamp(s.latest_at) AS latest_at,
                        referral_sync_money(coalesce(s.revenue, 0), $3) AS revenue
-                FROM customers c
-                LEFT JOIN successes s ON s.referrer_id = c.customer_id
-                WHERE (c.opted_in_at <= $1
-                       OR EXISTS (SELECT 1 FROM referrals r WHERE r.referrer_id = c.customer_id AND r.created_at <= $1))
-                  AND ($4 <= 1 OR ('x' || substr(md5(c.customer_id), 1, 8))::bit(32)::bigint % $4 = $5)
+                FROM referral_sync_participants($1, $6) p
+                LEFT JOIN successes s ON s.referrer_id = p.customer_id
+                WHERE ($4 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $4 = $5)
             ),
             compared AS (
                 SELECT p.*, l.email AS l_email, l.phone AS l_phone, l.shareable_link AS l_link,
@@ -221,13 +346,14 @@ enum EmbeddedSQL {
                             | ((successful_referrals IS DISTINCT FROM l_count)::int << 1)
                             | ((latest_at IS DISTINCT FROM l_latest)::int << 2)
                             | ((revenue IS DISTINCT FROM l_revenue)::int << 3)
-                   END AS changed_mask
+                   END AS changed_mask,
+                   problem_detail
             FROM compared
             ORDER BY customer_id
             """##,
         "rejected_rows": ##"""
             -- Input rows that do not count, each with the first reason that applies (README "Rejected rows").
-            -- Parameters: $1 as_of timestamptz, $2 shop currency.
+            -- Parameters: $1 as_of timestamptz, $2 shop currency, $3 default phone region (NULL, US or CA).
             -- Columns: table, key, reason (a stable code), detail (for people).
             WITH referral_checks AS (
                 SELECT r.referral_id, r.created_at,
@@ -241,11 +367,13 @@ enum EmbeddedSQL {
             ),
             order_checks AS (
                 SELECT o.order_id, o.referral_id, o.redeemed_at, o.currency, o.total_price, rc.created_at,
-                       rc.reason AS referral_reason,
-                       EXISTS (SELECT 1 FROM referral_rejections j
-                               WHERE j.referral_id = o.referral_id AND j.rejected_at <= $1) AS referral_rejected,
+                       rc.reason AS referral_reason, j.rejected_at,
+                       -- A rejection dated by $1 rejects the referral whatever its date relative to the order.
+                       coalesce(j.rejected_at <= $1, false) AS referral_rejected,
                        CASE
                            WHEN o.redeemed_at > $1 THEN 'redeemed_after_as_of'
+                           WHEN NOT isfinite(o.redeemed_at) THEN 'redeemed_at_not_finite'
+                           WHEN o.total_price IN ('NaN', 'Infinity', '-Infinity') THEN 'total_not_finite'
                            WHEN o.total_price < 0 THEN 'negative_total'
                            WHEN o.currency IS DISTINCT FROM $2 THEN 'currency_mismatch'
                            WHEN rc.reason IS NOT NULL THEN 'referral_not_counted'
@@ -253,6 +381,7 @@ enum EmbeddedSQL {
                        END AS reason
                 FROM referral_orders o
                 JOIN referral_checks rc ON rc.referral_id = o.referral_id
+                LEFT JOIN referral_rejections j ON j.referral_id = o.referral_id
             ),
             valid_orders AS (
                 SELECT order_id, referral_id,
@@ -261,7 +390,11 @@ enum EmbeddedSQL {
                 FROM order_checks
                 WHERE reason IS NULL
             )
-            SELECT 'referrals' AS "table", referral_id AS key, reason,
+            SELECT 'customers' AS "table", customer_id AS key, problem AS reason, problem_detail AS detail
+            FROM referral_sync_participants($1, $3)
+            WHERE problem IS NOT NULL
+            UNION ALL
+            SELECT 'referrals', referral_id, reason,
                    CASE reason
                        WHEN 'created_after_as_of' THEN 'created_at ' || referral_sync_timestamp(created_at) || ' is after --as-of'
                        WHEN 'self_referral_by_customer_id' THEN 'the recipient is the referrer (same customer_id)'
@@ -275,12 +408,15 @@ enum EmbeddedSQL {
                         ELSE oc.reason END,
                    CASE
                        WHEN oc.reason = 'redeemed_after_as_of' THEN 'redeemed_at ' || referral_sync_timestamp(oc.redeemed_at) || ' is after --as-of'
+                       WHEN oc.reason = 'redeemed_at_not_finite' THEN 'redeemed_at ' || oc.redeemed_at::text || ' is not a point in time'
+                       WHEN oc.reason = 'total_not_finite' THEN 'total_price ' || oc.total_price::text || ' is not an amount'
                        WHEN oc.reason = 'negative_total' THEN 'total_price ' || oc.total_price::text || ' is negative'
                        WHEN oc.reason = 'currency_mismatch' THEN 'currency ' || oc.currency || ' is not the shop currency ' || $2
                        WHEN oc.reason = 'referral_not_counted' THEN 'referral ' || oc.referral_id || ' does not count (' || oc.referral_reason || ')'
                        WHEN oc.reason = 'redeemed_before_referral_created' THEN 'redeemed_at ' || referral_sync_timestamp(oc.redeemed_at)
                            || ' is before the referral was created at ' || referral_sync_timestamp(oc.created_at)
-                       WHEN oc.referral_rejected THEN 'referral ' || oc.referral_id || ' was rejected'
+                       WHEN oc.referral_rejected THEN 'referral ' || oc.referral_id || ' was rejected at '
+                           || referral_sync_timestamp(oc.rejected_at)
                        ELSE 'referral ' || oc.referral_id || ' already counts with its first order ' || vo.first_order_id
                    END
             FROM order_checks oc
@@ -291,6 +427,59 @@ enum EmbeddedSQL {
                    'rejected_at ' || referral_sync_timestamp(rejected_at) || ' is after --as-of'
             FROM referral_rejections WHERE rejected_at > $1
             ORDER BY 1, 2
+            """##,
+        "row_accounting": ##"""
+            -- Per input table, as of $1: the rows read, the rows that count, and (customers only) the rows that are not
+            -- participants (README "Rejected rows": every row counts, is not a participant, or is in rejected_rows.csv).
+            -- "Counts" is stated positively here, with the same conditions as participant_attributes.sql, so the job can
+            -- check read = counted + not participants + rejected on every run rather than assume it.
+            --   customers: a participant that can be sent (a usable identity of its own);
+            --   referrals: created by $1 and not a self-referral;
+            --   referral_orders: the qualifying order of a successful referral (one per successful referral);
+            --   referral_rejections: dated by $1 (it applies).
+            -- Parameters: $1 as_of timestamptz, $2 shop currency, $3 default phone region (NULL, US or CA).
+            -- Columns: table, rows read, rows counted, rows not participants.
+            WITH counted_referrals AS (
+                SELECT r.referral_id, r.created_at
+                FROM referrals r
+                JOIN customers referrer ON referrer.customer_id = r.referrer_id
+                WHERE r.created_at <= $1
+                  AND r.recipient_customer_id IS DISTINCT FROM r.referrer_id
+                  AND lower(btrim(r.recipient_email)) IS DISTINCT FROM lower(btrim(referrer.email))
+            ),
+            qualifying_orders AS (
+                SELECT DISTINCT ON (o.referral_id) o.referral_id
+                FROM referral_orders o
+                JOIN counted_referrals cr ON cr.referral_id = o.referral_id
+                WHERE o.redeemed_at <= $1
+                  AND isfinite(o.redeemed_at)
+                  AND o.total_price >= 0
+                  AND o.total_price < 'Infinity'
+                  AND o.currency = $2
+                  AND o.redeemed_at >= cr.created_at
+                ORDER BY o.referral_id, o.redeemed_at, o.order_id
+            ),
+            participant_problems AS (
+                SELECT count(*) FILTER (WHERE problem IS NULL) AS sendable FROM referral_sync_participants($1, $3)
+            )
+            SELECT 'customers' AS "table",
+                   (SELECT count(*) FROM customers) AS read,
+                   (SELECT sendable FROM participant_problems) AS counted,
+                   (SELECT count(*) FROM customers c
+                    WHERE NOT coalesce(c.opted_in_at <= $1, false)
+                      AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referrer_id = c.customer_id AND r.created_at <= $1))
+                       AS not_participants
+            UNION ALL
+            SELECT 'referrals', (SELECT count(*) FROM referrals), (SELECT count(*) FROM counted_referrals), 0
+            UNION ALL
+            SELECT 'referral_orders', (SELECT count(*) FROM referral_orders),
+                   (SELECT count(*) FROM qualifying_orders q
+                    WHERE NOT EXISTS (SELECT 1 FROM referral_rejections j
+                                      WHERE j.referral_id = q.referral_id AND j.rejected_at <= $1)),
+                   0
+            UNION ALL
+            SELECT 'referral_rejections', (SELECT count(*) FROM referral_rejections),
+                   (SELECT count(*) FROM referral_rejections WHERE rejected_at <= $1), 0
             """##,
     ]
 }

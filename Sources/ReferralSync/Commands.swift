@@ -173,8 +173,12 @@ public enum ReferralSyncCommand {
     }
 
     static func printInstruction(_ status: ExitStatus, _ message: String) {
-        FileHandle.standardError.write(Data("referral-sync: exit \(status): \(message)\n".utf8))
+        let line = "referral-sync: exit \(status): \(message)\n"
+        if let errorOutput { errorOutput(line) } else { FileHandle.standardError.write(Data(line.utf8)) }
     }
+
+    /// Where the closing instruction line goes instead of stderr, for callers (tests) that capture it.
+    @TaskLocal public static var errorOutput: (@Sendable (String) -> Void)?
 }
 
 /// `referral-sync history` as a plain-text table.

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import ReferralModel
 import ReferralStore
 
@@ -21,6 +22,12 @@ public struct RunConfiguration: Sendable {
     public var maxRequestsPerSecond: Double
     public var concurrency: Int
     public var requestTimeoutSeconds: Double
+    /// Most HTTP attempts per request, the first included.
+    public var maxAttempts: Int
+    /// The region whose national phone numbers are read as E.164 (`US` or `CA`; README "Identities").
+    public var phoneRegion: String?
+    /// Whether neither `DATABASE_URL` nor any `PG*` connection variable was set (libpq then uses its defaults).
+    public var databaseURLIsUnset: Bool
     public var attentiveBaseURL: URL
     public var apiKey: String
     public var shard: Shard
@@ -66,6 +73,12 @@ public struct RunConfiguration: Sendable {
             "request-timeout", environment: "REFERRAL_SYNC_REQUEST_TIMEOUT",
             help: "seconds before a request is given up and retried (default: 30)"),
         OptionSpec(
+            "max-attempts", environment: "REFERRAL_SYNC_MAX_ATTEMPTS",
+            help: "HTTP attempts per request at most, retries included (default: 6)"),
+        OptionSpec(
+            "default-phone-region", environment: "REFERRAL_SYNC_DEFAULT_PHONE_REGION",
+            help: "read national phone numbers as this region's: US or CA (default: none, not sent)"),
+        OptionSpec(
             "shard", environment: "REFERRAL_SYNC_SHARD",
             help: "K/N: take the K-th of N slices of participants (default: 1/1)"),
         OptionSpec(
@@ -94,6 +107,17 @@ public struct RunConfiguration: Sendable {
             return JobError(status, "\(source.name) is '\(given)'", remedy: "Expected \(expected).")
         }
         databaseURL = options.value("database-url") ?? ""
+        if !databaseURL.isEmpty, let problem = Conninfo.parseProblem(databaseURL) {
+            let source = options.source("database-url")
+            let status: ExitStatus = if case .environment = source { .configuration } else { .usage }
+            throw JobError(
+                status, "\(source.name) cannot be parsed: \(problem)",
+                remedy:
+                    "Expected a libpq conninfo (host=db.internal dbname=shop user=sync) or a URI "
+                    + "postgresql://user@host:port/dbname, with special characters in the password percent-encoded.")
+        }
+        let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGPASSFILE"]
+        databaseURLIsUnset = databaseURL.isEmpty && !libpqVariables.contains { !(environment[$0] ?? "").isEmpty }
         if let text = options.value("as-of") {
             guard let parsed = Timestamp(iso8601: text) else {
                 throw invalid("as-of", "an ISO 8601 time with a zone, e.g. 2024-11-08T00:00:00Z, or a date 2024-11-08")
@@ -128,6 +152,21 @@ public struct RunConfiguration: Sendable {
             throw invalid("request-timeout", "seconds above 0 and at most 600")
         }
         requestTimeoutSeconds = timeout
+        guard let attempts = Int(options.value("max-attempts") ?? "6"), (1...20).contains(attempts) else {
+            throw invalid("max-attempts", "a whole number from 1 to 20")
+        }
+        maxAttempts = attempts
+        if let region = options.value("default-phone-region") {
+            guard ["US", "CA"].contains(region.uppercased()) else {
+                throw invalid(
+                    "default-phone-region",
+                    "US or CA: only North American numbers (10 digits, optionally after 1) are unambiguous "
+                        + "without a country code")
+            }
+            phoneRegion = region.uppercased()
+        } else {
+            phoneRegion = nil
+        }
         if let text = options.value("shard") {
             let parts = text.split(separator: "/").map { Int($0) }
             guard parts.count == 2, let number = parts[0], let count = parts[1], count >= 1,

@@ -13,6 +13,14 @@ public struct RunCounts: Sendable, Equatable {
     public var rejectedRows = 0
     public var rejectedByReason: [String: Int] = [:]
     public var rejectedByTable: [String: Int] = [:]
+    /// Per input table: rows read, counted, not participants and rejected by reason (summary "Input rows").
+    public var tableAccounts: [TableAccount] = []
+    /// Requests Attentive answered with an HTTP status (any status).
+    public var answeredRequests = 0
+    /// Requests that got no HTTP answer at all (connection, TLS or timeout failures after every retry).
+    public var unansweredRequests = 0
+    /// The last of those failures, for the message when nothing was answered.
+    public var lastUnansweredError: String?
     public var totalSuccessfulReferrals = 0
     /// Sum of every participant's revenue attribute, exact.
     public var totalRevenue = Decimal(0)
@@ -74,6 +82,7 @@ final class RunRecorder {
         _ participant: ParticipantState, _ outcome: SyncOutcome, httpStatus: Int? = nil, error: String? = nil,
         attempts: Int = 0
     ) {
+        let error = error.map(Self.printable)
         for attribute in participant.changedAttributes {
             counts.outcomes[outcome, default: 0] += 1
             changes.write([
@@ -107,6 +116,39 @@ final class RunRecorder {
         counts.rejectedRows += 1
         counts.rejectedByReason[row.reason, default: 0] += 1
         counts.rejectedByTable[row.table, default: 0] += 1
+        rejectedByTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
+    }
+
+    private var rejectedByTableAndReason: [String: [String: Int]] = [:]
+
+    /// Records each input table's rows read and counted, with the rejected rows counted so far.
+    func recordAccounts(_ accounts: [TableAccount]) {
+        counts.tableAccounts = accounts.map { account in
+            var account = account
+            account.rejectedByReason = rejectedByTableAndReason[account.table] ?? [:]
+            return account
+        }
+    }
+
+    /// Records whether a request got an HTTP answer, so a run where none did can say Attentive was unreachable.
+    func countAnswer(httpStatus: Int?, error: String?) {
+        if httpStatus != nil {
+            counts.answeredRequests += 1
+        } else {
+            counts.unansweredRequests += 1
+            counts.lastUnansweredError = error.map(Self.printable)
+        }
+    }
+
+    /// `text` with control characters (a NUL from an API answer, say) replaced by U+FFFD, so it can go into a
+    /// CSV cell and a PostgreSQL `text` column.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar.properties.generalCategory == .control ? "\u{FFFD}" : scalar)
+        }
+        return String(scalars)
     }
 
     func countRequest() { counts.requestsSent += 1 }

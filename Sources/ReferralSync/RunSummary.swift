@@ -1,5 +1,6 @@
 import Foundation
 import ReferralModel
+import ReferralStore
 import Reports
 
 /// `summary.md`: what a run did, for whoever is on call the next morning and for finance.
@@ -44,16 +45,7 @@ struct RunSummary {
             rows: SyncOutcome.allCases.map { [$0.rawValue, String(counts[$0])] }, rightAligned: [1]
         ).render()
 
-        text += "\n## Rejected input rows\n\n"
-        if counts.rejectedByReason.isEmpty {
-            text += "None.\n"
-        } else {
-            text += MarkdownTable(
-                header: ["Reason", "Rows"],
-                rows: counts.rejectedByReason.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] },
-                rightAligned: [1]
-            ).render()
-        }
+        text += inputRows()
 
         text += "\n## Stages\n\n"
         text += MarkdownTable(
@@ -63,6 +55,38 @@ struct RunSummary {
         text += "\nFiles: `attributes.csv`, `changes.csv`, `rejected_rows.csv`"
         text += configuration.dryRun ? ", `dry_run_requests.jsonl`" : ""
         text += " (see reports/README.md).\n"
+        return text
+    }
+
+    /// "Input rows": per table, read = counted + not participants + rejected; then the rejected rows by reason.
+    func inputRows() -> String {
+        var text = "\n## Input rows\n\n"
+        text += "Every row read either counts, is a customer who is not a participant (not an error), or is listed in "
+        text += "`rejected_rows.csv` with a reason (see reports/README.md).\n\n"
+        let accounts = counts.tableAccounts
+        text += MarkdownTable(
+            header: ["Table", "Read", "Counted", "Not participants", "Rejected"],
+            rows: accounts.map { account in
+                [
+                    account.table, String(account.read), String(account.counted),
+                    account.table == "customers" ? String(account.notParticipants) : "",
+                    String(account.rejected),
+                ]
+            }, rightAligned: [1, 2, 3, 4]
+        ).render()
+        for account in accounts where account.unaccounted != 0 {
+            text += "\n**\(account.table): \(account.unaccounted) rows are unaccounted for.** "
+            text += "This is a defect of referral-sync: please report it with this folder.\n"
+        }
+        text += "\n### Rejected rows by reason\n\n"
+        let reasons = accounts.flatMap { account in
+            account.rejectedByReason.sorted { $0.key < $1.key }.map { [account.table, $0.key, String($0.value)] }
+        }
+        if reasons.isEmpty {
+            text += "None.\n"
+        } else {
+            text += MarkdownTable(header: ["Table", "Reason", "Rows"], rows: reasons, rightAligned: [2]).render()
+        }
         return text
     }
 }

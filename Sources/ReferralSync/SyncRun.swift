@@ -85,7 +85,9 @@ public final class SyncRun: @unchecked Sendable {
         runID: Int64, currency: Currency, writer: PostgresConnection, stages: inout StageTimer,
         started: ContinuousClock.Instant, clock: ContinuousClock
     ) async -> RunResult {
-        let parameters = RecomputeParameters(asOf: configuration.asOf, currency: currency, shard: configuration.shard)
+        let parameters = RecomputeParameters(
+            asOf: configuration.asOf, currency: currency, shard: configuration.shard,
+            phoneRegion: configuration.phoneRegion)
         var failure: JobError?
         var folder: ReportFolder?
         var recorder: RunRecorder?
@@ -101,6 +103,7 @@ public final class SyncRun: @unchecked Sendable {
             let reader = try connect()
             try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try writeRejectedRows(on: reader, parameters: parameters, folder: reportFolder, recorder: runRecorder)
+            try accountForRows(on: reader, parameters: parameters, recorder: runRecorder)
             stages.finish("rejected_rows")
             logger.info(
                 "recomputing attributes",
@@ -130,6 +133,7 @@ public final class SyncRun: @unchecked Sendable {
             failure = failure ?? ((error as? JobError) ?? Self.classify(error))
         }
         let counts = recorder?.counts ?? RunCounts()
+        failure = failure ?? attentiveUnreachable(counts)
         let status = failure?.status ?? (counts[.failed] > 0 ? .needsAttention : .success)
         let message =
             failure?.description
@@ -169,6 +173,29 @@ public final class SyncRun: @unchecked Sendable {
         return result
     }
 
+    /// Adds up each input table: read = counted + not participants + rejected. A difference means two
+    /// definitions disagree; it is logged and shown in the summary, never hidden.
+    private func accountForRows(
+        on reader: PostgresConnection, parameters: RecomputeParameters, recorder: RunRecorder
+    ) throws {
+        recorder.recordAccounts(try RowAccountingQuery.accounts(on: reader, parameters))
+        for account in recorder.counts.tableAccounts where account.unaccounted != 0 {
+            logger.error(
+                "input rows do not add up", [("table", account.table), ("unaccounted", String(account.unaccounted))])
+        }
+    }
+
+    /// When requests were made and not one got an HTTP answer (connection refused, TLS failure, timeouts),
+    /// Attentive is unreachable as a whole: exit 69 rather than 1, with the last failure.
+    private func attentiveUnreachable(_ counts: RunCounts) -> JobError? {
+        guard counts.answeredRequests == 0, counts.unansweredRequests > 0 else { return nil }
+        return JobError(
+            .unavailable,
+            "Attentive could not be reached at \(configuration.attentiveBaseURL.absoluteString): "
+                + "\(counts.lastUnansweredError ?? "no answer"); \(counts[.failed]) values stay pending",
+            remedy: "Check the network, ATTENTIVE_BASE_URL and its TLS certificate; the next run sends them.")
+    }
+
     private func writeRejectedRows(
         on reader: PostgresConnection, parameters: RecomputeParameters, folder: ReportFolder, recorder: RunRecorder
     ) throws {
@@ -195,12 +222,16 @@ public final class SyncRun: @unchecked Sendable {
             let participant = delivery.participant
             switch delivery.outcome {
             case .accepted(let status, let attempts):
+                recorder.countAnswer(httpStatus: status, error: nil)
                 recorder.recordOutcome(participant, .synced, httpStatus: status, attempts: attempts)
             case .rejected(let status, let message, let attempts):
+                recorder.countAnswer(httpStatus: status, error: message)
                 recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: attempts)
             case .gaveUp(let status, let message, let attempts):
+                recorder.countAnswer(httpStatus: status, error: message)
                 recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: attempts)
             case .unauthorized(let status, let message):
+                recorder.countAnswer(httpStatus: status, error: message)
                 unauthorized = unauthorized ?? "Attentive answered \(status): \(message)"
                 recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: 1)
             case .notSent(let reason):
@@ -276,7 +307,15 @@ public final class SyncRun: @unchecked Sendable {
     // MARK: - Set-up
 
     func connect() throws -> PostgresConnection {
-        try PostgresConnection(conninfo: configuration.databaseURL)
+        do {
+            return try PostgresConnection(conninfo: configuration.databaseURL)
+        } catch let error as PostgresError where configuration.databaseURLIsUnset && error.code == .connectionFailed {
+            throw JobError(
+                .configuration,
+                "DATABASE_URL is not set (nor any PG* variable), and libpq's defaults did not work: \(error.message)",
+                remedy: "Set DATABASE_URL to postgresql://user@host:port/dbname or a conninfo such as "
+                    + "'host=db.internal dbname=shop user=sync'.")
+        }
     }
 
     func takeLock(on connection: PostgresConnection) throws {
@@ -323,6 +362,7 @@ public final class SyncRun: @unchecked Sendable {
         client.maxRequestsPerSecond = configuration.maxRequestsPerSecond
         client.requestTimeout = .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
         client.maxConnections = max(configuration.concurrency, 1)
+        client.retry.maxAttempts = configuration.maxAttempts
         return client
     }
 

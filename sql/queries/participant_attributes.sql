@@ -1,11 +1,12 @@
 -- Every participant's four Okendo attributes as of $1, compared with the ledger in the same pass
 -- (README "Attribute definitions" and "Change detection").
 -- Parameters: $1 as_of timestamptz, $2 shop currency, $3 the currency's minor units,
---             $4 shard count, $5 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k).
+--             $4 shard count, $5 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k),
+--             $6 default phone region (NULL, US or CA; README "Identities").
 -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
 --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,
 --          ledger link, ledger count, ledger latest, ledger revenue, has ledger row, identity changed,
---          changed mask (1 link, 2 count, 4 latest, 8 revenue).
+--          changed mask (1 link, 2 count, 4 latest, 8 revenue), why it cannot be sent (NULL when it can).
 WITH counted_referrals AS (
     -- Referrals that can succeed: created by $1 and not a self-referral (by customer id or case-insensitive email).
     SELECT r.referral_id, r.referrer_id, r.created_at
@@ -21,7 +22,9 @@ qualifying_orders AS (
     FROM referral_orders o
     JOIN counted_referrals cr ON cr.referral_id = o.referral_id
     WHERE o.redeemed_at <= $1
+      AND isfinite(o.redeemed_at)
       AND o.total_price >= 0
+      AND o.total_price < 'Infinity'  -- also excludes NaN, which numeric sorts above every number
       AND o.currency = $2
       AND o.redeemed_at >= cr.created_at
     ORDER BY o.referral_id, o.redeemed_at, o.order_id
@@ -39,18 +42,15 @@ successes AS (
     GROUP BY q.referrer_id
 ),
 participants AS (
-    -- Everyone who opted in by $1 or referred at least once by $1.
-    SELECT c.customer_id, c.email, c.phone, c.shareable_link,
-           referral_sync_email(c.email) AS send_email,
-           referral_sync_phone(c.phone) AS send_phone,
+    -- Everyone who opted in by $1 or referred at least once by $1, with the identity Attentive gets
+    -- (sql/migrations/0003_participant_identities.sql), in this shard.
+    SELECT p.customer_id, p.email, p.phone, p.shareable_link, p.send_email, p.send_phone, p.problem_detail,
            coalesce(s.successful_referrals, 0)::text AS successful_referrals,
            referral_sync_timestamp(s.latest_at) AS latest_at,
            referral_sync_money(coalesce(s.revenue, 0), $3) AS revenue
-    FROM customers c
-    LEFT JOIN successes s ON s.referrer_id = c.customer_id
-    WHERE (c.opted_in_at <= $1
-           OR EXISTS (SELECT 1 FROM referrals r WHERE r.referrer_id = c.customer_id AND r.created_at <= $1))
-      AND ($4 <= 1 OR ('x' || substr(md5(c.customer_id), 1, 8))::bit(32)::bigint % $4 = $5)
+    FROM referral_sync_participants($1, $6) p
+    LEFT JOIN successes s ON s.referrer_id = p.customer_id
+    WHERE ($4 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $4 = $5)
 ),
 compared AS (
     SELECT p.*, l.email AS l_email, l.phone AS l_phone, l.shareable_link AS l_link,
@@ -73,6 +73,7 @@ SELECT customer_id, email, phone, send_email, send_phone, shareable_link, succes
                 | ((successful_referrals IS DISTINCT FROM l_count)::int << 1)
                 | ((latest_at IS DISTINCT FROM l_latest)::int << 2)
                 | ((revenue IS DISTINCT FROM l_revenue)::int << 3)
-       END AS changed_mask
+       END AS changed_mask,
+       problem_detail
 FROM compared
 ORDER BY customer_id
