@@ -7,7 +7,7 @@ extension SimulatorEngine {
         let badIdentities = Set(configuration.faults.badIdentities)
         switch route {
         case .postCustomAttributes:
-            return postCustomAttributes(request.body, badIdentities: badIdentities)
+            return postCustomAttributes(request.body, badIdentities: badIdentities, configuration: configuration)
         case .getCustomAttributes:
             return getCustomAttributes(request.queryItems)
         case .me:
@@ -29,15 +29,19 @@ extension SimulatorEngine {
     ])
 
     /// `POST /v1/attributes/custom`: validate, upsert, answer 200 with an empty body.
-    private func postCustomAttributes(_ body: [UInt8], badIdentities: Set<String>) -> HTTPResponse {
+    private func postCustomAttributes(
+        _ body: [UInt8], badIdentities: Set<String>, configuration: SimulatorConfiguration
+    ) -> HTTPResponse {
         switch AttributeValidation.customAttributesRequest(body, badIdentities: badIdentities) {
         case .failure(let failure):
-            if failure.isBadIdentity { statistics.recordFault(.badIdentity) }
-            return .error(400, failure.message)
+            guard failure.isBadIdentity else { return .error(400, failure.message) }
+            statistics.recordFault(.badIdentity)
+            return .error(400, configuration.faults.rejectionMessage ?? failure.message)
         case .success(let update):
             profiles.apply(update)
             statistics.recordAcceptedUpdate()
-            return HTTPResponse(status: 200)
+            let status = configuration.successStatus
+            return HTTPResponse(status: (200..<300).contains(status) ? status : 200)
         }
     }
 

@@ -9,6 +9,7 @@ enum FaultKind: String, Sendable, CaseIterable {
     case dropConnection
     case unexpectedBody
     case badIdentity
+    case endlessBody
 }
 
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform.
@@ -68,6 +69,7 @@ final class FaultInjector: Sendable {
             (.internalError, mix.internalErrorRate), (.htmlError, mix.htmlErrorRate),
             (.tooManyRequests, mix.tooManyRequestsRate), (.timeout, mix.timeoutRate),
             (.dropConnection, mix.dropConnectionRate), (.unexpectedBody, mix.unexpectedBodyRate),
+            (.endlessBody, mix.endlessBodyRate),
         ]
         var cumulative = 0.0
         for (kind, rate) in rates {

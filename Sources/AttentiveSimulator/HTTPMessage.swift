@@ -95,10 +95,11 @@ struct HTTPResponse: Sendable {
     func serialized(keepAlive: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
-        head += "Content-Length: \(body.count)\r\n"
+        // A 204 has no body and no Content-Length (RFC 9110 8.6).
+        if status != 204 { head += "Content-Length: \(body.count)\r\n" }
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         var bytes = Array(head.utf8)
-        bytes.append(contentsOf: body)
+        if status != 204 { bytes.append(contentsOf: body) }
         return bytes
     }
 
@@ -108,6 +109,7 @@ struct HTTPResponse: Sendable {
         case 100: return "Continue"
         case 200: return "OK"
         case 202: return "Accepted"
+        case 204: return "No Content"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
         case 403: return "Forbidden"
@@ -133,4 +135,6 @@ enum HTTPOutcome: Sendable {
     case hang(seconds: Int)
     /// Close the connection without answering.
     case drop
+    /// Send a 200 head with a chunked body that never ends, up to `seconds` (or until the peer closes it).
+    case endless(seconds: Int)
 }

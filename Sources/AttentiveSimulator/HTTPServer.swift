@@ -138,7 +138,22 @@ final class HTTPServer: @unchecked Sendable {
                 return
             case .drop:
                 return
+            case .endless(let seconds):
+                trickle(connection, seconds: seconds)
+                return
             }
+        }
+    }
+
+    /// Sends a 200 head and then one-byte chunks every 100 ms, never the last chunk, until `seconds` pass, the
+    /// server stops or the peer closes the connection.
+    private func trickle(_ connection: Int32, seconds: Int) {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        guard Socket.writeAll(connection, Array(head.utf8)) else { return }
+        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, seconds)) * 1_000_000_000
+        while MonotonicClock.nanoseconds() < deadline, !isStopped {
+            guard Socket.writeAll(connection, Array("1\r\n \r\n".utf8)) else { return }
+            usleep(100_000)
         }
     }
 

@@ -27,6 +27,9 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var bulkCompletionDelayMilliseconds: Int = 200
     /// Seed of the fault and jitter generators; they restart from it whenever the configuration is replaced.
     public var seed: UInt64 = 1
+    /// The status of an accepted `POST /v1/attributes/custom` (the real API answers 200; any 2xx is legal HTTP).
+    /// 204 is sent without a body, other statuses with an empty one.
+    public var successStatus: Int = 200
 
     /// A configuration with the given key and everything else off.
     public init(apiKey: String) {
@@ -36,6 +39,7 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case apiKey, forbiddenKeys, port, rateLimitPerSecond, bulkRateLimitPerSecond, retryAfterSeconds
         case latencyMilliseconds, latencyJitterMilliseconds, faults, bulkCompletionDelayMilliseconds, seed
+        case successStatus
     }
 
     /// Decodes a possibly partial configuration; missing keys take their defaults (`apiKey` defaults to "").
@@ -53,6 +57,7 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
         bulkCompletionDelayMilliseconds =
             try container.decodeIfPresent(Int.self, forKey: .bulkCompletionDelayMilliseconds) ?? 200
         seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
+        successStatus = try container.decodeIfPresent(Int.self, forKey: .successStatus) ?? 200
     }
 
     /// The same configuration with the API key and forbidden keys masked, safe to print or serve.
@@ -80,17 +85,22 @@ public struct FaultMix: Sendable, Codable, Equatable {
     public var dropConnectionRate: Double = 0
     /// The request is processed normally (values are stored) but the success answer has a non-JSON body.
     public var unexpectedBodyRate: Double = 0
-    /// Longest time a `timeoutRate` request holds its connection.
+    /// The request is not processed; the answer is a 200 head and a chunked body that never ends (a chunk every
+    /// 100 ms) until `hangSeconds` pass or the client gives up.
+    public var endlessBodyRate: Double = 0
+    /// Longest time a `timeoutRate` request holds its connection, and an `endlessBodyRate` answer lasts.
     public var hangSeconds: Int = 30
     /// Emails or phones whose requests (v1) or records (bulk) are rejected with a 400-style error.
     public var badIdentities: [String] = []
+    /// The message of those 400 answers instead of the default one (any text, control characters included).
+    public var rejectionMessage: String? = nil
 
     /// No faults.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case internalErrorRate, htmlErrorRate, tooManyRequestsRate, timeoutRate, dropConnectionRate
-        case unexpectedBodyRate, hangSeconds, badIdentities
+        case unexpectedBodyRate, hangSeconds, badIdentities, endlessBodyRate, rejectionMessage
     }
 
     /// Decodes a possibly partial fault mix; missing keys take their defaults.
@@ -104,11 +114,13 @@ public struct FaultMix: Sendable, Codable, Equatable {
         unexpectedBodyRate = try container.decodeIfPresent(Double.self, forKey: .unexpectedBodyRate) ?? 0
         hangSeconds = try container.decodeIfPresent(Int.self, forKey: .hangSeconds) ?? 30
         badIdentities = try container.decodeIfPresent([String].self, forKey: .badIdentities) ?? []
+        endlessBodyRate = try container.decodeIfPresent(Double.self, forKey: .endlessBodyRate) ?? 0
+        rejectionMessage = try container.decodeIfPresent(String.self, forKey: .rejectionMessage)
     }
 
     /// True when any fault rate is above zero or a bad identity is listed.
     public var isActive: Bool {
         internalErrorRate > 0 || htmlErrorRate > 0 || tooManyRequestsRate > 0 || timeoutRate > 0
-            || dropConnectionRate > 0 || unexpectedBodyRate > 0 || !badIdentities.isEmpty
+            || dropConnectionRate > 0 || unexpectedBodyRate > 0 || endlessBodyRate > 0 || !badIdentities.isEmpty
     }
 }

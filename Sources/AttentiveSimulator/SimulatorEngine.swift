@@ -170,6 +170,10 @@ final class SimulatorEngine: Sendable {
         case .dropConnection:
             statistics.recordFault(.dropConnection)
             return .drop
+        case .endlessBody:
+            statistics.recordFault(.endlessBody)
+            statistics.recordStatus(200)
+            return .endless(seconds: configuration.faults.hangSeconds)
         case .unexpectedBody, .badIdentity, nil:
             break
         }

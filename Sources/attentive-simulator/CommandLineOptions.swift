@@ -27,8 +27,11 @@ struct CommandLineOptions: Sendable {
           --fault-timeout P        probability of never answering (connection held up to --hang-seconds)
           --fault-drop P           probability of closing the connection without answering
           --fault-unexpected P     probability of a success answer with a non-JSON body (values are stored)
-          --hang-seconds N         longest hold of a --fault-timeout request (default 30)
+          --fault-endless P        probability of a 200 whose chunked body never ends (not processed)
+          --hang-seconds N         longest hold of a --fault-timeout or --fault-endless answer (default 30)
           --bad-identity X         email or phone whose requests/records fail with 400 (repeatable)
+          --rejection-message M    message of those 400 answers
+          --success-status N       status of an accepted POST /v1/attributes/custom, 200-299 (default 200)
           --bulk-delay-ms N        time a bulk job stays IN_PROGRESS (default 200)
           --seed N                 seed of the fault and jitter generators (default 1)
           --port-file PATH         write the bound port there (atomically) once listening
@@ -84,7 +87,13 @@ struct CommandLineOptions: Sendable {
             case "--fault-timeout": configuration.faults.timeoutRate = try probability(flag)
             case "--fault-drop": configuration.faults.dropConnectionRate = try probability(flag)
             case "--fault-unexpected": configuration.faults.unexpectedBodyRate = try probability(flag)
+            case "--fault-endless": configuration.faults.endlessBodyRate = try probability(flag)
             case "--hang-seconds": configuration.faults.hangSeconds = try integer(flag)
+            case "--rejection-message": configuration.faults.rejectionMessage = try value(flag)
+            case "--success-status":
+                let status = try integer(flag, minimum: 200)
+                guard status < 300 else { throw UsageError(description: "--success-status must be 200-299") }
+                configuration.successStatus = status
             case "--bad-identity": configuration.faults.badIdentities.append(try value(flag))
             case "--bulk-delay-ms": configuration.bulkCompletionDelayMilliseconds = try integer(flag)
             case "--seed":
