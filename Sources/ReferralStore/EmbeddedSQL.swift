@@ -287,7 +287,8 @@ enum EmbeddedSQL {
                 JOIN customers referrer ON referrer.customer_id = r.referrer_id
                 WHERE r.created_at <= $1
                   AND r.recipient_customer_id IS DISTINCT FROM r.referrer_id
-                  AND lower(btrim(r.recipient_email)) IS DISTINCT FROM lower(btrim(referrer.email))
+                  -- Only two present, non-blank emails can be the same: a missing email on both sides is not a self-referral.
+                  AND NOT coalesce(nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), ''), false)
             ),
             qualifying_orders AS (
                 -- Each referral's first valid order (earliest redeemed_at, then order_id) is its qualifying order.
@@ -360,7 +361,8 @@ enum EmbeddedSQL {
                        CASE
                            WHEN r.created_at > $1 THEN 'created_after_as_of'
                            WHEN r.recipient_customer_id = r.referrer_id THEN 'self_referral_by_customer_id'
-                           WHEN lower(btrim(r.recipient_email)) = lower(btrim(referrer.email)) THEN 'self_referral_by_email'
+                           WHEN nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), '')
+                               THEN 'self_referral_by_email'
                        END AS reason
                 FROM referrals r
                 JOIN customers referrer ON referrer.customer_id = r.referrer_id
@@ -445,7 +447,8 @@ enum EmbeddedSQL {
                 JOIN customers referrer ON referrer.customer_id = r.referrer_id
                 WHERE r.created_at <= $1
                   AND r.recipient_customer_id IS DISTINCT FROM r.referrer_id
-                  AND lower(btrim(r.recipient_email)) IS DISTINCT FROM lower(btrim(referrer.email))
+                  -- Only two present, non-blank emails can be the same: a missing email on both sides is not a self-referral.
+                  AND NOT coalesce(nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), ''), false)
             ),
             qualifying_orders AS (
                 SELECT DISTINCT ON (o.referral_id) o.referral_id

@@ -48,6 +48,18 @@ final class JobHarness {
         return (status, files)
     }
 
+    /// Runs `referral-sync run` like ``run(_:environment:)`` and also returns the closing line the job prints on
+    /// stderr (`referral-sync: exit N: …`), empty when it exits 0.
+    func runCapturingMessage(_ arguments: [String] = [], environment extra: [String: String] = [:]) async
+        -> (status: ExitStatus, reports: ReportFiles?, message: String)
+    {
+        let captured = CapturedText()
+        let (status, reports) = await ReferralSyncCommand.$errorOutput.withValue({ captured.append($0) }) {
+            await run(arguments, environment: extra)
+        }
+        return (status, reports, captured.text)
+    }
+
     /// The row of `customer` in a CSV report of `reports`, which must have been published.
     static func row(_ reports: ReportFiles?, _ file: String, _ customer: String) throws -> [String: String]? {
         guard let reports else { throw MissingReports() }
@@ -60,4 +72,21 @@ final class JobHarness {
     static func row(_ rows: [[String: String]], _ customer: String) -> [String: String]? {
         rows.first { $0["customer_id"] == customer }
     }
+}
+
+/// Text collected from a `@Sendable` callback.
+final class CapturedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected = ""
+    func append(_ text: String) { lock.withLock { collected += text } }
+    var text: String { lock.withLock { collected } }
+}
+
+/// Runs `referral-sync` in-process with an explicit environment (no harness) and captures its closing line.
+func runCommand(_ arguments: [String], environment: [String: String]) async -> (status: ExitStatus, message: String) {
+    let captured = CapturedText()
+    let status = await ReferralSyncCommand.$errorOutput.withValue({ captured.append($0) }) {
+        await ReferralSyncCommand.main(arguments: arguments, environment: environment, output: { _ in })
+    }
+    return (status, captured.text)
 }

@@ -14,7 +14,8 @@ WITH counted_referrals AS (
     JOIN customers referrer ON referrer.customer_id = r.referrer_id
     WHERE r.created_at <= $1
       AND r.recipient_customer_id IS DISTINCT FROM r.referrer_id
-      AND lower(btrim(r.recipient_email)) IS DISTINCT FROM lower(btrim(referrer.email))
+      -- Only two present, non-blank emails can be the same: a missing email on both sides is not a self-referral.
+      AND NOT coalesce(nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), ''), false)
 ),
 qualifying_orders AS (
     -- Each referral's first valid order (earliest redeemed_at, then order_id) is its qualifying order.

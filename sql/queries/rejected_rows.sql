@@ -6,7 +6,8 @@ WITH referral_checks AS (
            CASE
                WHEN r.created_at > $1 THEN 'created_after_as_of'
                WHEN r.recipient_customer_id = r.referrer_id THEN 'self_referral_by_customer_id'
-               WHEN lower(btrim(r.recipient_email)) = lower(btrim(referrer.email)) THEN 'self_referral_by_email'
+               WHEN nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), '')
+                   THEN 'self_referral_by_email'
            END AS reason
     FROM referrals r
     JOIN customers referrer ON referrer.customer_id = r.referrer_id
