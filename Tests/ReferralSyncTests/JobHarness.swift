@@ -51,7 +51,7 @@ final class JobHarness {
     /// Runs `referral-sync run` like ``run(_:environment:)`` and also returns the closing line the job prints on
     /// stderr (`referral-sync: exit N: …`), empty when it exits 0.
     func runCapturingMessage(_ arguments: [String] = [], environment extra: [String: String] = [:]) async
-        -> (status: ExitStatus, reports: ReportFiles?, message: String)
+        -> (status: ReferralSync.ExitStatus, reports: ReportFiles?, message: String)
     {
         let captured = CapturedText()
         let (status, reports) = await ReferralSyncCommand.$errorOutput.withValue({ captured.append($0) }) {
@@ -83,7 +83,9 @@ final class CapturedText: @unchecked Sendable {
 }
 
 /// Runs `referral-sync` in-process with an explicit environment (no harness) and captures its closing line.
-func runCommand(_ arguments: [String], environment: [String: String]) async -> (status: ExitStatus, message: String) {
+func runCommand(_ arguments: [String], environment: [String: String]) async -> (
+    status: ReferralSync.ExitStatus, message: String
+) {
     let captured = CapturedText()
     let status = await ReferralSyncCommand.$errorOutput.withValue({ captured.append($0) }) {
         await ReferralSyncCommand.main(arguments: arguments, environment: environment, output: { _ in })
