@@ -87,6 +87,19 @@ final class URLSessionTransport: HTTPTransport {
         }
         let code = urlError.code
         let label = "URLError \(code.rawValue)"
+        // corelibs reports most libcurl TLS failures (an untrusted certificate, a server that does not speak TLS)
+        // as URLError -1; only libcurl's text, kept in the description, says what happened.
+        let reason = ResponseMessage.bounded(
+            ResponseMessage.collapseWhitespace(urlError.localizedDescription), maxLength: 160)
+        let lowered = reason.lowercased()
+        if code == .unknown || code == .secureConnectionFailed {
+            if lowered.contains("certificate") {
+                return .fatal("TLS certificate problem: \(reason) (\(label))")
+            }
+            if lowered.contains("ssl") || lowered.contains("tls") {
+                return .connection("TLS handshake failed: \(reason) (\(label))")
+            }
+        }
         switch code {
         case .timedOut:
             return .timedOut("timed out waiting for a response (\(label))")
