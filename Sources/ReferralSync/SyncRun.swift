@@ -191,7 +191,7 @@ public final class SyncRun: @unchecked Sendable {
         guard counts.answeredRequests == 0, counts.unansweredRequests > 0 else { return nil }
         return JobError(
             .unavailable,
-            "Attentive could not be reached at \(configuration.attentiveBaseURL.absoluteString): "
+            "no request to Attentive at \(configuration.attentiveBaseURL.absoluteString) got an HTTP answer: "
                 + "\(counts.lastUnansweredError ?? "no answer"); \(counts[.failed]) values stay pending",
             remedy: "Check the network, ATTENTIVE_BASE_URL and its TLS certificate; the next run sends them.")
     }
