@@ -42,6 +42,8 @@ final class RunRecorder {
     /// The first error writing the ledger; after it, accepted values are still reported but not recorded (the
     /// next run sends them again, harmlessly).
     private(set) var ledgerError: Error?
+    /// Rejected rows by table, then reason, for the per-table accounting.
+    private var rejectedByTableAndReason: [String: [String: Int]] = [:]
 
     static let attributesHeader = [
         "customer_id", "email", "phone", "successful_referrals", "latest_successful_referral_at",
@@ -118,8 +120,6 @@ final class RunRecorder {
         counts.rejectedByTable[row.table, default: 0] += 1
         rejectedByTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
     }
-
-    private var rejectedByTableAndReason: [String: [String: Int]] = [:]
 
     /// Records each input table's rows read and counted, with the rejected rows counted so far.
     func recordAccounts(_ accounts: [TableAccount]) {
