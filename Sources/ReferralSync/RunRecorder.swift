@@ -15,12 +15,6 @@ public struct RunCounts: Sendable, Equatable {
     public var rejectedByTable: [String: Int] = [:]
     /// Per input table: rows read, counted, not participants and rejected by reason (summary "Input rows").
     public var tableAccounts: [TableAccount] = []
-    /// Requests Attentive answered with an HTTP status (any status).
-    public var answeredRequests = 0
-    /// Requests that got no HTTP answer at all (connection, TLS or timeout failures after every retry).
-    public var unansweredRequests = 0
-    /// The last of those failures, for the message when nothing was answered.
-    public var lastUnansweredError: String?
     public var totalSuccessfulReferrals = 0
     /// Sum of every participant's revenue attribute, exact.
     public var totalRevenue = Decimal(0)
@@ -127,16 +121,6 @@ final class RunRecorder {
             var account = account
             account.rejectedByReason = rejectedByTableAndReason[account.table] ?? [:]
             return account
-        }
-    }
-
-    /// Records whether a request got an HTTP answer, so a run where none did can say Attentive was unreachable.
-    func countAnswer(httpStatus: Int?, error: String?) {
-        if httpStatus != nil {
-            counts.answeredRequests += 1
-        } else {
-            counts.unansweredRequests += 1
-            counts.lastUnansweredError = error.map(Self.printable)
         }
     }
 

@@ -133,7 +133,6 @@ public final class SyncRun: @unchecked Sendable {
             failure = failure ?? ((error as? JobError) ?? Self.classify(error))
         }
         let counts = recorder?.counts ?? RunCounts()
-        failure = failure ?? attentiveUnreachable(counts)
         let status = failure?.status ?? (counts[.failed] > 0 ? .needsAttention : .success)
         let message =
             failure?.description
@@ -193,22 +192,20 @@ public final class SyncRun: @unchecked Sendable {
         let client = configuration.dryRun ? nil : AttentiveClient(configuration: clientConfiguration())
         var interruption: JobError?
         var unauthorized: String?
+        var lastUnanswered: String?
         let progress = ProgressReporter(logger: logger, label: "participants")
 
         func handle(_ delivery: Delivery) {
             let participant = delivery.participant
             switch delivery.outcome {
             case .accepted(let status, let attempts):
-                recorder.countAnswer(httpStatus: status, error: nil)
                 recorder.recordOutcome(participant, .synced, httpStatus: status, attempts: attempts)
             case .rejected(let status, let message, let attempts):
-                recorder.countAnswer(httpStatus: status, error: message)
                 recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: attempts)
             case .gaveUp(let status, let message, let attempts):
-                recorder.countAnswer(httpStatus: status, error: message)
+                if status == nil { lastUnanswered = message }
                 recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: attempts)
             case .unauthorized(let status, let message):
-                recorder.countAnswer(httpStatus: status, error: message)
                 unauthorized = unauthorized ?? "Attentive answered \(status): \(message)"
                 recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: 1)
             case .notSent(let reason):
@@ -269,7 +266,11 @@ public final class SyncRun: @unchecked Sendable {
                 .permissionDenied, unauthorized,
                 remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes write access.")
         }
-        if let client, let unreachable = AttentiveReachability.unreachable(client.statistics()) { return unreachable }
+        if let client,
+            let unreachable = AttentiveReachability.unreachable(client.statistics(), lastError: lastUnanswered)
+        {
+            return unreachable
+        }
         return interruption
     }
 
