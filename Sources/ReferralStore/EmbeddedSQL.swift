@@ -147,44 +147,54 @@ enum EmbeddedSQL {
             -- 0003: identity rules, second version, and the participant set defined once (README "Identities" and
             -- "Attribute definitions"). Used by participant_attributes.sql, rejected_rows.sql and row_accounting.sql.
 
-            -- Surrounding whitespace as exports leave it: spaces, tabs, line breaks, no-break spaces and a byte-order mark.
-            CREATE OR REPLACE FUNCTION referral_sync_trim(raw text) RETURNS text
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-                SELECT regexp_replace(raw, '^[\s\u00a0\ufeff]+|[\s\u00a0\ufeff]+$', '', 'g')
-            $$;
-
-            -- Each rule below is one expression without FROM, so PostgreSQL inlines it into the queries instead of calling a
-            -- function per row (about five times faster over a million customers), and each step is evaluated once.
-
-            -- Email rule: trimmed, Unicode NFC (a composed and a decomposed "é" are one address), lower-cased with the
-            -- database's collation (a UTF-8 collation lowers every letter, the C collation only A-Z); valid when it is
-            -- local@domain.tld with no whitespace. NULL when not valid. NFC needs a UTF8 database: elsewhere it is left out,
-            -- which is why the function is written by this block.
+            -- Names, emails and Okendo's exports are Unicode: the rules below (NFC, no-break spaces) need a UTF8 database.
             DO $migration$
             BEGIN
-                EXECUTE format($create$
-                    CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
-                    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $body$
-                        SELECT lower(substring(%s FROM '^([^\s@]+@[^\s@]+\.[^\s@.]+)$'))
-                    $body$
-                $create$, CASE WHEN current_setting('server_encoding') = 'UTF8'
-                               THEN 'normalize(referral_sync_trim(raw), NFC)' ELSE 'referral_sync_trim(raw)' END);
+                IF current_setting('server_encoding') <> 'UTF8' THEN
+                    RAISE EXCEPTION 'referral-sync needs a UTF8 database, this one is %', current_setting('server_encoding')
+                        USING HINT = 'Create the database with ENCODING ''UTF8'' and load the export into it.';
+                END IF;
             END
             $migration$;
 
-            -- Phone rule: spaces, dots, dashes, slashes and parentheses removed, a leading 00 read as +. Valid when E.164
-            -- (+, a non-zero digit, 7 to 15 digits in all). Without a +, a number is national and ambiguous, except with a
-            -- default region of the North American Numbering Plan (US or CA): ten digits NXX NXX XXXX (N = 2-9), optionally
-            -- after a 1, become +1XXXXXXXXXX. Anything else is NULL (not sent). Written as rewrite-then-validate so the
-            -- cleaned text is computed once.
+            -- Each rule is one expression without FROM, so PostgreSQL inlines it into the queries instead of calling a
+            -- function per row, and the costly steps (Unicode normalisation, regular expressions with capture groups) are
+            -- avoided where they are not needed: over 200,000 customers the email rule takes about as long as the first
+            -- version's lower(btrim()), where a naive form took six times as long.
+
+            -- Surrounding whitespace as exports leave it: spaces, tabs, line breaks, no-break spaces and a byte-order mark.
+            CREATE OR REPLACE FUNCTION referral_sync_trim(raw text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT btrim(raw, E' \t\n\r\u000b\f\u00a0\ufeff')
+            $$;
+
+            -- Unicode NFC (a composed and a decomposed "é" are one string); ASCII text is already NFC and skips the work.
+            CREATE OR REPLACE FUNCTION referral_sync_nfc(value text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT CASE WHEN octet_length(value) = char_length(value) THEN value ELSE normalize(value, NFC) END
+            $$;
+
+            -- Email rule: trimmed, NFC, lower-cased with the database's collation (a UTF-8 collation lowers every letter, the
+            -- C collation only A-Z); valid when it is local@domain.tld with no whitespace. NULL when not valid.
+            CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT lower(substring(referral_sync_nfc(referral_sync_trim(raw)) FROM '^[^\s@]+@[^\s@]+\.[^\s@.]+$'))
+            $$;
+
+            -- Phone rule: whitespace (no-break spaces included), dots, dashes, slashes and parentheses removed, a leading 00
+            -- read as +. Valid when E.164 (+, a non-zero digit, 7 to 15 digits in all). Without a +, a number is national and
+            -- ambiguous, except with a default region of the North American Numbering Plan (US or CA): ten digits
+            -- NXX NXX XXXX (N = 2-9), optionally after a 1, become +1XXXXXXXXXX. Anything else is NULL (not sent).
             CREATE OR REPLACE FUNCTION referral_sync_phone(raw text, default_region text) RETURNS text
             LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 SELECT substring(
-                    regexp_replace(
-                        regexp_replace(regexp_replace(referral_sync_trim(raw), '[\s.()/-]', '', 'g'), '^00', '+'),
-                        CASE WHEN upper(default_region) IN ('US', 'CA') THEN '^1?([2-9][0-9]{2}[2-9][0-9]{6})$' ELSE '^$' END,
-                        '+1\1')
-                    FROM '^(\+[1-9][0-9]{6,14})$')
+                    CASE WHEN upper(default_region) IN ('US', 'CA')
+                         THEN regexp_replace(
+                                  regexp_replace(translate(raw, E' \t\n\r\u000b\f\u00a0\ufeff.()/-', ''), '^00', '+'),
+                                  '^1?([2-9][0-9]{2}[2-9][0-9]{6})$', '+1\1')
+                         ELSE regexp_replace(translate(raw, E' \t\n\r\u000b\f\u00a0\ufeff.()/-', ''), '^00', '+')
+                    END
+                    FROM '^\+[1-9][0-9]{6,14}$')
             $$;
 
             -- The rule without a default region (0002's one-argument form, kept for its callers).

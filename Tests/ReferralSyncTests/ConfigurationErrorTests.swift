@@ -96,6 +96,25 @@ import Testing
         #expect(try harness.database.query("SELECT count(*) FROM referral_sync_runs").first?.int(0) == 0)
     }
 
+    @Test func migrateRefusesADatabaseThatIsNotUTF8() async throws {
+        let name = "ascii_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))"
+        let server = try TestDatabase.serverConninfo()
+        let admin = try PostgresConnection(conninfo: server + " dbname=postgres")
+        defer {
+            try? admin.run("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            admin.close()
+        }
+        try admin.run("CREATE DATABASE \(name) ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
+        let result = await runCommand(["migrate"], environment: ["DATABASE_URL": server + " dbname=\(name)"])
+        Self.expectFailure(
+            result, .dataError, ["referral-sync needs a UTF8 database, this one is SQL_ASCII", "ENCODING 'UTF8'"])
+        // migrate applies its migrations in one transaction: nothing was applied, nothing half-made.
+        let connection = try PostgresConnection(conninfo: server + " dbname=\(name)")
+        defer { connection.close() }
+        #expect(try connection.query("SELECT count(*) FROM referral_sync_schema_migrations").first?.int(0) == 0)
+        #expect(try connection.query("SELECT to_regclass('customers') IS NULL").first?.bool(0) == true)
+    }
+
     @Test func unknownOptionIsAUsageError() async throws {
         let harness = try JobHarness()
         let result = await harness.runCapturingMessage(["--as-off", "2024-01-01"])
