@@ -131,7 +131,7 @@ import Testing
     @Test(.enabled(if: SelfSignedTLSServer.isAvailable))
     func aSelfSignedCertificateIsRefusedWithVerificationOn() async throws {
         let harness = try Self.harnessWithOneReferrer()
-        let server = try SelfSignedTLSServer()
+        let server = try await SelfSignedTLSServer.start()
         defer { server.stop() }
         let (status, reports, message) = await harness.runCapturingMessage(
             ["--request-timeout", "5", "--max-attempts", "3"],
@@ -176,38 +176,42 @@ final class SelfSignedTLSServer: @unchecked Sendable {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    init() throws {
-        folder = try makeTemporaryFolder("tls")
-        outputFile = folder + "/server.log"
-        let certificate = try SpawnedProcess(
-            Self.openssl,
+    private init(port: Int, server: SpawnedProcess, folder: String, outputFile: String) {
+        self.port = port
+        self.server = server
+        self.folder = folder
+        self.outputFile = outputFile
+    }
+
+    /// Makes a certificate, starts the server and waits (without holding a pool thread) for its port.
+    static func start() async throws -> SelfSignedTLSServer {
+        let folder = try makeTemporaryFolder("tls")
+        let outputFile = folder + "/server.log"
+        let certificate = try await ChildProcess.run(
+            openssl,
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
                 "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
-            ], outputPath: folder + "/req.log")
-        certificate.wait(seconds: 60)
-        server = try SpawnedProcess(
+            ], seconds: 60)
+        guard certificate.status == 0 else { throw Failure(description: "openssl req: \(certificate.output)") }
+        let server = try SpawnedProcess(
             "/usr/bin/timeout",
             [
-                "120", Self.openssl, "s_server", "-accept", "127.0.0.1:0", "-naccept", "20", "-cert",
+                "120", openssl, "s_server", "-accept", "127.0.0.1:0", "-naccept", "20", "-cert",
                 folder + "/cert.pem", "-key", folder + "/key.pem", "-www",
             ], outputPath: outputFile)
-        var found: Int?
         var text = ""
-        for _ in 0..<400 where found == nil {
-            usleep(25_000)
+        for _ in 0..<600 {
+            try? await Task.sleep(for: .milliseconds(25))
             text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT ") }),
                 let port = line.split(separator: ":").last.flatMap({ Int($0) })
             {
-                found = port
+                return SelfSignedTLSServer(port: port, server: server, folder: folder, outputFile: outputFile)
             }
         }
-        guard let found else {
-            server.stop()
-            throw Failure(description: "openssl s_server did not start: \(text)")
-        }
-        port = found
+        server.stop()
+        throw Failure(description: "openssl s_server did not start: \(text)")
     }
 
     /// What the server printed.

@@ -25,18 +25,18 @@ import Testing
         }
     }
 
-    @Test func missingDatabaseURLSaysToSetIt() throws {
+    @Test func missingDatabaseURLSaysToSetIt() async throws {
         // libpq reads PG* from the process environment, so this runs the real binary with an environment that has
         // neither DATABASE_URL nor any PG* variable.
         let binary = try #require(ReferralSyncExecutable.url, "build the referral-sync executable first")
         let home = try makeTemporaryFolder("home")
         defer { try? FileManager.default.removeItem(atPath: home) }
-        let result = try ReferralSyncExecutable.run(
-            binary, ["run", "--dry-run", "--reports-dir", home + "/reports"],
-            environment: ["HOME": home, "PATH": "/usr/bin:/bin", "PGCONNECT_TIMEOUT": "5"])
+        let result = try await ChildProcess.run(
+            binary.path, ["run", "--dry-run", "--reports-dir", home + "/reports"],
+            environment: ["HOME": home, "PATH": "/usr/bin:/bin", "PGCONNECT_TIMEOUT": "5"], seconds: 60)
         #expect(result.status == 78)
-        #expect(result.stderr.contains("referral-sync: exit 78: DATABASE_URL is not set (nor any PG* variable)"))
-        #expect(result.stderr.contains("Set DATABASE_URL to postgresql://user@host:port/dbname"))
+        #expect(result.output.contains("referral-sync: exit 78: DATABASE_URL is not set (nor any PG* variable)"))
+        #expect(result.output.contains("Set DATABASE_URL to postgresql://user@host:port/dbname"))
         #expect(!FileManager.default.fileExists(atPath: home + "/reports"))
     }
 
@@ -195,24 +195,4 @@ enum ReferralSyncExecutable {
         }
         return nil
     }()
-
-    /// Runs the binary to completion (it is given at most 60 s) and returns its exit status and stderr.
-    static func run(_ binary: URL, _ arguments: [String], environment: [String: String]) throws -> (
-        status: Int32, stderr: String
-    ) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }

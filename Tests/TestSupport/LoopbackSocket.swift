@@ -39,6 +39,23 @@ public enum LoopbackSocket {
         return (received, closed)
     }
 
+    /// ``exchange(port:request:seconds:)`` on a thread of its own, so awaiting it never holds a thread of the
+    /// concurrency pool while it reads.
+    public static func exchangeOnOwnThread(port: UInt16, request: [UInt8], seconds: Double) async throws -> (
+        received: [UInt8], closedByPeer: Bool
+    ) {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try exchange(port: port, request: request, seconds: seconds))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
     static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
