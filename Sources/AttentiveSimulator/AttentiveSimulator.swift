@@ -121,6 +121,14 @@ public final class AttentiveSimulator: Sendable {
         engine.statisticsSnapshot()
     }
 
+    /// Completes every bulk job still in progress now (their records are applied and their results served),
+    /// whatever `bulkCompletionDelayMilliseconds` said; the same as `POST /__simulator/bulk/complete`.
+    /// - Returns: How many jobs it completed.
+    @discardableResult
+    public func completeBulkJobs() -> Int {
+        engine.bulk.completeAll()
+    }
+
     /// Clears profiles, bulk jobs, rate-limit windows and counters, and restarts the fault generators.
     public func reset() {
         engine.reset()

@@ -11,6 +11,8 @@ extension SimulatorEngine {
             return .encoded(200, profiles.all())
         case ("GET", "/__simulator/stats"):
             return .encoded(200, statisticsSnapshot())
+        case ("POST", "/__simulator/bulk/complete"):
+            return .json(200, .makeObject([("completed", .number(String(bulk.completeAll())))]))
         case ("POST", "/__simulator/reset"):
             reset()
             return .json(200, .object([]))

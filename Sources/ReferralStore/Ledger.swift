@@ -83,20 +83,12 @@ public final class LedgerWriter {
             if !accepted.isEmpty {
                 try connection.copyIn("COPY referral_sync_accepted_batch FROM STDIN", rows: accepted)
                 try connection.execute(
-                    """
-                    INSERT INTO referral_sync_ledger AS l (customer_id, email, phone, shareable_link,
-                        successful_referrals, latest_successful_referral_at, total_successful_referral_revenue,
-                        accepted_at, run_id)
-                    SELECT customer_id, email, phone, shareable_link, successful_referrals,
-                           latest_successful_referral_at, total_successful_referral_revenue, now(), $1::bigint
-                    FROM referral_sync_accepted_batch
-                    ON CONFLICT (customer_id) DO UPDATE SET
-                        email = excluded.email, phone = excluded.phone, shareable_link = excluded.shareable_link,
-                        successful_referrals = excluded.successful_referrals,
-                        latest_successful_referral_at = excluded.latest_successful_referral_at,
-                        total_successful_referral_revenue = excluded.total_successful_referral_revenue,
-                        accepted_at = excluded.accepted_at, run_id = excluded.run_id
-                    """, [run])
+                    Self.upsertSQL(
+                        selecting: """
+                            SELECT customer_id, email, phone, shareable_link, successful_referrals,
+                                   latest_successful_referral_at, total_successful_referral_revenue, now(), $1::bigint
+                            FROM referral_sync_accepted_batch
+                            """), [run])
                 try connection.execute(
                     """
                     DELETE FROM referral_sync_pending p USING referral_sync_accepted_batch b
@@ -120,6 +112,23 @@ public final class LedgerWriter {
         }
         accepted.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The statement that writes accepted participants to the ledger: `query` selects, per participant, the
+    /// customer id, the identity, the four values as sent, the time and the run (v1 batches and bulk results
+    /// share it).
+    static func upsertSQL(selecting query: String) -> String {
+        """
+        INSERT INTO referral_sync_ledger AS l (customer_id, email, phone, shareable_link, successful_referrals,
+            latest_successful_referral_at, total_successful_referral_revenue, accepted_at, run_id)
+        \(query)
+        ON CONFLICT (customer_id) DO UPDATE SET
+            email = excluded.email, phone = excluded.phone, shareable_link = excluded.shareable_link,
+            successful_referrals = excluded.successful_referrals,
+            latest_successful_referral_at = excluded.latest_successful_referral_at,
+            total_successful_referral_revenue = excluded.total_successful_referral_revenue,
+            accepted_at = excluded.accepted_at, run_id = excluded.run_id
+        """
     }
 
     /// After a run that looked at every participant: drops pending values this run did not see again (their

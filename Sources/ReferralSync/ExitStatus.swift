@@ -1,3 +1,5 @@
+import Foundation
+
 /// The job's exit statuses: what a scheduler acts on. A public contract (README "Exit statuses").
 public struct ExitStatus: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: Int32
@@ -43,4 +45,21 @@ public struct JobError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(message). \(remedy)" }
+}
+
+extension JobError {
+    /// The run was asked to stop by SIGINT or SIGTERM: exit 130 or 143.
+    static func stopped(by signal: Int32) -> JobError {
+        JobError(
+            signal == SIGINT ? .interrupted : .terminated,
+            "stopped by signal \(signal) after recording the requests in flight",
+            remedy: "Unsent values stay pending; the next run sends them.")
+    }
+
+    /// Attentive answered 401 or 403: exit 77, no further request.
+    static func unauthorized(_ message: String) -> JobError {
+        JobError(
+            .permissionDenied, message,
+            remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes write access.")
+    }
 }

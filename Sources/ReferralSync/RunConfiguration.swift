@@ -19,6 +19,12 @@ public struct RunConfiguration: Sendable {
     public var reportsDirectory: String
     public var dryRun: Bool
     public var mode: Mode
+    /// `--bulk-wait`: how long a bulk run waits for its jobs before leaving them in flight for the next run.
+    public var bulkWaitSeconds: Double
+    /// `--bulk-batch-size`: participants per bulk job (1 to 256).
+    public var bulkBatchSize: Int
+    /// `--retry-budget`: the time the whole run may spend waiting to retry requests.
+    public var retryBudgetSeconds: Double
     public var maxRequestsPerSecond: Double
     public var concurrency: Int
     public var requestTimeoutSeconds: Double
@@ -66,6 +72,15 @@ public struct RunConfiguration: Sendable {
             help: "send nothing; write what would be sent"),
         OptionSpec(
             "mode", environment: "REFERRAL_SYNC_MODE", help: "v1 (one request per participant) or bulk (default: v1)"),
+        OptionSpec(
+            "bulk-wait", environment: "REFERRAL_SYNC_BULK_WAIT",
+            help: "bulk: seconds to wait for this run's jobs before leaving them in flight (default: 300)"),
+        OptionSpec(
+            "bulk-batch-size", environment: "REFERRAL_SYNC_BULK_BATCH_SIZE",
+            help: "bulk: participants per job, 1 to 256 (default: 256)"),
+        OptionSpec(
+            "retry-budget", environment: "REFERRAL_SYNC_RETRY_BUDGET",
+            help: "seconds the whole run may spend waiting to retry requests (default: 900)"),
         OptionSpec("max-rps", environment: "REFERRAL_SYNC_MAX_RPS", help: "requests per second at most (default: 150)"),
         OptionSpec(
             "concurrency", environment: "REFERRAL_SYNC_CONCURRENCY", help: "requests in flight at most (default: 32)"),
@@ -140,6 +155,18 @@ public struct RunConfiguration: Sendable {
         dryRun = options.flag("dry-run")
         guard let mode = Mode(rawValue: options.value("mode") ?? "v1") else { throw invalid("mode", "v1 or bulk") }
         self.mode = mode
+        guard let wait = Double(options.value("bulk-wait") ?? "300"), wait >= 0, wait <= 86_400 else {
+            throw invalid("bulk-wait", "seconds from 0 to 86400")
+        }
+        bulkWaitSeconds = wait
+        guard let batchSize = Int(options.value("bulk-batch-size") ?? "256"), (1...256).contains(batchSize) else {
+            throw invalid("bulk-batch-size", "a whole number from 1 to 256 (Attentive takes at most 256 users a job)")
+        }
+        bulkBatchSize = batchSize
+        guard let budget = Double(options.value("retry-budget") ?? "900"), budget >= 0, budget <= 86_400 else {
+            throw invalid("retry-budget", "seconds from 0 to 86400")
+        }
+        retryBudgetSeconds = budget
         guard let rps = Double(options.value("max-rps") ?? "150"), rps > 0, rps <= 10_000, rps.isFinite else {
             throw invalid("max-rps", "a number of requests per second above 0 and at most 10000")
         }

@@ -73,20 +73,13 @@ final class RunRecorder {
         ])
     }
 
-    /// Records every changed value of `participant` with one outcome.
+    /// Records every changed value of `participant` with one outcome: in `changes.csv` and in the ledger
+    /// (`synced`) or `referral_sync_pending` (`failed`, `skipped`, `in_flight`).
     func recordOutcome(
         _ participant: ParticipantState, _ outcome: SyncOutcome, httpStatus: Int? = nil, error: String? = nil,
         attempts: Int = 0
     ) {
-        let error = error.map(Self.printable)
-        for attribute in participant.changedAttributes {
-            counts.outcomes[outcome, default: 0] += 1
-            changes.write([
-                participant.customerID, attribute.rawValue, participant.ledgerValues[attribute],
-                participant.values[attribute] ?? "", outcome.rawValue, httpStatus.map(String.init), error,
-                String(attempts),
-            ])
-        }
+        report(participant, outcome, httpStatus: httpStatus, error: error, attempts: attempts)
         switch outcome {
         case .synced:
             writeLedger { try $0.recordAccepted(participant) }
@@ -99,6 +92,23 @@ final class RunRecorder {
             }
         case .dryRun:
             break
+        }
+    }
+
+    /// Writes every changed value of `participant` to `changes.csv` with one outcome, and counts it, without
+    /// touching the database: for outcomes the database already holds (bulk records, values in flight).
+    func report(
+        _ participant: ParticipantState, _ outcome: SyncOutcome, httpStatus: Int? = nil, error: String? = nil,
+        attempts: Int = 0
+    ) {
+        let error = error.map(Self.printable)
+        for attribute in participant.changedAttributes {
+            counts.outcomes[outcome, default: 0] += 1
+            changes.write([
+                participant.customerID, attribute.rawValue, participant.ledgerValues[attribute],
+                participant.values[attribute] ?? "", outcome.rawValue, httpStatus.map(String.init), error,
+                String(attempts),
+            ])
         }
     }
 

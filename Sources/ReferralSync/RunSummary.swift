@@ -13,6 +13,8 @@ struct RunSummary {
     var status: ExitStatus
     var message: String
     var pending: String
+    /// The "Bulk jobs" section, when the run submitted or collected any.
+    var bulkSection: String? = nil
 
     func markdown() -> String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -46,6 +48,8 @@ struct RunSummary {
         ).render()
 
         text += inputRows()
+
+        if let bulkSection { text += "\n## Bulk jobs\n\n" + bulkSection }
 
         text += "\n## Stages\n\n"
         text += MarkdownTable(

@@ -93,6 +93,7 @@ public final class SyncRun: @unchecked Sendable {
         var recorder: RunRecorder?
         var pendingLine = "none"
         var pendingCount: Int?
+        var bulk = BulkProgress()
         do {
             let reportFolder = try ReportFolder(root: configuration.reportsDirectory, runID: runKey)
             folder = reportFolder
@@ -100,6 +101,13 @@ public final class SyncRun: @unchecked Sendable {
             let runRecorder = try RunRecorder(
                 folder: reportFolder, ledger: ledger, currency: currency, dryRun: configuration.dryRun)
             recorder = runRecorder
+            let client = configuration.dryRun ? nil : AttentiveClient(configuration: clientConfiguration())
+            let bulkStore = configuration.dryRun ? nil : try BulkJobStore(connection: writer, runID: runID)
+            if let client, let bulkStore {
+                bulk.earlier = try await collectEarlierBulkJobs(client: client, store: bulkStore)
+                if !bulk.earlier.isEmpty { stages.finish("collect_bulk_jobs") }
+            }
+            let inFlight = try BulkJobStore.inFlightParticipants(on: writer)
             let reader = try connect()
             try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try writeRejectedRows(on: reader, parameters: parameters, folder: reportFolder, recorder: runRecorder)
@@ -112,7 +120,18 @@ public final class SyncRun: @unchecked Sendable {
                     ("shard", configuration.shard.description),
                 ])
             let cursor = try AttributeQuery.openCursor(on: reader, parameters)
-            let interruption = await streamAndSend(cursor: cursor, recorder: runRecorder)
+            let interruption: JobError?
+            if configuration.mode == .bulk, let client, let bulkStore {
+                let bulkSync = BulkSync(
+                    configuration: configuration, client: client, store: bulkStore, recorder: runRecorder,
+                    stopSignal: stopSignal, logger: logger, inFlight: inFlight, runID: runID)
+                interruption = await bulkSync.run(
+                    cursor: cursor, progress: ProgressReporter(logger: logger, label: "participants"))
+                bulk.thisRun = bulkSync.tally
+            } else {
+                interruption = await streamAndSend(
+                    cursor: cursor, recorder: runRecorder, client: client, bulkInFlight: inFlight)
+            }
             try? reader.run("ROLLBACK")
             reader.close()
             stages.finish("recompute_and_sync")
@@ -145,7 +164,8 @@ public final class SyncRun: @unchecked Sendable {
                 try recorder.close()
                 let summary = RunSummary(
                     runKey: runKey, configuration: configuration, counts: counts, stages: stages,
-                    duration: clock.now - started, status: status, message: message, pending: pendingLine)
+                    duration: clock.now - started, status: status, message: message, pending: pendingLine,
+                    bulkSection: bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun))
                 try writeTextFile(summary.markdown(), to: folder.path("summary.md"))
                 try folder.publish()
                 if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
@@ -188,8 +208,10 @@ public final class SyncRun: @unchecked Sendable {
     /// a task awaiting URLSession on Linux can deadlock, swift-corelibs-foundation #5412): a stop request only
     /// stops new requests from starting.
     /// - Returns: Why the run stopped early, if it did.
-    private func streamAndSend(cursor: ParticipantCursor, recorder: RunRecorder) async -> JobError? {
-        let client = configuration.dryRun ? nil : AttentiveClient(configuration: clientConfiguration())
+    private func streamAndSend(
+        cursor: ParticipantCursor, recorder: RunRecorder, client: AttentiveClient?,
+        bulkInFlight: [String: InFlightRecord]
+    ) async -> JobError? {
         var interruption: JobError?
         var unauthorized: String?
         var lastUnanswered: String?
@@ -231,6 +253,10 @@ public final class SyncRun: @unchecked Sendable {
                     recorder.recordOutcome(participant, .skipped, error: reason)
                     continue
                 }
+                if let held = bulkInFlight[participant.customerID] {
+                    recorder.recordHeld(participant, by: held)
+                    continue
+                }
                 let update = AttributeUpdate(
                     user: AttentiveUser(email: participant.identity.email, phone: participant.identity.phone),
                     properties: participant.changedProperties)
@@ -255,17 +281,8 @@ public final class SyncRun: @unchecked Sendable {
             while let delivery = await group.next() { handle(delivery) }
         }
         progress.finish(recorder.counts.participants, "requests \(recorder.counts.requestsSent)")
-        if let signal = stopSignal.stopRequest {
-            let status: ExitStatus = signal == SIGINT ? .interrupted : .terminated
-            return JobError(
-                status, "stopped by signal \(signal) after recording the requests in flight",
-                remedy: "Unsent values stay pending; the next run sends them.")
-        }
-        if let unauthorized {
-            return JobError(
-                .permissionDenied, unauthorized,
-                remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes write access.")
-        }
+        if let signal = stopSignal.stopRequest { return JobError.stopped(by: signal) }
+        if let unauthorized { return JobError.unauthorized(unauthorized) }
         if let client,
             let unreachable = AttentiveReachability.unreachable(client.statistics(), lastError: lastUnanswered)
         {
@@ -341,6 +358,8 @@ public final class SyncRun: @unchecked Sendable {
         client.requestTimeout = .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
         client.maxConnections = max(configuration.concurrency, 1)
         client.retry.maxAttempts = configuration.maxAttempts
+        client.maxBulkRequestsPerSecond = min(configuration.maxRequestsPerSecond, 100)
+        client.retry.maxTotalRetryTime = .milliseconds(Int64(configuration.retryBudgetSeconds * 1000))
         return client
     }
 

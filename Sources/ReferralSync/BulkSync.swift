@@ -1,0 +1,230 @@
+import Attentive
+import Foundation
+import ReferralModel
+import ReferralStore
+
+/// `--mode bulk`: sends changed participants through `POST /v2/bulk/user/attributes` in batches of up to 256,
+/// then waits (at most `--bulk-wait`) for the jobs and applies their per-record results (README "Bulk mode").
+///
+/// Each batch is recorded in PostgreSQL before it is submitted, and its values are marked `in_flight`; a value
+/// reaches the ledger only when the job's results file says Attentive applied its record. A stop at any point
+/// leaves batches the next run can continue from. Used by the run's main task only; submissions run in a
+/// non-throwing task group, at most `--concurrency` at once, and are never cancelled.
+final class BulkSync {
+    private let configuration: RunConfiguration
+    private let client: AttentiveClient
+    private let store: BulkJobStore
+    private let recorder: RunRecorder
+    private let stopSignal: StopSignal
+    private let logger: Logger
+    private let inFlight: [String: InFlightRecord]
+    private let runID: Int64
+    /// Attentive's answer to the first 401/403.
+    private var unauthorized: String?
+    /// The first error recording a batch or its outcome.
+    private var storeError: Error?
+    /// Jobs this run submitted that Attentive accepted.
+    private var submitted: [OpenBulkJob] = []
+    /// What waiting for this run's jobs did.
+    private(set) var tally = BulkTally()
+
+    init(
+        configuration: RunConfiguration, client: AttentiveClient, store: BulkJobStore, recorder: RunRecorder,
+        stopSignal: StopSignal, logger: Logger, inFlight: [String: InFlightRecord], runID: Int64
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.store = store
+        self.recorder = recorder
+        self.stopSignal = stopSignal
+        self.logger = logger
+        self.inFlight = inFlight
+        self.runID = runID
+    }
+
+    /// Attentive's answer to one submitted batch.
+    struct Submission: Sendable {
+        var batchID: Int64
+        var records: Int
+        var outcome: BulkSubmission
+    }
+
+    /// Streams participants, submits the changed ones, waits for the jobs, applies their results and writes the
+    /// records' outcomes to `changes.csv`.
+    /// - Returns: Why the run stopped early, if it did.
+    func run(cursor: ParticipantCursor, progress: ProgressReporter) async -> JobError? {
+        var interruption = await submitAll(from: cursor, progress: progress)
+        if interruption == nil, notSendingReason == nil, !submitted.isEmpty {
+            let collector = BulkJobCollector(
+                client: client, store: store, concurrency: configuration.concurrency, stopSignal: stopSignal,
+                logger: logger)
+            let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.bulkWaitSeconds * 1000))
+            _ = await collector.collect(submitted, until: deadline)
+            tally = collector.tally
+            storeError = storeError ?? collector.storeError
+        } else {
+            tally.jobsStillOpen = submitted.count
+        }
+        do {
+            try reportRecords()
+        } catch {
+            storeError = storeError ?? error
+        }
+        if let storeError { interruption = interruption ?? SyncRun.classify(storeError) }
+        return stopReason ?? interruption ?? AttentiveReachability.unreachable(client.statistics())
+    }
+
+    // MARK: - Submitting
+
+    private func submitAll(from cursor: ParticipantCursor, progress: ProgressReporter) async -> JobError? {
+        var interruption: JobError?
+        await withTaskGroup(of: Submission.self) { group in
+            var running = 0
+            var batch: [ParticipantState] = []
+            while true {
+                let next: ParticipantState?
+                do {
+                    next = try cursor.next()
+                } catch {
+                    interruption = SyncRun.classify(error)
+                    break
+                }
+                guard let participant = next else { break }
+                recorder.recordParticipant(participant)
+                progress.tick(recorder.counts.participants, "bulk jobs \(recorder.counts.requestsSent)")
+                guard !participant.changedAttributes.isEmpty else { continue }
+                if let reason = participant.unsendableReason {
+                    recorder.recordOutcome(participant, .skipped, error: reason)
+                } else if let held = inFlight[participant.customerID] {
+                    recorder.recordHeld(participant, by: held)
+                } else if let reason = notSendingReason {
+                    recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)")
+                } else {
+                    batch.append(participant)
+                    if batch.count == configuration.bulkBatchSize {
+                        await submit(batch, group: &group, running: &running)
+                        batch = []
+                    }
+                }
+            }
+            if !batch.isEmpty {
+                if interruption == nil, notSendingReason == nil {
+                    await submit(batch, group: &group, running: &running)
+                } else {
+                    let reason = notSendingReason ?? "the participants could not be read to the end"
+                    for participant in batch {
+                        recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)")
+                    }
+                }
+            }
+            if stopSignal.stopRequest != nil { client.beginShutdown() }
+            while let submission = await group.next() { settle(submission) }
+        }
+        progress.finish(recorder.counts.participants, "bulk jobs \(recorder.counts.requestsSent)")
+        return interruption
+    }
+
+    /// Waits for a free slot, records the batch, then submits it. A batch that cannot be recorded is not sent.
+    private func submit(_ batch: [ParticipantState], group: inout TaskGroup<Submission>, running: inout Int) async {
+        if running >= configuration.concurrency, let submission = await group.next() {
+            running -= 1
+            settle(submission)
+        }
+        if let reason = notSendingReason {
+            for participant in batch { recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)") }
+            return
+        }
+        let batchID: Int64
+        do {
+            batchID = try store.recordBatch(batch, shard: configuration.shard)
+        } catch {
+            storeError = error
+            for participant in batch {
+                recorder.recordOutcome(
+                    participant, .failed, error: "not sent: the bulk batch could not be recorded: \(error)")
+            }
+            return
+        }
+        let updates = batch.map {
+            AttributeUpdate(
+                user: AttentiveUser(email: $0.identity.email, phone: $0.identity.phone),
+                properties: $0.changedProperties)
+        }
+        recorder.countRequest()
+        let client = self.client
+        group.addTask {
+            Submission(batchID: batchID, records: updates.count, outcome: await client.submitBulk(updates))
+        }
+        running += 1
+    }
+
+    /// Records Attentive's answer to a submission.
+    private func settle(_ submission: Submission) {
+        guard storeError == nil else { return }
+        let batchID = submission.batchID
+        do {
+            switch submission.outcome {
+            case .accepted(let jobID, let attempts):
+                try store.markSubmitted(batchID: batchID, jobID: jobID, httpStatus: 202, attempts: attempts)
+                submitted.append(
+                    OpenBulkJob(
+                        batchID: batchID, jobID: jobID, runID: runID, since: "", records: submission.records))
+            case .rejected(let status, let message):
+                try store.markFailed(
+                    batchID: batchID, httpStatus: status == 0 ? nil : status, error: message, attempts: 1)
+            case .gaveUp(let status, let message, let attempts):
+                try store.markFailed(batchID: batchID, httpStatus: status, error: message, attempts: attempts)
+            case .unauthorized(let status, let message):
+                unauthorized = unauthorized ?? "Attentive answered \(status): \(message)"
+                try store.markFailed(batchID: batchID, httpStatus: status, error: message, attempts: 1)
+            case .notSent(let reason):
+                try store.markFailed(batchID: batchID, httpStatus: nil, error: "not sent: \(reason)", attempts: 0)
+            }
+        } catch {
+            storeError = error
+        }
+    }
+
+    /// Why no new batch should be submitted, if one should not.
+    private var notSendingReason: String? {
+        if let signal = stopSignal.stopRequest { return "the run was stopped by signal \(signal)" }
+        if unauthorized != nil || client.isHalted { return "Attentive refused the API key earlier in this run" }
+        if storeError != nil || recorder.ledgerError != nil {
+            return "the database could not be written, so Attentive's answers could not be recorded"
+        }
+        return nil
+    }
+
+    /// The exit the run must take because of a stop request or a refused key.
+    private var stopReason: JobError? {
+        if let signal = stopSignal.stopRequest { return JobError.stopped(by: signal) }
+        if let unauthorized { return JobError.unauthorized(unauthorized) }
+        if client.isHalted { return JobError.unauthorized("Attentive refused the API key while bulk jobs were polled") }
+        return nil
+    }
+
+    // MARK: - Reporting
+
+    /// Writes every record of this run's jobs to `changes.csv` with its outcome as the database holds it.
+    private func reportRecords() throws {
+        let wait = Int(configuration.bulkWaitSeconds)
+        try store.forEachRecord(submittedBy: runID) { record in
+            switch record.succeeded {
+            case true?:
+                recorder.report(
+                    record.participant, .synced, httpStatus: record.httpStatus, attempts: record.attempts)
+            case false?:
+                recorder.report(
+                    record.participant, .failed, httpStatus: record.httpStatus, error: record.error,
+                    attempts: record.attempts)
+            case nil:
+                let job = record.jobID.map { "bulk job \($0)" } ?? "bulk batch \(record.batchID)"
+                recorder.report(
+                    record.participant, .inFlight, httpStatus: record.httpStatus,
+                    error: "in \(job), not finished when this run stopped waiting (--bulk-wait \(wait) s); "
+                        + "the next run collects it",
+                    attempts: record.attempts)
+            }
+        }
+    }
+}
