@@ -1,7 +1,7 @@
 import Foundation
 
 /// A published report folder read back for assertions.
-public struct ReportFiles {
+public struct ReportFiles: Sendable {
     public let path: String
     public init(path: String) { self.path = path }
 
