@@ -80,6 +80,61 @@ public enum Convergence {
         return found
     }
 
+    /// Every ledger value Attentive does not hold: a value marked synced that Attentive never accepted. Empty
+    /// whatever point a run stopped at.
+    public static func ledgerNotInAttentive(database: TestDatabase, simulator: AttentiveSimulator) throws -> [String] {
+        var found: [String] = []
+        for (customer, entry) in try ledgerRows(database) {
+            guard let email = entry["email"] ?? nil, let profile = simulator.profile(email: email) else {
+                found.append("\(customer): in the ledger, not in Attentive")
+                continue
+            }
+            for (column, name) in ledgerColumns {
+                let recorded = entry[column] ?? nil
+                let held = profile.attributes[name]
+                if recorded.map({ $0 != held }) ?? !(held ?? "").isEmpty {
+                    found.append(
+                        "\(customer): the ledger says \(name) = \(recorded ?? "NULL"), Attentive \(held ?? "nothing")")
+                }
+            }
+        }
+        return found
+    }
+
+    /// Every row of a run's `changes.csv` whose outcome the database and Attentive do not bear out: `synced` must be
+    /// in the ledger and in Attentive with that value, `failed`, `skipped` and `in_flight` must be pending in that
+    /// state; and no value may appear twice.
+    public static func unaccounted(
+        changes: [[String: String]], database: TestDatabase, simulator: AttentiveSimulator
+    ) throws -> [String] {
+        var found: [String] = []
+        let ledger = try ledgerRows(database)
+        var pending: [String: String] = [:]
+        for row in try database.query("SELECT customer_id, attribute, state FROM referral_sync_pending") {
+            pending[(row[0] ?? "") + "/" + (row[1] ?? "")] = row[2] ?? ""
+        }
+        var seen: Set<String> = []
+        for row in changes {
+            let customer = row["customer_id"] ?? "?"
+            let attribute = row["attribute"] ?? "?"
+            let key = customer + "/" + attribute
+            if !seen.insert(key).inserted { found.append("\(key): more than one row") }
+            let value = row["new_value"] ?? ""
+            switch row["outcome"] ?? "" {
+            case "synced":
+                let column = ledgerColumns.first { $0.1 == attribute }?.0 ?? "?"
+                let recorded = ledger[customer]?[column] ?? nil
+                if (recorded ?? "") != value { found.append("\(key): synced, the ledger holds \(recorded ?? "NULL")") }
+                let email = ledger[customer]?["email"] ?? nil
+                let held = email.flatMap { simulator.profile(email: $0)?.attributes[attribute] }
+                if (held ?? "") != value { found.append("\(key): synced, Attentive holds \(held ?? "nothing")") }
+            case let state:
+                if pending[key] != state { found.append("\(key): \(state), pending says \(pending[key] ?? "nothing")") }
+            }
+        }
+        return found
+    }
+
     /// The ledger by customer id: column name → value (nil for NULL).
     static func ledgerRows(_ database: TestDatabase) throws -> [String: [String: String?]] {
         var rows: [String: [String: String?]] = [:]

@@ -1,0 +1,81 @@
+import AttentiveSimulator
+import Foundation
+import TestSupport
+import Testing
+
+/// The built executable stopped mid-sync, by SIGKILL (a crash) or SIGTERM (a scheduler's stop), in both modes:
+/// nothing is marked synced that Attentive does not hold, every changed value is accounted for, and the next run
+/// converges with nothing lost.
+@Suite struct StopAndResumeTests {
+    /// 40 participants answered after 100 ms each, two requests at a time (bulk: two participants a job), so the
+    /// run is mid-sync for about two seconds.
+    static func slowHarness() async throws -> ExecutableHarness {
+        let harness = try await ExecutableHarness {
+            $0.latencyMilliseconds = 100
+            $0.bulkCompletionDelayMilliseconds = 20
+        }
+        try ReferralHistory.participants(0..<40).insert(into: harness.database)
+        return harness
+    }
+
+    static func arguments(_ mode: String) -> [String] {
+        ["run", "--mode", mode, "--concurrency", "2", "--bulk-batch-size", "2", "--currency", "USD"]
+    }
+
+    /// Lets the simulator answer at once again, runs the job to the end and checks that it converged.
+    static func resumeAndConverge(_ harness: ExecutableHarness, mode: String) async throws {
+        var fast = harness.simulator.configuration
+        fast.latencyMilliseconds = 0
+        harness.simulator.update(configuration: fast)
+        let next = try await JobProcess.run(arguments(mode) + ["--bulk-wait", "60"], environment: harness.environment)
+        #expect(next.status == 0, "\(next.stderr)")
+        let truth = try ReportFiles(path: harness.reportsDirectory + "/latest").csv("attributes.csv")
+        #expect(truth.count == 40)
+        let mismatches = try Convergence.mismatches(
+            truth: truth, database: harness.database, simulator: harness.simulator)
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
+    @Test(arguments: ["v1", "bulk"])
+    func killedMidSyncTheNextRunConvergesWithNothingLost(mode: String) async throws {
+        let harness = try await Self.slowHarness()
+        let victim = try JobProcess(Self.arguments(mode), environment: harness.environment)
+        #expect(try await harness.wait { harness.simulator.statistics().requests >= 4 })
+        kill(victim.process.processIdentifier, SIGKILL)
+        let killed = await victim.wait()
+        #expect(killed.killedBySignal && killed.status == SIGKILL)
+        let accepted = harness.simulator.statistics().acceptedUpdates + harness.simulator.statistics().bulkJobsSubmitted
+        #expect(accepted > 0)
+        #expect(harness.simulator.profiles().count < 40, "the run was not stopped mid-sync")
+
+        // Whatever the kill interrupted, the ledger holds nothing Attentive does not.
+        let early = try Convergence.ledgerNotInAttentive(database: harness.database, simulator: harness.simulator)
+        #expect(early.isEmpty, "\(early)")
+        try await Self.resumeAndConverge(harness, mode: mode)
+    }
+
+    @Test(arguments: ["v1", "bulk"])
+    func sigtermMidSyncRecordsEveryValueWritesTheReportsAndExits143(mode: String) async throws {
+        let harness = try await Self.slowHarness()
+        let job = try JobProcess(Self.arguments(mode), environment: harness.environment)
+        #expect(try await harness.wait { harness.simulator.statistics().requests >= 4 })
+        kill(job.process.processIdentifier, SIGTERM)
+        let stopped = await job.wait()
+        #expect(!stopped.killedBySignal && stopped.status == 143, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("referral-sync: exit 143: stopped by signal 15"))
+
+        let reports = ReportFiles(path: harness.reportsDirectory + "/latest")
+        #expect(try reports.text("summary.md").contains("exit 143"))
+        let changes = try reports.csv("changes.csv")
+        #expect(Set(changes.map { $0["customer_id"] ?? "" }).count == 40)  // every changed participant has its rows
+        let outcomes = Set(changes.map { $0["outcome"] ?? "" })
+        #expect(outcomes.contains("synced") || outcomes.contains("in_flight"), "\(outcomes)")
+        #expect(changes.contains { ($0["error"] ?? "").hasPrefix("not sent: the run was stopped by signal 15") })
+        let unaccounted = try Convergence.unaccounted(
+            changes: changes, database: harness.database, simulator: harness.simulator)
+        #expect(unaccounted.isEmpty, "\(unaccounted)")
+        let early = try Convergence.ledgerNotInAttentive(database: harness.database, simulator: harness.simulator)
+        #expect(early.isEmpty, "\(early)")
+        try await Self.resumeAndConverge(harness, mode: mode)
+    }
+}
