@@ -42,5 +42,13 @@ demo: deps
 	$(SWIFT) build --product attentive-simulator
 	scripts/with-postgres.sh scripts/demo.sh
 
+# Sync throughput against the simulator executable at Attentive's limits (BENCHMARKS.md "Sync"); figures go to
+# reports/bench/. Not a test: it prints what it measured.
+bench-sync: deps
+	@scripts/install-deps.sh curl
+	$(SWIFT) build -c release --product referral-sync
+	$(SWIFT) build -c release --product attentive-simulator
+	scripts/with-postgres.sh scripts/bench-sync.sh
+
 clean:
 	rm -rf .build

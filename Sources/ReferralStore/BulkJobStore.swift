@@ -172,18 +172,18 @@ public final class BulkJobStore {
     /// or never confirmed. Its unresolved records fail with `error`; their values become pending `failed`, so the
     /// next run sends them again (the call is an upsert, so a batch that did reach Attentive does no harm).
     public func markFailed(batchID: Int64, httpStatus: Int?, error: String, attempts: Int) throws {
-        let parameters = [String(batchID), error, httpStatus.map(String.init), String(attempts), String(runID)]
+        let parameters = [String(batchID), error, httpStatus.map(String.init), String(attempts)]
         try connection.transaction {
             try connection.execute(
                 """
                 UPDATE referral_sync_bulk_jobs SET status = 'failed', error = $2,
                     http_status = coalesce($3::integer, http_status), attempts = attempts + $4::integer
                 WHERE batch_id = $1::bigint AND status IN ('submitting', 'in_progress')
-                """, Array(parameters.prefix(4)))
+                """, parameters)
             try connection.execute(
                 """
                 UPDATE referral_sync_pending p SET state = 'failed', error = $2, http_status = $3::integer,
-                    attempts = p.attempts + $4::integer, last_attempt_at = now(), run_id = $5::bigint
+                    attempts = p.attempts + $4::integer, last_attempt_at = now()
                 FROM referral_sync_bulk_records r
                 WHERE r.batch_id = $1::bigint AND r.succeeded IS NULL AND p.customer_id = r.customer_id
                   AND p.state = 'in_flight'
@@ -265,11 +265,11 @@ public final class BulkJobStore {
             try connection.execute(
                 """
                 UPDATE referral_sync_pending p SET state = 'failed', error = r.error, http_status = NULL,
-                    last_attempt_at = now(), run_id = $2::bigint
+                    last_attempt_at = now()
                 FROM referral_sync_bulk_records r
                 WHERE r.batch_id = $1::bigint AND NOT r.succeeded AND p.customer_id = r.customer_id
                   AND p.state = 'in_flight'
-                """, [batch, String(runID)])
+                """, [batch])
             try connection.execute(
                 """
                 UPDATE referral_sync_bulk_jobs SET status = 'completed', results_applied_at = now(),
