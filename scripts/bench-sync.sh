@@ -84,8 +84,9 @@ SQL
     SELECT round($accepted / $seconds, 1), round(100.0 * $accepted / $seconds / $rate, 1),
            round(100.0 * $throttled / greatest($requests, 1), 2), round($records / $seconds, 1)")
   read -r per_second percent throttled_percent records_per_second <<<"$figures"
-  if [ "$mode" = v1 ]; then records_per_second="-"; else per_second="-"; percent="-"; fi
-  echo "| $mode | $synced | $failed | $seconds | $requests | $per_second | $rate | $percent | $throttled | $throttled_percent | $records_per_second |" >>"$report"
+  limit=$rate
+  if [ "$mode" = v1 ]; then records_per_second="-"; else per_second="-"; percent="-"; limit=100; fi
+  echo "| $mode | $synced | $failed | $seconds | $requests | $per_second | $limit | $percent | $throttled | $throttled_percent | $records_per_second |" >>"$report"
   echo "exit $status: $synced participants synced, $failed values failed, $requests requests in ${seconds}s, $throttled answered 429" >&2
 done
 

@@ -40,7 +40,7 @@ import Testing
     func killedMidSyncTheNextRunConvergesWithNothingLost(mode: String) async throws {
         let harness = try await Self.slowHarness()
         let victim = try JobProcess(Self.arguments(mode), environment: harness.environment)
-        #expect(try await harness.wait { harness.simulator.statistics().requests >= 4 })
+        #expect(await harness.wait { harness.simulator.statistics().requests >= 4 })
         kill(victim.process.processIdentifier, SIGKILL)
         let killed = await victim.wait()
         #expect(killed.killedBySignal && killed.status == SIGKILL)
@@ -58,7 +58,7 @@ import Testing
     func sigtermMidSyncRecordsEveryValueWritesTheReportsAndExits143(mode: String) async throws {
         let harness = try await Self.slowHarness()
         let job = try JobProcess(Self.arguments(mode), environment: harness.environment)
-        #expect(try await harness.wait { harness.simulator.statistics().requests >= 4 })
+        #expect(await harness.wait { harness.simulator.statistics().requests >= 4 })
         kill(job.process.processIdentifier, SIGTERM)
         let stopped = await job.wait()
         #expect(!stopped.killedBySignal && stopped.status == 143, "\(stopped.stderr)")
