@@ -7,25 +7,33 @@ import Testing
 /// nothing is marked synced that Attentive does not hold, every changed value is accounted for, and the next run
 /// converges with nothing lost.
 @Suite struct StopAndResumeTests {
-    /// 40 participants answered after 100 ms each, two requests at a time (bulk: two participants a job), so the
-    /// run is mid-sync for about two seconds.
-    static func slowHarness() async throws -> ExecutableHarness {
+    /// 40 participants, two requests at a time (bulk: two participants a job), and three requests in ten held
+    /// unanswered until the job's 2-second request timeout gives up on them (then retried): the run is mid-sync for
+    /// about fifteen seconds, so the test's signal lands mid-sync even when a loaded machine delays the test.
+    static func stallingHarness() async throws -> ExecutableHarness {
         let harness = try await ExecutableHarness {
-            $0.latencyMilliseconds = 100
+            $0.latencyMilliseconds = 20
+            $0.faults.timeoutRate = 0.3
+            $0.faults.hangSeconds = 60
             $0.bulkCompletionDelayMilliseconds = 20
+            $0.seed = 3
         }
         try ReferralHistory.participants(0..<40).insert(into: harness.database)
         return harness
     }
 
     static func arguments(_ mode: String) -> [String] {
-        ["run", "--mode", mode, "--concurrency", "2", "--bulk-batch-size", "2", "--currency", "USD"]
+        [
+            "run", "--mode", mode, "--concurrency", "2", "--bulk-batch-size", "2", "--request-timeout", "2",
+            "--currency", "USD",
+        ]
     }
 
     /// Lets the simulator answer at once again, runs the job to the end and checks that it converged.
     static func resumeAndConverge(_ harness: ExecutableHarness, mode: String) async throws {
         var fast = harness.simulator.configuration
         fast.latencyMilliseconds = 0
+        fast.faults.timeoutRate = 0
         harness.simulator.update(configuration: fast)
         let next = try await JobProcess.run(arguments(mode) + ["--bulk-wait", "60"], environment: harness.environment)
         #expect(next.status == 0, "\(next.stderr)")
@@ -38,7 +46,7 @@ import Testing
 
     @Test(arguments: ["v1", "bulk"])
     func killedMidSyncTheNextRunConvergesWithNothingLost(mode: String) async throws {
-        let harness = try await Self.slowHarness()
+        let harness = try await Self.stallingHarness()
         let victim = try JobProcess(Self.arguments(mode), environment: harness.environment)
         #expect(await harness.wait { harness.simulator.statistics().requests >= 4 })
         kill(victim.process.processIdentifier, SIGKILL)
@@ -56,7 +64,7 @@ import Testing
 
     @Test(arguments: ["v1", "bulk"])
     func sigtermMidSyncRecordsEveryValueWritesTheReportsAndExits143(mode: String) async throws {
-        let harness = try await Self.slowHarness()
+        let harness = try await Self.stallingHarness()
         let job = try JobProcess(Self.arguments(mode), environment: harness.environment)
         #expect(await harness.wait { harness.simulator.statistics().requests >= 4 })
         kill(job.process.processIdentifier, SIGTERM)

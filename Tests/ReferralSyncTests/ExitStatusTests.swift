@@ -114,8 +114,9 @@ import Testing
     @Test func attentiveRefusingEveryConnectionIsUnavailableAndTheValuesStayPending() async throws {
         let harness = try JobHarness()
         try Self.oneReferrer(harness)
-        harness.simulator.stop()
-        let result = try await harness.result()
+        // Port 1 (tcpmux) has no listener on a test machine: every connection is refused. (A stopped simulator's
+        // ephemeral port can be taken by another test's simulator while the job retries, which then answers 401.)
+        let result = try await harness.result(environment: ["ATTENTIVE_BASE_URL": "http://127.0.0.1:1"])
         #expect(result.status.rawValue == 69)
         #expect(result.message.contains("Attentive is unreachable"))
         #expect(result.counts[.failed] == 4)

@@ -69,8 +69,9 @@ import Testing
         more.referral("r2", by: "c1")
         more.order("o2", for: "r2", total: "5.00")
         try more.insert(into: harness.database)
-        harness.simulator.stop()
-        #expect(await harness.run(["--metrics-file", path]).0 == .unavailable)
+        // Port 1 has no listener: Attentive unreachable (a stopped simulator's port can be reused by another test's).
+        let unreachable = ["ATTENTIVE_BASE_URL": "http://127.0.0.1:1"]
+        #expect(await harness.run(["--metrics-file", path], environment: unreachable).0 == .unavailable)
         let failed = try Self.samples(path)
         #expect(failed[successKey] == success)
         #expect(failed["referral_sync_last_exit_status{command=\"run\"}"] == 69)
@@ -80,7 +81,7 @@ import Testing
 
         // Without the old file, the run history says when the last successful run ended.
         try FileManager.default.removeItem(atPath: path)
-        #expect(await harness.run(["--metrics-file", path]).0 == .unavailable)
+        #expect(await harness.run(["--metrics-file", path], environment: unreachable).0 == .unavailable)
         let recorded = try harness.database.query(
             "SELECT extract(epoch FROM finished_at)::float8 FROM referral_sync_runs WHERE exit_status = 0")
         let fromHistory = try #require(recorded.first?[0].flatMap { Double($0) })
