@@ -60,12 +60,14 @@ import Testing
     /// what was not recorded (again, harmlessly, for what Attentive accepted meanwhile) and converges.
     @Test(arguments: ["v1", "bulk"])
     func lostDatabaseConnectionExits69AndTheNextRunConverges(mode: String) async throws {
+        // 30 participants, one request at a time, 300 ms each (bulk: one participant a job): about 9 s of sending,
+        // so the connections are terminated mid-run even when a loaded machine delays the test.
         let harness = try JobHarness {
-            $0.latencyMilliseconds = 100
+            $0.latencyMilliseconds = 300
             $0.bulkCompletionDelayMilliseconds = 20
         }
         try ReferralHistory.participants(0..<30).insert(into: harness.database)
-        let arguments = ["--mode", mode, "--concurrency", "1", "--bulk-batch-size", "2", "--currency", "USD"]
+        let arguments = ["--mode", mode, "--concurrency", "1", "--bulk-batch-size", "1", "--currency", "USD"]
         let database = harness.database
         let simulator = harness.simulator
         let disconnect = Task {
