@@ -74,7 +74,16 @@ extension SimulatorEngine {
         switch BulkRequestParser.parse(body, badIdentities: badIdentities) {
         case .failure(let failure):
             return .error(400, failure.message)
-        case .success(let records):
+        case .success(let parsed):
+            // Refused records carry `rejectionMessage`, as v1 refusals do.
+            let records = parsed.map { record in
+                guard let message = configuration.faults.rejectionMessage, case .failure(let failure) = record.outcome,
+                    failure.isBadIdentity
+                else { return record }
+                var refused = record
+                refused.outcome = .failure(ValidationFailure(message: message, isBadIdentity: true))
+                return refused
+            }
             let badRecords = records.filter {
                 if case .failure(let failure) = $0.outcome { return failure.isBadIdentity }
                 return false

@@ -92,7 +92,8 @@ public struct FaultMix: Sendable, Codable, Equatable {
     public var hangSeconds: Int = 30
     /// Emails or phones whose requests (v1) or records (bulk) are rejected with a 400-style error.
     public var badIdentities: [String] = []
-    /// The message of those 400 answers instead of the default one (any text, control characters included).
+    /// The message of those 400 answers (v1) and failed records (bulk results) instead of the default one (any
+    /// text, control characters included).
     public var rejectionMessage: String? = nil
 
     /// No faults.

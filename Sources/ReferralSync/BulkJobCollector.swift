@@ -120,29 +120,32 @@ final class BulkJobCollector {
         return open
     }
 
-    /// Records what a poll found. Returns whether the job resolved.
+    /// Records what a poll found. Returns whether the job resolved. Text from Attentive goes to PostgreSQL only
+    /// through ``RunRecorder/printable(_:)`` (a NUL cannot be stored in `text`).
     private func settle(_ job: OpenBulkJob, _ check: Check) -> Bool {
         guard storeError == nil else { return false }
+        let printable = RunRecorder.printable
         do {
             switch check {
             case .running(let word):
-                try store.recordPoll(batchID: job.batchID, attentiveStatus: word)
+                try store.recordPoll(batchID: job.batchID, attentiveStatus: printable(word))
                 return false
             case .unreadable(let message):
                 logger.warning("bulk job status unreadable", [("job", job.jobID ?? "?"), ("error", message)])
-                try store.recordPoll(batchID: job.batchID, attentiveStatus: "unreadable: \(message)")
+                try store.recordPoll(batchID: job.batchID, attentiveStatus: printable("unreadable: \(message)"))
                 return false
             case .failed(let reason):
                 logger.warning("bulk job failed", [("job", job.jobID ?? "batch \(job.batchID)"), ("error", reason)])
-                try store.markFailed(batchID: job.batchID, httpStatus: nil, error: reason, attempts: 0)
+                try store.markFailed(batchID: job.batchID, httpStatus: nil, error: printable(reason), attempts: 0)
                 tally.jobsFailed += 1
                 tally.recordsFailed += job.records
                 return true
             case .completed(let word, let results):
                 let outcomes = results.map {
                     BulkRecordOutcome(
-                        index: $0.index, email: $0.identifiers.nonEmptyEmail, phone: $0.identifiers.nonEmptyPhone,
-                        succeeded: $0.succeeded, error: $0.error)
+                        index: $0.index, email: $0.identifiers.nonEmptyEmail.map(printable),
+                        phone: $0.identifiers.nonEmptyPhone.map(printable), succeeded: $0.succeeded,
+                        error: $0.error.map(printable))
                 }
                 if let applied = try store.applyResults(batchID: job.batchID, attentiveStatus: word, outcomes: outcomes)
                 {

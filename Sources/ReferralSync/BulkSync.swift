@@ -158,27 +158,31 @@ final class BulkSync {
         running += 1
     }
 
-    /// Records Attentive's answer to a submission.
+    /// Records Attentive's answer to a submission (its text made storable: ``RunRecorder/printable(_:)``).
     private func settle(_ submission: Submission) {
         guard storeError == nil else { return }
         let batchID = submission.batchID
+        let printable = RunRecorder.printable
         do {
             switch submission.outcome {
             case .accepted(let jobID, let attempts):
-                try store.markSubmitted(batchID: batchID, jobID: jobID, httpStatus: 202, attempts: attempts)
+                try store.markSubmitted(batchID: batchID, jobID: printable(jobID), httpStatus: 202, attempts: attempts)
                 submitted.append(
                     OpenBulkJob(
-                        batchID: batchID, jobID: jobID, runID: runID, since: "", records: submission.records))
+                        batchID: batchID, jobID: printable(jobID), runID: runID, since: "", records: submission.records)
+                )
             case .rejected(let status, let message):
                 try store.markFailed(
-                    batchID: batchID, httpStatus: status == 0 ? nil : status, error: message, attempts: 1)
+                    batchID: batchID, httpStatus: status == 0 ? nil : status, error: printable(message), attempts: 1)
             case .gaveUp(let status, let message, let attempts):
-                try store.markFailed(batchID: batchID, httpStatus: status, error: message, attempts: attempts)
+                try store.markFailed(
+                    batchID: batchID, httpStatus: status, error: printable(message), attempts: attempts)
             case .unauthorized(let status, let message):
                 unauthorized = unauthorized ?? "Attentive answered \(status): \(message)"
-                try store.markFailed(batchID: batchID, httpStatus: status, error: message, attempts: 1)
+                try store.markFailed(batchID: batchID, httpStatus: status, error: printable(message), attempts: 1)
             case .notSent(let reason):
-                try store.markFailed(batchID: batchID, httpStatus: nil, error: "not sent: \(reason)", attempts: 0)
+                try store.markFailed(
+                    batchID: batchID, httpStatus: nil, error: printable("not sent: \(reason)"), attempts: 0)
             }
         } catch {
             storeError = error

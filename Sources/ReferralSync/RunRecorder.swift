@@ -79,6 +79,7 @@ final class RunRecorder {
         _ participant: ParticipantState, _ outcome: SyncOutcome, httpStatus: Int? = nil, error: String? = nil,
         attempts: Int = 0
     ) {
+        let error = error.map(Self.printable)
         report(participant, outcome, httpStatus: httpStatus, error: error, attempts: attempts)
         switch outcome {
         case .synced:

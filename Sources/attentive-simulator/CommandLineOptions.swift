@@ -30,7 +30,7 @@ struct CommandLineOptions: Sendable {
           --fault-endless P        probability of a 200 whose chunked body never ends (not processed)
           --hang-seconds N         longest hold of a --fault-timeout or --fault-endless answer (default 30)
           --bad-identity X         email or phone whose requests/records fail with 400 (repeatable)
-          --rejection-message M    message of those 400 answers
+          --rejection-message M    message of those 400 answers and failed bulk records
           --success-status N       status of an accepted POST /v1/attributes/custom, 200-299 (default 200)
           --bulk-delay-ms N        time a bulk job stays IN_PROGRESS (default 200)
           --seed N                 seed of the fault and jitter generators (default 1)

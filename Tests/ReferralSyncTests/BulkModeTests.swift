@@ -169,6 +169,23 @@ import Testing
         #expect(pending.allSatisfy { $0[0] == "failed" && ($0[1] ?? "").contains("identifier is invalid") })
     }
 
+    @Test func aNULInARecordsErrorIsStoredReadably() async throws {
+        let harness = try JobHarness {
+            $0.bulkCompletionDelayMilliseconds = 20
+            $0.faults.badIdentities = ["p000@example.com"]
+            $0.faults.rejectionMessage = "user\u{0}invalid"
+        }
+        try ReferralHistory.participants(0..<1).insert(into: harness.database)
+        let (status, reports) = await harness.run(["--mode", "bulk", "--currency", "USD"])
+        #expect(status == .needsAttention)
+        let changes = try #require(reports).csv("changes.csv")
+        #expect(!changes.isEmpty)
+        #expect(changes.allSatisfy { $0["outcome"] == "failed" && $0["error"] == "user\u{FFFD}invalid" }, "\(changes)")
+        let pending = try harness.database.query("SELECT DISTINCT state, error FROM referral_sync_pending")
+        #expect(pending.count == 1)
+        #expect(pending.first?[0] == "failed" && pending.first?[1] == "user\u{FFFD}invalid")
+    }
+
     /// The participants the attribute query returns, read through the job's own query.
     static func participants(on connection: PostgresConnection) throws -> [ParticipantState] {
         guard let usd = Currency(code: "USD") else { return [] }
