@@ -50,5 +50,18 @@ bench-sync: deps
 	$(SWIFT) build -c release --product attentive-simulator
 	scripts/with-postgres.sh scripts/bench-sync.sh
 
+# The million-referrer benchmark (BENCHMARKS.md): throwaway cluster with the settings below, generated data at
+# BENCH_SCALES participants, release build; prints a Markdown table and writes it to reports/bench/.
+# Not part of `make test` or CI. Quicker: make bench BENCH_SCALES=100000 BENCH_REPEAT=1
+BENCH_PG_OPTIONS ?= -c shared_buffers=2GB -c work_mem=64MB -c maintenance_work_mem=512MB \
+	-c effective_cache_size=8GB -c max_wal_size=8GB -c random_page_cost=1.1 \
+	-c fsync=on -c synchronous_commit=on -c full_page_writes=on
+export BENCH_SCALES BENCH_REPEAT BENCH_REAL_SYNC_MAX
+bench: deps
+	scripts/install-deps.sh time
+	$(SWIFT) build -c release --product referral-sync
+	$(SWIFT) build -c release --product attentive-simulator
+	REFERRAL_SYNC_PG_OPTIONS="$(BENCH_PG_OPTIONS)" scripts/with-postgres.sh scripts/bench/run.sh
+
 clean:
 	rm -rf .build

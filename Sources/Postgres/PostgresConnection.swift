@@ -88,6 +88,36 @@ public final class PostgresConnection: @unchecked Sendable {
         return rows(of: result)
     }
 
+    /// Sends one statement without waiting for its result (libpq's asynchronous `PQsendQuery`), so the server
+    /// works on it while the caller does something else. Collect the result with ``receiveRows()`` before
+    /// sending anything else on this connection.
+    func send(_ sql: String) throws {
+        let connection = try liveHandle()
+        guard PQsendQuery(connection, sql) == 1 else { throw connectionError(code: .connectionLost) }
+    }
+
+    /// Waits for the result of the statement sent by ``send(_:)`` and returns its rows.
+    /// - Throws: `PostgresError` when the statement failed; the connection is ready for the next one either way.
+    func receiveRows() throws -> [PostgresRow] {
+        let connection = try liveHandle()
+        var rows: [PostgresRow] = []
+        var failure: Error?
+        var sawResult = false
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            sawResult = true
+            let status = PQresultStatus(result)
+            if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
+                if failure == nil { rows = self.rows(of: result) }
+            } else if failure == nil {
+                failure = resultError(result)
+            }
+        }
+        if let failure { throw failure }
+        if !sawResult { throw connectionError(code: .connectionLost) }
+        return rows
+    }
+
     /// Runs a parameterised statement and returns how many rows it affected.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws -> Int {

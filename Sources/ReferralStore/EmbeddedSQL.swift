@@ -335,9 +335,9 @@ enum EmbeddedSQL {
             """##
         ),
         (
-            4, "inlinable_money",
+            5, "inlinable_money",
             ##"""
-            -- 0004: the money rule of 0002, rewritten so PostgreSQL can inline it into the attribute query (BENCHMARKS.md).
+            -- 0005: the money rule of 0002, rewritten so PostgreSQL can inline it into the attribute query (BENCHMARKS.md).
             -- Same result for every input; only the form changes.
             --
             -- A SQL function is inlined (its body pasted into the calling query, constants folded, no per-call executor)

@@ -39,6 +39,8 @@ final class RunRecorder {
     /// Rejected rows by table, then reason, for the per-table accounting.
     private var rejectedByTableAndReason: [String: [String: Int]] = [:]
 
+    private static let posix = Locale(identifier: "en_US_POSIX")
+
     static let attributesHeader = [
         "customer_id", "email", "phone", "successful_referrals", "latest_successful_referral_at",
         "total_successful_referral_revenue", "currency", "shareable_link",
@@ -63,7 +65,7 @@ final class RunRecorder {
         let successful = participant.values[.successfulReferrals]
         let revenue = participant.values[.totalSuccessfulReferralRevenue]
         counts.totalSuccessfulReferrals += successful.flatMap { Int($0) } ?? 0
-        if let revenue, let amount = Decimal(string: revenue, locale: Locale(identifier: "en_US_POSIX")) {
+        if let revenue, let amount = Decimal(string: revenue, locale: Self.posix) {
             counts.totalRevenue += amount
         }
         attributes.write([
@@ -118,12 +120,12 @@ final class RunRecorder {
         dryRunRequests?.write(body + "\n")
     }
 
-    /// Records a rejected input row.
-    func countRejected(_ row: RejectedRow) {
-        counts.rejectedRows += 1
-        counts.rejectedByReason[row.reason, default: 0] += 1
-        counts.rejectedByTable[row.table, default: 0] += 1
-        rejectedByTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
+    /// Adds the rejected input rows found by the rejected-rows pass.
+    func countRejected(_ rejected: RejectedRowCounts) {
+        counts.rejectedRows += rejected.total
+        counts.rejectedByReason.merge(rejected.byReason, uniquingKeysWith: +)
+        counts.rejectedByTable.merge(rejected.byTable, uniquingKeysWith: +)
+        rejectedByTableAndReason.merge(rejected.byTableAndReason) { $0.merging($1, uniquingKeysWith: +) }
     }
 
     /// Records each input table's rows read and counted, with the rejected rows counted so far.

@@ -110,31 +110,44 @@ public final class SyncRun: @unchecked Sendable {
             let inFlight = try BulkJobStore.inFlightParticipants(on: writer)
             let reader = try connect()
             try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try writeRejectedRows(on: reader, parameters: parameters, folder: reportFolder, recorder: runRecorder)
-            try accountForRows(on: reader, parameters: parameters, recorder: runRecorder)
-            stages.finish("rejected_rows")
+            // The rejected rows and the row accounting are further passes over the history: they run beside the
+            // attribute query, on the same snapshot, and are waited for after it.
+            let snapshot = try reader.query("SELECT pg_export_snapshot()").first?[0] ?? ""
+            let rejectedPass = try RejectedRowsPass(
+                connection: try connect(), snapshot: snapshot, parameters: parameters,
+                csvPath: reportFolder.path("rejected_rows.csv"))
             logger.info(
                 "recomputing attributes",
                 [
                     ("as_of", configuration.asOf.description), ("currency", currency.code),
                     ("shard", configuration.shard.description),
                 ])
-            let cursor = try AttributeQuery.openCursor(on: reader, parameters)
             let interruption: JobError?
-            if configuration.mode == .bulk, let client, let bulkStore {
-                let bulkSync = BulkSync(
-                    configuration: configuration, client: client, store: bulkStore, recorder: runRecorder,
-                    stopSignal: stopSignal, logger: logger, inFlight: inFlight, runID: runID)
-                interruption = await bulkSync.run(
-                    cursor: cursor, progress: ProgressReporter(logger: logger, label: "participants"))
-                bulk.thisRun = bulkSync.tally
-            } else {
-                interruption = await streamAndSend(
-                    cursor: cursor, recorder: runRecorder, client: client, bulkInFlight: inFlight)
+            do {
+                let cursor = try AttributeQuery.openCursor(on: reader, parameters)
+                if configuration.mode == .bulk, let client, let bulkStore {
+                    let bulkSync = BulkSync(
+                        configuration: configuration, client: client, store: bulkStore, recorder: runRecorder,
+                        stopSignal: stopSignal, logger: logger, inFlight: inFlight, runID: runID)
+                    interruption = await bulkSync.run(
+                        cursor: cursor, progress: ProgressReporter(logger: logger, label: "participants"))
+                    bulk.thisRun = bulkSync.tally
+                } else {
+                    interruption = await streamAndSend(
+                        cursor: cursor, recorder: runRecorder, client: client, bulkInFlight: inFlight)
+                }
+                try? cursor.close()
+            } catch {
+                _ = await rejectedPass.finish()
+                throw error
             }
             try? reader.run("ROLLBACK")
             reader.close()
             stages.finish("recompute_and_sync")
+            let rejected = try await rejectedPass.finish().get()
+            runRecorder.countRejected(rejected)
+            accountForRows(rejected.accounts, recorder: runRecorder)
+            stages.record("rejected_rows", seconds: rejected.seconds)
             runRecorder.flushLedger()
             if let ledgerError = runRecorder.ledgerError {
                 failure = Self.classify(ledgerError)
@@ -190,17 +203,6 @@ public final class SyncRun: @unchecked Sendable {
         result.stageSeconds = stages.seconds
         result.pendingValues = pendingCount
         return result
-    }
-
-    private func writeRejectedRows(
-        on reader: PostgresConnection, parameters: RecomputeParameters, folder: ReportFolder, recorder: RunRecorder
-    ) throws {
-        let csv = try CSVWriter(path: folder.path("rejected_rows.csv"), header: ["table", "key", "reason", "detail"])
-        try RejectedRowQuery.forEachRejectedRow(on: reader, parameters) { row in
-            recorder.countRejected(row)
-            csv.write([row.table, row.key, row.reason, row.detail])
-        }
-        try csv.close()
     }
 
     /// Streams participants from the cursor, writes each to the reports, and sends the changed ones with at most
@@ -427,6 +429,11 @@ struct StageTimer {
     private(set) var seconds: [(String, Double)] = []
 
     init() { last = clock.now }
+
+    /// Records a stage that ran beside the others (its seconds overlap theirs).
+    mutating func record(_ stage: String, seconds: Double) {
+        self.seconds.append((stage, seconds))
+    }
 
     mutating func finish(_ stage: String) {
         let now = clock.now

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Writes RFC 4180 CSV to a file: fields with commas, quotes, CR or LF are quoted, quotes doubled, lines end
-/// with CRLF. Output is buffered, so writing a million rows costs little more than the bytes.
+/// with CRLF. Output is buffered and escaped byte by byte (no `String` per field), so writing a million rows
+/// costs little more than the bytes.
 ///
 /// Cells that a spreadsheet would run as a formula (starting with `=`, `@`, or `+`/`-` not followed by a plain
 /// number, or a tab/CR) are prefixed with `'`, so a hostile name or link cannot run in finance's spreadsheet.
@@ -15,47 +16,75 @@ public final class CSVWriter {
     /// - Throws: `ReportError` when the file cannot be created.
     public init(path: String, header: [String]) throws {
         file = try ReportFile(path: path)
-        writeRecord(header)
+        write(header.map { Optional($0) })
+        rowCount = 0
     }
 
     /// Appends one row; `nil` is written as an empty field.
     public func write(_ fields: [String?]) {
-        writeRecord(fields)
+        file.appendBytes { buffer in
+            for index in fields.indices {
+                if index > 0 { buffer.append(UInt8(ascii: ",")) }
+                if var field = fields[index] {
+                    field.withUTF8 { CSVWriter.appendEscaped($0, to: &buffer) }
+                }
+            }
+            buffer.append(UInt8(ascii: "\r"))
+            buffer.append(UInt8(ascii: "\n"))
+        }
         rowCount += 1
     }
 
     /// Flushes, syncs to disk and closes the file.
     public func close() throws { try file.close(sync: true) }
 
-    private func writeRecord(_ fields: [String?]) {
-        var line = ""
-        for (index, field) in fields.enumerated() {
-            if index > 0 { line.append(",") }
-            line.append(CSVWriter.escape(field ?? ""))
-        }
-        line.append("\r\n")
-        file.write(line)
-    }
-
     /// One field as it appears in the file: guarded against formula injection, then quoted if needed.
     public static func escape(_ raw: String) -> String {
-        let field = guardFormula(raw)
-        let needsQuotes = field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
-        guard needsQuotes else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var field = raw
+        var bytes: [UInt8] = []
+        field.withUTF8 { appendEscaped($0, to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func guardFormula(_ field: String) -> String {
-        guard let first = field.unicodeScalars.first else { return field }
+    /// Appends `field` (UTF-8) as it appears in the file. Every byte that matters is ASCII, and UTF-8 never uses
+    /// ASCII byte values inside a multi-byte character, so the bytes can be examined one by one.
+    static func appendEscaped(_ field: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        var needsQuotes = false
+        for byte in field
+        where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\n")
+            || byte == UInt8(ascii: "\r")
+        {
+            needsQuotes = true
+            break
+        }
+        if needsQuotes { buffer.append(UInt8(ascii: "\"")) }
+        if needsFormulaGuard(field) { buffer.append(UInt8(ascii: "'")) }
+        if needsQuotes {
+            for byte in field {
+                buffer.append(byte)
+                if byte == UInt8(ascii: "\"") { buffer.append(byte) }
+            }
+            buffer.append(UInt8(ascii: "\""))
+        } else {
+            buffer.append(contentsOf: field)
+        }
+    }
+
+    /// Whether a spreadsheet would run the field as a formula: it starts with `=`, `@`, a tab or CR, or with `+`
+    /// or `-` not followed by a plain number (digits and dots only).
+    static func needsFormulaGuard(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = field.first else { return false }
         switch first {
-        case "=", "@", "\t", "\r":
-            return "'" + field
-        case "+", "-":
-            let rest = field.unicodeScalars.dropFirst()
-            let plainNumber = !rest.isEmpty && rest.allSatisfy { ("0"..."9").contains($0) || $0 == "." }
-            return plainNumber ? field : "'" + field
+        case UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+            return true
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let rest = field.dropFirst()
+            let plainNumber =
+                !rest.isEmpty
+                && rest.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".") }
+            return !plainNumber
         default:
-            return field
+            return false
         }
     }
 }

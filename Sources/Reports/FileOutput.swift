@@ -39,6 +39,12 @@ public final class ReportFile {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Appends bytes produced by `body` straight into the buffer (no intermediate `String`).
+    public func appendBytes(_ body: (inout [UInt8]) -> Void) {
+        body(&buffer)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     private func flush() {
         var offset = 0
         while offset < buffer.count {

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# `make bench`, run inside scripts/with-postgres.sh: for each scale, generates the data (generate.sql), then
+# measures side by side (BENCHMARKS.md):
+#   1. baseline: sql/bench/baseline.sql by psql into /dev/null (median of BENCH_REPEAT runs after a warm-up);
+#   2. first run: `run --dry-run`, everything new: wall time, peak RSS, participants per second;
+#   3. quiet night: after the ledger holds what a first sync leaves (a real sync through the simulator up to
+#      BENCH_REAL_SYNC_MAX participants, above that fill_ledger.sh), a real run: median of BENCH_REPEAT, ratio
+#      to the baseline, requests (must be 0);
+#   4. busy night: busy_night.sql changes ~1% of the participants, a real run through the simulator: wall time,
+#      requests, their own time (at the initial real sync's request rate), ratio to the baseline.
+# Plans (EXPLAIN (ANALYZE, BUFFERS)) of the three queries are kept per scale. Prints a Markdown table and writes
+# it, the plans and the logs to reports/bench/<UTC time>/ (reports/bench/latest points at it).
+# Environment: BENCH_SCALES (default "100000 1000000"), BENCH_REPEAT (3), BENCH_REAL_SYNC_MAX (100000).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scales=${BENCH_SCALES:-100000 1000000}
+repeat=${BENCH_REPEAT:-3}
+real_sync_max=${BENCH_REAL_SYNC_MAX:-100000}
+as_of=2025-01-01T00:00:00Z currency=USD minor_units=2
+bin=$(swift build -c release --show-bin-path)
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="$PWD/reports/bench/$stamp"
+mkdir -p "$out"
+work=$(mktemp -d /tmp/referral-sync-bench.XXXXXX)
+simulator_pid=""
+cleanup() {
+  [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+"$bin/attentive-simulator" --port 0 --port-file "$work/port" >"$work/simulator.log" 2>&1 &
+simulator_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { echo "the simulator did not start:" >&2; cat "$work/simulator.log" >&2; exit 69; }
+export ATTENTIVE_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
+job_options=(--as-of "$as_of" --currency "$currency" --max-rps 10000 --concurrency 64 --quiet)
+
+log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
+# timed NAME COMMAND...: runs the command under /usr/bin/time; leaves "wall_s peak_rss_kb" in $work/NAME.time.
+timed() {
+  local name=$1
+  shift
+  /usr/bin/time -o "$work/$name.time" -f "%e %M" "$@" >"$out/$name.log" 2>&1 \
+    || { echo "bench: '$*' failed, see $out/$name.log" >&2; cat "$out/$name.log" >&2; exit 1; }
+}
+wall() { cut -d' ' -f1 "$work/$1.time"; }
+rss_mb() { awk '{printf "%.1f", $2 / 1024}' "$work/$1.time"; }
+median() { tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# The last run's counts from the run history.
+last_run() { psql -X -A -t -c "SELECT outcome_counts->>'$1' FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1"; }
+baseline() {
+  psql -X -q -A -t -v ON_ERROR_STOP=1 -v as_of="$as_of" -v currency="$currency" -v minor_units="$minor_units" \
+    -f sql/bench/baseline.sql -o /dev/null
+}
+export -f baseline
+export as_of currency minor_units
+explain() {
+  local file=$1 settings=$2
+  {
+    echo "$settings"
+    echo "EXPLAIN (ANALYZE, BUFFERS)"
+    scripts/bench/bind_query.sh "$file" "$as_of" "$currency" "$minor_units" | sed 's/;[[:space:]]*$//'
+    echo ";"
+  } | psql -X -q -v ON_ERROR_STOP=1 -v as_of="$as_of" -v currency="$currency" -v minor_units="$minor_units"
+}
+
+{
+  echo "# referral-sync benchmark $stamp"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) memory," \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $(psql -X -A -t -c 'SHOW server_version')" \
+    "PostgreSQL; $(swift --version 2>&1 | head -n 1)."
+  echo "PostgreSQL settings: $(psql -X -A -t -F= -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'effective_cache_size', 'max_parallel_workers_per_gather', 'jit', 'random_page_cost', 'fsync', 'synchronous_commit')")."
+  echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+} > "$out/header.md"
+rows="$work/rows.md"
+: > "$rows"
+request_rate=""
+
+for n in $scales; do
+  db="bench_$n"
+  log "scale $n: generating"
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  export PGDATABASE=$db DATABASE_URL="${DATABASE_URL%/*}/$db"
+  "$bin/referral-sync" migrate >/dev/null
+  timed "generate-$n" psql -X -q -v ON_ERROR_STOP=1 -c "SET bench.participants = $n" -f scripts/bench/generate.sql
+  psql -X -q -c "VACUUM ANALYZE"
+  sizes=$(psql -X -A -t -F' ' -c "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM referrals),
+    (SELECT count(*) FROM referral_orders), (SELECT count(*) FROM referral_rejections)")
+  read -r customers referrals orders rejections <<<"$sizes"
+  log "scale $n: $customers customers, $referrals referrals, $orders orders, $rejections rejections ($(wall "generate-$n") s)"
+
+  log "scale $n: baseline"
+  timed "baseline-warmup-$n" bash -c baseline
+  times=""
+  for i in $(seq 1 "$repeat"); do timed "baseline-$n-$i" bash -c baseline; times="$times $(wall "baseline-$n-$i")"; done
+  base=$(echo $times | median)
+  echo "| $n | baseline (psql) | $base | 1.00 | | | | | runs:$times |" >> "$rows"
+
+  log "scale $n: first run (--dry-run)"
+  timed "first-$n" "$bin/referral-sync" run --dry-run "${job_options[@]}" --reports-dir "$work/reports-$n"
+  participants=$(last_run participants)
+  first=$(wall "first-$n")
+  echo "| $n | first run (--dry-run) | $first | $(ratio "$first" "$base") | $(rss_mb "first-$n") | $participants |" \
+    "$(awk -v p="$participants" -v w="$first" 'BEGIN {printf "%.0f", p / w}') | 0 | $(last_run changed_participants) changed |" >> "$rows"
+  rm -rf "$work/reports-$n"
+
+  if [ "$n" -le "$real_sync_max" ]; then
+    log "scale $n: initial real sync through the simulator"
+    timed "initial-$n" "$bin/referral-sync" run "${job_options[@]}" --reports-dir "$work/reports-$n"
+    initial_requests=$(last_run requests)
+    initial=$(wall "initial-$n")
+    echo "| $n | initial sync (real, to the simulator) | $initial | $(ratio "$initial" "$base") | $(rss_mb "initial-$n") |" \
+      "$participants | $(awk -v p="$participants" -v w="$initial" 'BEGIN {printf "%.0f", p / w}') | $initial_requests | |" >> "$rows"
+  else
+    log "scale $n: ledger filled by fill_ledger.sh (what a successful first sync leaves)"
+    timed "fill-$n" scripts/bench/fill_ledger.sh "$as_of" "$currency" "$minor_units"
+    echo "| $n | ledger filled by SQL (fill_ledger.sh) | $(wall "fill-$n") | | | | | | instead of $participants requests |" >> "$rows"
+  fi
+
+  log "scale $n: quiet night"
+  times="" requests=""
+  for i in $(seq 1 "$repeat"); do
+    timed "quiet-$n-$i" "$bin/referral-sync" run "${job_options[@]}" --reports-dir "$work/reports-$n" --keep 1
+    times="$times $(wall "quiet-$n-$i")"
+    requests="$requests$(last_run requests)"
+  done
+  quiet=$(echo $times | median)
+  [ -z "${requests//0/}" ] || echo "bench: the quiet night sent requests ($requests) at scale $n" >&2
+  echo "| $n | quiet night | $quiet | $(ratio "$quiet" "$base") | $(rss_mb "quiet-$n-1") | $participants |" \
+    "$(awk -v p="$participants" -v w="$quiet" 'BEGIN {printf "%.0f", p / w}') | $(last_run requests) | runs:$times |" >> "$rows"
+  if [ -n "${initial_requests:-}" ] && [ -z "$request_rate" ]; then
+    # Requests per second of the initial sync, beyond what recomputing costs (the quiet night's time).
+    request_rate=$(awk -v r="$initial_requests" -v i="$initial" -v q="$quiet" 'BEGIN {printf "%.0f", r / (i - q)}')
+  fi
+
+  log "scale $n: plans"
+  {
+    echo "## baseline (sql/bench/baseline.sql, server settings as for psql)"
+    explain sql/bench/baseline.sql ""
+    echo "## attribute query (sql/queries/participant_attributes.sql, as the job's cursor runs it: no parallel workers)"
+    explain sql/queries/participant_attributes.sql "SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
+    echo "## rejected rows (sql/queries/rejected_rows.sql, as the job's cursor runs it: no parallel workers)"
+    explain sql/queries/rejected_rows.sql "SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
+  } > "$out/plans-$n.txt" 2>&1 || true
+
+  log "scale $n: busy night"
+  psql -X -q -v ON_ERROR_STOP=1 -c "SET bench.participants = $n" -f scripts/bench/busy_night.sql
+  timed "busy-$n" "$bin/referral-sync" run "${job_options[@]}" --reports-dir "$work/reports-$n" --keep 1
+  busy=$(wall "busy-$n")
+  busy_requests=$(last_run requests)
+  own=""
+  [ -n "$request_rate" ] && own=$(awk -v r="$busy_requests" -v rate="$request_rate" 'BEGIN {printf "%.2f", r / rate}')
+  echo "| $n | busy night (~1% changed, real sync) | $busy | $(ratio "$busy" "$base") | $(rss_mb "busy-$n") |" \
+    "$participants | $(awk -v p="$participants" -v w="$busy" 'BEGIN {printf "%.0f", p / w}') | $busy_requests |" \
+    "$(last_run changed_participants) changed; requests' own time ${own:-?} s at $request_rate req/s; target $(awk -v b="$base" -v o="${own:-0}" 'BEGIN {printf "%.2f", 1.5 * b + o}') s |" >> "$rows"
+  cp "$work/reports-$n/latest/summary.md" "$out/busy-summary-$n.md" 2>/dev/null || true
+  psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
+  unset initial_requests
+done
+
+{
+  cat "$out/header.md"
+  echo "| participants (customers) | stage | wall s | × baseline | peak RSS MB | participants | rows/s | requests | notes |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  cat "$rows"
+  echo
+  echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg). Plans: plans-<scale>.txt; logs: *.log."
+} > "$out/results.md"
+rm -f "$out/header.md"
+ln -sfn "$stamp" "$PWD/reports/bench/latest"
+cat "$out/results.md"
