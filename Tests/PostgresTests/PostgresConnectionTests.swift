@@ -34,6 +34,21 @@ import Testing
         #expect(last == 12345)
     }
 
+    @Test func cursorClosedBeforeTheEndLeavesTheConnectionUsable() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.run("BEGIN")
+        let cursor = try RowCursor(
+            on: connection, sql: "SELECT g FROM generate_series(1, 10000) g", name: "early", fetchSize: 100)
+        for expected in 1...150 { #expect(try cursor.next()?.int(0) == expected) }
+        // The second batch's FETCH was sent ahead when the first arrived; closing must collect it first.
+        try cursor.close()
+        #expect(try connection.query("SELECT 41 + 1").first?.int(0) == 42)
+        try connection.run("COMMIT")
+    }
+
     @Test func copyInEscapesTabsNewlinesAndBackslashes() throws {
         let database = try TestDatabase.create()
         defer { database.drop() }

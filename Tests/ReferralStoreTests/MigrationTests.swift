@@ -119,4 +119,39 @@ import Testing
         #expect(try money("1.0005", 3) == "1.000")
         #expect(try money("1234567890123.455", 2) == "1234567890123.46")
     }
+
+    @Test func moneyRuleMatchesBankersRoundingOnEveryHalfAndNeighbour() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try Migrations.apply(on: connection)
+        // Amounts k / 1000 for k in -3000...3000 (every half at 0, 1 and 2 minor units, and their neighbours),
+        // against Foundation's half-to-even rounding, as text with the minor units.
+        let rows = try connection.query(
+            """
+            SELECT k, m, referral_sync_money(k / 1000.0, m)
+            FROM generate_series(-3000, 3000) AS k, generate_series(0, 3) AS m
+            ORDER BY k, m
+            """)
+        #expect(rows.count == 6001 * 4)
+        var mismatches: [String] = []
+        for row in rows {
+            guard let k = row.int(0), let units = row.int(1) else { continue }
+            var amount = Decimal(k) / 1000
+            var rounded = Decimal()
+            NSDecimalRound(&rounded, &amount, units, .bankers)
+            let formatter = NumberFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.minimumFractionDigits = units
+            formatter.maximumFractionDigits = units
+            formatter.minimumIntegerDigits = 1
+            formatter.usesGroupingSeparator = false
+            var expected = formatter.string(from: rounded as NSDecimalNumber) ?? "?"
+            if expected.hasPrefix("-"), rounded == 0 { expected.removeFirst() }
+            if row[2] != expected { mismatches.append("\(k)/1000 at \(units): \(row[2] ?? "NULL") != \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(try connection.query("SELECT referral_sync_money(NULL, 2)").first?[0] == nil)
+    }
 }

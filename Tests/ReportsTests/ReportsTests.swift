@@ -25,6 +25,15 @@ import Testing
         #expect(CSVWriter.escape("-12.50") == "-12.50")
         #expect(CSVWriter.escape("-cmd|x") == "'-cmd|x")
     }
+
+    @Test func quotesSeparatorsEvenInsideGraphemeClusters() {
+        // A CRLF pair and a comma followed by a combining accent are single Characters in Swift; the bytes still
+        // end a line or a field in a CSV reader, so the field must be quoted.
+        #expect(CSVWriter.escape("a\r\nb") == "\"a\r\nb\"")
+        #expect(CSVWriter.escape("a,\u{0301}b") == "\"a,\u{0301}b\"")
+        #expect(CSVWriter.escape("zoë.müller@example.de") == "zoë.müller@example.de")
+        #expect(CSVWriter.escape("") == "")
+    }
 }
 
 @Suite struct MarkdownTableTests {
