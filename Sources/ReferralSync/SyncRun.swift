@@ -406,14 +406,7 @@ public final class SyncRun: @unchecked Sendable {
         return "{" + fields.joined(separator: ",") + "}"
     }
 
-    static func requestJSON(_ update: AttributeUpdate) -> String {
-        var user: [String: String] = [:]
-        user["email"] = update.user.email
-        user["phone"] = update.user.phone
-        let body: [String: Any] = ["properties": update.properties, "user": user]
-        guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func requestJSON(_ update: AttributeUpdate) -> String { DryRunRequestJSON.encode(update) }
 }
 
 /// A participant's request and Attentive's answer.
