@@ -55,7 +55,7 @@ bench-sync: deps
 # Not part of `make test` or CI. Quicker: make bench BENCH_SCALES=100000 BENCH_REPEAT=1
 BENCH_PG_OPTIONS ?= -c shared_buffers=2GB -c work_mem=64MB -c maintenance_work_mem=512MB \
 	-c effective_cache_size=8GB -c max_wal_size=8GB -c random_page_cost=1.1 \
-	-c fsync=on -c synchronous_commit=on -c full_page_writes=on
+	-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c autovacuum=off
 export BENCH_SCALES BENCH_REPEAT BENCH_REAL_SYNC_MAX
 bench: deps
 	scripts/install-deps.sh time

@@ -413,12 +413,18 @@ enum EmbeddedSQL {
             participants AS (
                 -- Everyone who opted in by $1 or referred at least once by $1, with the identity Attentive gets
                 -- (sql/migrations/0003_participant_identities.sql), in this shard.
-                SELECT p.customer_id, p.email, p.phone, p.shareable_link, p.send_email, p.send_phone, p.problem_detail,
-                       coalesce(s.successful_referrals, 0)::text AS successful_referrals,
-                       referral_sync_timestamp(s.latest_at) AS latest_at,
-                       referral_sync_money(coalesce(s.revenue, 0), $3) AS revenue
+                SELECT p.customer_id, p.email, p.phone, p.shareable_link, p.send_email, p.send_phone, p.problem_detail, v.*
                 FROM referral_sync_participants($1, $6) p
                 LEFT JOIN successes s ON s.referrer_id = p.customer_id
+                -- The formatted values, computed once per participant: OFFSET 0 keeps PostgreSQL from pasting these
+                -- expressions into every place below that uses them (the output and the change mask), which formatted each
+                -- date and amount twice (BENCHMARKS.md).
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(s.successful_referrals, 0)::text AS successful_referrals,
+                           referral_sync_timestamp(s.latest_at) AS latest_at,
+                           referral_sync_money(coalesce(s.revenue, 0), $3) AS revenue
+                    OFFSET 0
+                ) v
                 WHERE ($4 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $4 = $5)
             ),
             compared AS (
@@ -480,12 +486,15 @@ enum EmbeddedSQL {
                 JOIN referral_checks rc ON rc.referral_id = o.referral_id
                 LEFT JOIN referral_rejections j ON j.referral_id = o.referral_id
             ),
-            valid_orders AS (
-                SELECT order_id, referral_id,
-                       row_number() OVER (PARTITION BY referral_id ORDER BY redeemed_at, order_id) AS position,
-                       first_value(order_id) OVER (PARTITION BY referral_id ORDER BY redeemed_at, order_id) AS first_order_id
-                FROM order_checks
-                WHERE reason IS NULL
+            ranked_orders AS (
+                -- Each valid order's place among its referral's valid orders. Partitioning by (referral, valid) ranks the
+                -- valid orders among themselves in the same pass over every order, instead of ranking them separately and
+                -- joining the ranks back by order_id (a second sort of every order).
+                SELECT oc.*,
+                       row_number() OVER by_referral AS position,
+                       first_value(oc.order_id) OVER by_referral AS first_order_id
+                FROM order_checks oc
+                WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
             )
             SELECT 'customers' AS "table", customer_id AS key, problem AS reason, problem_detail AS detail
             FROM referral_sync_participants($1, $3)
@@ -514,11 +523,10 @@ enum EmbeddedSQL {
                            || ' is before the referral was created at ' || referral_sync_timestamp(oc.created_at)
                        WHEN oc.referral_rejected THEN 'referral ' || oc.referral_id || ' was rejected at '
                            || referral_sync_timestamp(oc.rejected_at)
-                       ELSE 'referral ' || oc.referral_id || ' already counts with its first order ' || vo.first_order_id
+                       ELSE 'referral ' || oc.referral_id || ' already counts with its first order ' || oc.first_order_id
                    END
-            FROM order_checks oc
-            LEFT JOIN valid_orders vo ON vo.order_id = oc.order_id
-            WHERE oc.reason IS NOT NULL OR oc.referral_rejected OR vo.position > 1
+            FROM ranked_orders oc
+            WHERE oc.reason IS NOT NULL OR oc.referral_rejected OR oc.position > 1
             UNION ALL
             SELECT 'referral_rejections', referral_id, 'rejected_after_as_of',
                    'rejected_at ' || referral_sync_timestamp(rejected_at) || ' is after --as-of'

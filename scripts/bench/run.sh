@@ -38,15 +38,36 @@ export ATTENTIVE_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
 job_options=(--as-of "$as_of" --currency "$currency" --max-rps 10000 --concurrency 64 --quiet)
 
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
-# timed NAME COMMAND...: runs the command under /usr/bin/time; leaves "wall_s peak_rss_kb" in $work/NAME.time.
+# CPU seconds the cluster has used so far: the postmaster and its live processes, plus the backends it has reaped
+# (their time is added to its children's time when they exit). Wall time on a shared machine depends on what else
+# runs; CPU time mostly does not.
+pg_cpu() {
+  local postmaster
+  postmaster=$(head -n 1 "$REFERRAL_SYNC_TEST_CLUSTER/data/postmaster.pid")
+  {
+    awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
+    for child in $(pgrep -P "$postmaster"); do awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || true; done
+  } | awk -v hz="$(getconf CLK_TCK)" '{sum += $1} END {printf "%.2f", sum / hz}'
+}
+pg_processes() { pgrep -c -P "$(head -n 1 "$REFERRAL_SYNC_TEST_CLUSTER/data/postmaster.pid")"; }
+# timed NAME COMMAND...: runs the command under /usr/bin/time; leaves "wall_s peak_rss_kb client_cpu_s" in
+# $work/NAME.time and the cluster's CPU seconds meanwhile in $work/NAME.pgcpu.
 timed() {
-  local name=$1
+  local name=$1 before processes
   shift
-  /usr/bin/time -o "$work/$name.time" -f "%e %M" "$@" >"$out/$name.log" 2>&1 \
+  processes=$(pg_processes)
+  before=$(pg_cpu)
+  /usr/bin/time -o "$work/$name.time" -f "%e %M %U %S" "$@" >"$out/$name.log" 2>&1 \
     || { echo "bench: '$*' failed, see $out/$name.log" >&2; cat "$out/$name.log" >&2; exit 1; }
+  # A backend's time reaches the postmaster only once the backend has exited and been reaped.
+  for _ in $(seq 1 50); do [ "$(pg_processes)" -le "$processes" ] && break; sleep 0.1; done
+  sleep 0.2
+  awk -v a="$before" -v b="$(pg_cpu)" 'BEGIN {printf "%.2f", b - a}' > "$work/$name.pgcpu"
 }
 wall() { cut -d' ' -f1 "$work/$1.time"; }
 rss_mb() { awk '{printf "%.1f", $2 / 1024}' "$work/$1.time"; }
+# "client CPU s / PostgreSQL CPU s" of a timed command.
+cpu() { echo "$(awk '{printf "%.1f", $3 + $4}' "$work/$1.time") / $(awk '{printf "%.1f", $1}' "$work/$1.pgcpu")"; }
 median() { tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 # The last run's counts from the run history.
@@ -99,13 +120,13 @@ for n in $scales; do
   times=""
   for i in $(seq 1 "$repeat"); do timed "baseline-$n-$i" bash -c baseline; times="$times $(wall "baseline-$n-$i")"; done
   base=$(echo $times | median)
-  echo "| $n | baseline (psql) | $base | 1.00 | | | | | runs:$times |" >> "$rows"
+  echo "| $n | baseline (psql) | $base | 1.00 | $(cpu "baseline-$n-1") | | | | | runs:$times |" >> "$rows"
 
   log "scale $n: first run (--dry-run)"
   timed "first-$n" "$bin/referral-sync" run --dry-run "${job_options[@]}" --reports-dir "$work/reports-$n"
   participants=$(last_run participants)
   first=$(wall "first-$n")
-  echo "| $n | first run (--dry-run) | $first | $(ratio "$first" "$base") | $(rss_mb "first-$n") | $participants |" \
+  echo "| $n | first run (--dry-run) | $first | $(ratio "$first" "$base") | $(cpu "first-$n") | $(rss_mb "first-$n") | $participants |" \
     "$(awk -v p="$participants" -v w="$first" 'BEGIN {printf "%.0f", p / w}') | 0 | $(last_run changed_participants) changed |" >> "$rows"
   rm -rf "$work/reports-$n"
 
@@ -114,12 +135,13 @@ for n in $scales; do
     timed "initial-$n" "$bin/referral-sync" run "${job_options[@]}" --reports-dir "$work/reports-$n"
     initial_requests=$(last_run requests)
     initial=$(wall "initial-$n")
-    echo "| $n | initial sync (real, to the simulator) | $initial | $(ratio "$initial" "$base") | $(rss_mb "initial-$n") |" \
+    echo "| $n | initial sync (real, to the simulator) | $initial | $(ratio "$initial" "$base") | $(cpu "initial-$n") | $(rss_mb "initial-$n") |" \
       "$participants | $(awk -v p="$participants" -v w="$initial" 'BEGIN {printf "%.0f", p / w}') | $initial_requests | |" >> "$rows"
   else
     log "scale $n: ledger filled by fill_ledger.sh (what a successful first sync leaves)"
     timed "fill-$n" scripts/bench/fill_ledger.sh "$as_of" "$currency" "$minor_units"
-    echo "| $n | ledger filled by SQL (fill_ledger.sh) | $(wall "fill-$n") | | | | | | instead of $participants requests |" >> "$rows"
+    psql -X -q -c "VACUUM ANALYZE referral_sync_ledger, referral_sync_pending"
+    echo "| $n | ledger filled by SQL (fill_ledger.sh) | $(wall "fill-$n") | | $(cpu "fill-$n") | | | | | instead of $participants requests |" >> "$rows"
   fi
 
   log "scale $n: quiet night"
@@ -131,7 +153,7 @@ for n in $scales; do
   done
   quiet=$(echo $times | median)
   [ -z "${requests//0/}" ] || echo "bench: the quiet night sent requests ($requests) at scale $n" >&2
-  echo "| $n | quiet night | $quiet | $(ratio "$quiet" "$base") | $(rss_mb "quiet-$n-1") | $participants |" \
+  echo "| $n | quiet night | $quiet | $(ratio "$quiet" "$base") | $(cpu "quiet-$n-$repeat") | $(rss_mb "quiet-$n-1") | $participants |" \
     "$(awk -v p="$participants" -v w="$quiet" 'BEGIN {printf "%.0f", p / w}') | $(last_run requests) | runs:$times |" >> "$rows"
   if [ -n "${initial_requests:-}" ] && [ -z "$request_rate" ]; then
     # Requests per second of the initial sync, beyond what recomputing costs (the quiet night's time).
@@ -150,12 +172,13 @@ for n in $scales; do
 
   log "scale $n: busy night"
   psql -X -q -v ON_ERROR_STOP=1 -c "SET bench.participants = $n" -f scripts/bench/busy_night.sql
+  psql -X -q -c "VACUUM ANALYZE"
   timed "busy-$n" "$bin/referral-sync" run "${job_options[@]}" --reports-dir "$work/reports-$n" --keep 1
   busy=$(wall "busy-$n")
   busy_requests=$(last_run requests)
   own=""
   [ -n "$request_rate" ] && own=$(awk -v r="$busy_requests" -v rate="$request_rate" 'BEGIN {printf "%.2f", r / rate}')
-  echo "| $n | busy night (~1% changed, real sync) | $busy | $(ratio "$busy" "$base") | $(rss_mb "busy-$n") |" \
+  echo "| $n | busy night (~1% changed, real sync) | $busy | $(ratio "$busy" "$base") | $(cpu "busy-$n") | $(rss_mb "busy-$n") |" \
     "$participants | $(awk -v p="$participants" -v w="$busy" 'BEGIN {printf "%.0f", p / w}') | $busy_requests |" \
     "$(last_run changed_participants) changed; requests' own time ${own:-?} s at $request_rate req/s; target $(awk -v b="$base" -v o="${own:-0}" 'BEGIN {printf "%.2f", 1.5 * b + o}') s |" >> "$rows"
   cp "$work/reports-$n/latest/summary.md" "$out/busy-summary-$n.md" 2>/dev/null || true
@@ -165,8 +188,8 @@ done
 
 {
   cat "$out/header.md"
-  echo "| participants (customers) | stage | wall s | × baseline | peak RSS MB | participants | rows/s | requests | notes |"
-  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  echo "| customers | stage | wall s | × baseline | CPU s: client / PostgreSQL | peak RSS MB | participants | rows/s | requests | notes |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
   cat "$rows"
   echo
   echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg). Plans: plans-<scale>.txt; logs: *.log."

@@ -45,12 +45,18 @@ successes AS (
 participants AS (
     -- Everyone who opted in by $1 or referred at least once by $1, with the identity Attentive gets
     -- (sql/migrations/0003_participant_identities.sql), in this shard.
-    SELECT p.customer_id, p.email, p.phone, p.shareable_link, p.send_email, p.send_phone, p.problem_detail,
-           coalesce(s.successful_referrals, 0)::text AS successful_referrals,
-           referral_sync_timestamp(s.latest_at) AS latest_at,
-           referral_sync_money(coalesce(s.revenue, 0), $3) AS revenue
+    SELECT p.customer_id, p.email, p.phone, p.shareable_link, p.send_email, p.send_phone, p.problem_detail, v.*
     FROM referral_sync_participants($1, $6) p
     LEFT JOIN successes s ON s.referrer_id = p.customer_id
+    -- The formatted values, computed once per participant: OFFSET 0 keeps PostgreSQL from pasting these
+    -- expressions into every place below that uses them (the output and the change mask), which formatted each
+    -- date and amount twice (BENCHMARKS.md).
+    CROSS JOIN LATERAL (
+        SELECT coalesce(s.successful_referrals, 0)::text AS successful_referrals,
+               referral_sync_timestamp(s.latest_at) AS latest_at,
+               referral_sync_money(coalesce(s.revenue, 0), $3) AS revenue
+        OFFSET 0
+    ) v
     WHERE ($4 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $4 = $5)
 ),
 compared AS (
