@@ -1,7 +1,7 @@
 -- The benchmark's baseline (BENCHMARKS.md): the bare aggregation the attribute definitions need, i.e.
--- sql/queries/participant_attributes.sql without the ledger comparison, the identity normalisation and the shard
--- filter: every participant's customer_id, email, phone and four attributes, formatted as defined, in customer_id
--- order (attributes.csv's order). It is the physical floor of a full recompute, run by psql into /dev/null.
+-- sql/queries/participant_attributes.sql without the ledger comparison, the identity rules (normalisation and
+-- duplicate identities, referral_sync_participants) and the shard filter: every participant's customer_id, email,
+-- phone and four attributes, formatted as defined, in customer_id order (attributes.csv's order). It is the physical floor of a full recompute, run by psql into /dev/null.
 -- psql variables: as_of (timestamptz), currency (ISO 4217 code), minor_units (integer).
 WITH counted_referrals AS (
     SELECT r.referral_id, r.referrer_id, r.created_at
@@ -9,14 +9,16 @@ WITH counted_referrals AS (
     JOIN customers referrer ON referrer.customer_id = r.referrer_id
     WHERE r.created_at <= :'as_of'
       AND r.recipient_customer_id IS DISTINCT FROM r.referrer_id
-      AND lower(btrim(r.recipient_email)) IS DISTINCT FROM lower(btrim(referrer.email))
+      AND NOT coalesce(nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), ''), false)
 ),
 qualifying_orders AS (
     SELECT DISTINCT ON (o.referral_id) o.referral_id, cr.referrer_id, o.redeemed_at, o.total_price
     FROM referral_orders o
     JOIN counted_referrals cr ON cr.referral_id = o.referral_id
     WHERE o.redeemed_at <= :'as_of'
+      AND isfinite(o.redeemed_at)
       AND o.total_price >= 0
+      AND o.total_price < 'Infinity'
       AND o.currency = :'currency'
       AND o.redeemed_at >= cr.created_at
     ORDER BY o.referral_id, o.redeemed_at, o.order_id
