@@ -11,76 +11,117 @@ struct RejectedRowCounts: Sendable {
     var byTableAndReason: [String: [String: Int]] = [:]
     /// Each input table's rows read and counted (`sql/queries/row_accounting.sql`), on the same snapshot.
     var accounts: [TableAccount] = []
+    /// Wall seconds of the longer of the two queries (they run side by side).
     var seconds = 0.0
 }
 
-/// Writes `rejected_rows.csv` and reads the row accounting on its own connection and thread while the attribute
-/// query streams on the reader.
+/// Writes `rejected_rows.csv` and reads the row accounting, each on its own connection and thread, while the
+/// attribute query streams on the reader.
 ///
 /// The rejected-rows and accounting queries are further full passes over the referral history. Run one after
-/// the other, the passes cost their sum; run beside the attribute query on a two-core machine, they overlap it. Both read the same data:
-/// this pass imports the reader's snapshot (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`), so the
-/// rejected rows and the attributes are one consistent picture even while the tables change.
+/// the other and before the attribute query, the passes cost their sum; run side by side, they overlap it. All
+/// read the same data: each connection imports the reader's snapshot (`pg_export_snapshot` /
+/// `SET TRANSACTION SNAPSHOT`), so the rejected rows, the accounting and the attributes are one consistent
+/// picture even while the tables change.
 ///
-/// The work runs on a dedicated thread (its libpq calls block) and never on the Swift concurrency pool, whose
-/// threads the requests need.
+/// The work runs on dedicated threads (libpq calls block) and never on the Swift concurrency pool, whose threads
+/// the requests need.
 final class RejectedRowsPass: @unchecked Sendable {
-    private let task: Task<Result<RejectedRowCounts, Error>, Never>
+    private let rejected: Task<Result<RejectedRowCounts, Error>, Never>
+    private let accounting: Task<Result<([TableAccount], Double), Error>, Never>
 
-    /// Starts the pass on `connection`, which must not be used by anyone else until ``finish()`` returns.
+    /// Starts both queries; the connections must not be used by anyone else until ``finish()`` returns.
     /// - Parameter snapshot: The exporting transaction's snapshot id; the exporting transaction must stay open
     ///   until this pass has begun (it is imported before this initializer returns).
     init(
-        connection: PostgresConnection, snapshot: String, parameters: RecomputeParameters, csvPath: String
+        connections: (rejected: PostgresConnection, accounting: PostgresConnection), snapshot: String,
+        parameters: RecomputeParameters, csvPath: String
     ) throws {
         guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw PostgresError(code: .unexpectedResponse, message: "unexpected snapshot id from the server")
         }
-        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try connection.run("SET TRANSACTION SNAPSHOT '\(snapshot)'")
-        task = Task.detached {
+        for connection in [connections.rejected, connections.accounting] {
+            try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try connection.run("SET TRANSACTION SNAPSHOT '\(snapshot)'")
+        }
+        let rejectedConnection = connections.rejected
+        let accountingConnection = connections.accounting
+        rejected = Self.onThread {
+            Self.writeRejectedRows(on: rejectedConnection, parameters: parameters, csvPath: csvPath)
+        }
+        accounting = Self.onThread {
+            Self.timed {
+                defer { try? accountingConnection.run("ROLLBACK") }
+                return try RowAccountingQuery.accounts(on: accountingConnection, parameters)
+            }
+        }
+    }
+
+    /// Waits for both queries and returns the counts, or the first error that stopped one.
+    func finish() async -> Result<RejectedRowCounts, Error> {
+        let rows = await rejected.value
+        let accounts = await accounting.value
+        do {
+            var counts = try rows.get()
+            let (tableAccounts, seconds) = try accounts.get()
+            counts.accounts = tableAccounts
+            counts.seconds = max(counts.seconds, seconds)
+            return .success(counts)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs `work` on a new thread and gives its result to the returned task.
+    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) -> Task<T, Never> {
+        Task.detached {
             await withCheckedContinuation { continuation in
-                let thread = Thread {
-                    continuation.resume(returning: Self.run(on: connection, parameters: parameters, csvPath: csvPath))
-                }
+                let thread = Thread { continuation.resume(returning: work()) }
                 thread.stackSize = 1 << 20
                 thread.start()
             }
         }
     }
 
-    /// Waits for the pass and returns its counts, or the error that stopped it.
-    func finish() async -> Result<RejectedRowCounts, Error> { await task.value }
-
-    private static func run(
-        on connection: PostgresConnection, parameters: RecomputeParameters, csvPath: String
-    ) -> Result<RejectedRowCounts, Error> {
+    private static func timed<T>(_ work: () throws -> T) -> Result<(T, Double), Error> {
         let clock = ContinuousClock()
         let started = clock.now
-        var counts = RejectedRowCounts()
-        let csv: CSVWriter
         do {
-            csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
+            let value = try work()
+            let elapsed = clock.now - started
+            return .success(
+                (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         } catch {
             return .failure(error)
         }
-        do {
-            try RejectedRowQuery.forEachRejectedRow(on: connection, parameters) { row in
-                counts.total += 1
-                counts.byReason[row.reason, default: 0] += 1
-                counts.byTable[row.table, default: 0] += 1
-                counts.byTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
-                csv.write([row.table, row.key, row.reason, row.detail])
+    }
+
+    private static func writeRejectedRows(
+        on connection: PostgresConnection, parameters: RecomputeParameters, csvPath: String
+    ) -> Result<RejectedRowCounts, Error> {
+        let result = timed { () throws -> RejectedRowCounts in
+            var counts = RejectedRowCounts()
+            let csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
+            do {
+                try RejectedRowQuery.forEachRejectedRow(on: connection, parameters) { row in
+                    counts.total += 1
+                    counts.byReason[row.reason, default: 0] += 1
+                    counts.byTable[row.table, default: 0] += 1
+                    counts.byTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
+                    csv.write([row.table, row.key, row.reason, row.detail])
+                }
+            } catch {
+                try? csv.close()
+                throw error
             }
-            counts.accounts = try RowAccountingQuery.accounts(on: connection, parameters)
             try? connection.run("ROLLBACK")
             try csv.close()
-        } catch {
-            try? csv.close()
-            return .failure(error)
+            return counts
         }
-        let elapsed = clock.now - started
-        counts.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return .success(counts)
+        return result.map { counts, seconds in
+            var counts = counts
+            counts.seconds = seconds
+            return counts
+        }
     }
 }

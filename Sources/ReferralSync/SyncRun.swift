@@ -60,7 +60,8 @@ public final class SyncRun: @unchecked Sendable {
                 on: writer, runKey: runKey, command: "run", arguments: configuration.argumentsForHistory,
                 asOf: configuration.asOf, dryRun: configuration.dryRun)
             let result = await syncAndReport(
-                runID: runID, currency: currency, writer: writer, stages: &stages, started: started, clock: clock)
+                runID: runID, currency: currency, writer: writer, idle: lock, stages: &stages, started: started,
+                clock: clock)
             try? RunHistory.finish(
                 on: writer, runID: runID, exitStatus: Int(result.status.rawValue),
                 outcomeCounts: Self.countsJSON(result.counts), stageSeconds: stages.json, message: result.message)
@@ -81,9 +82,11 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: - Stages
 
+    /// - Parameter idle: A connection nobody uses meanwhile (the one holding the run lock, whose session-level
+    ///   lock outlives the transactions run on it), which the row accounting borrows.
     private func syncAndReport(
-        runID: Int64, currency: Currency, writer: PostgresConnection, stages: inout StageTimer,
-        started: ContinuousClock.Instant, clock: ContinuousClock
+        runID: Int64, currency: Currency, writer: PostgresConnection, idle: PostgresConnection,
+        stages: inout StageTimer, started: ContinuousClock.Instant, clock: ContinuousClock
     ) async -> RunResult {
         let parameters = RecomputeParameters(
             asOf: configuration.asOf, currency: currency, shard: configuration.shard,
@@ -114,7 +117,7 @@ public final class SyncRun: @unchecked Sendable {
             // attribute query, on the same snapshot, and are waited for after it.
             let snapshot = try reader.query("SELECT pg_export_snapshot()").first?[0] ?? ""
             let rejectedPass = try RejectedRowsPass(
-                connection: try connect(), snapshot: snapshot, parameters: parameters,
+                connections: (try connect(), idle), snapshot: snapshot, parameters: parameters,
                 csvPath: reportFolder.path("rejected_rows.csv"))
             logger.info(
                 "recomputing attributes",

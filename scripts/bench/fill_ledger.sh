@@ -7,7 +7,9 @@
 # Usage: scripts/bench/fill_ledger.sh AS_OF CURRENCY MINOR_UNITS   (PG* variables name the database)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-query=$(scripts/bench/bind_query.sh sql/queries/participant_attributes.sql "$1" "$2" "$3")
+[[ $1 =~ ^[0-9TZ:.+-]+$ && $2 =~ ^[A-Z]{3}$ && $3 =~ ^[0-9]$ ]] || { echo "fill_ledger.sh: bad arguments" >&2; exit 64; }
+query=$(scripts/bench/bind_query.sh sql/queries/participant_attributes.sql "'$1'::timestamptz" "'$2'::text" "$3" 1 0 \
+  "NULL::text")
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 BEGIN;
 CREATE TEMP TABLE bench_attributes ON COMMIT DROP AS $query;

@@ -78,12 +78,14 @@ baseline() {
 }
 export -f baseline
 export as_of currency minor_units
+# explain SETTINGS FILE [LITERAL ...]: EXPLAIN (ANALYZE, BUFFERS) of a query file with its parameters bound.
 explain() {
-  local file=$1 settings=$2
+  local settings=$1 file=$2
+  shift 2
   {
     echo "$settings"
     echo "EXPLAIN (ANALYZE, BUFFERS)"
-    scripts/bench/bind_query.sh "$file" "$as_of" "$currency" "$minor_units" | sed 's/;[[:space:]]*$//'
+    scripts/bench/bind_query.sh "$file" "$@" | sed 's/;[[:space:]]*$//'
     echo ";"
   } | psql -X -q -v ON_ERROR_STOP=1 -v as_of="$as_of" -v currency="$currency" -v minor_units="$minor_units"
 }
@@ -162,12 +164,16 @@ for n in $scales; do
 
   log "scale $n: plans"
   {
+    cursor="SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
+    literals=("'$as_of'::timestamptz" "'$currency'::text")
     echo "## baseline (sql/bench/baseline.sql, server settings as for psql)"
-    explain sql/bench/baseline.sql ""
+    explain "" sql/bench/baseline.sql
     echo "## attribute query (sql/queries/participant_attributes.sql, as the job's cursor runs it: no parallel workers)"
-    explain sql/queries/participant_attributes.sql "SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
+    explain "$cursor" sql/queries/participant_attributes.sql "${literals[@]}" "$minor_units" 1 0 "NULL::text"
     echo "## rejected rows (sql/queries/rejected_rows.sql, as the job's cursor runs it: no parallel workers)"
-    explain sql/queries/rejected_rows.sql "SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
+    explain "$cursor" sql/queries/rejected_rows.sql "${literals[@]}" "NULL::text"
+    echo "## row accounting (sql/queries/row_accounting.sql, a plain query on the rejected rows' connection)"
+    explain "" sql/queries/row_accounting.sql "${literals[@]}" "NULL::text"
   } > "$out/plans-$n.txt" 2>&1 || true
 
   log "scale $n: busy night"
