@@ -15,4 +15,4 @@ for ((index = $#; index >= 1; index--)); do
   [[ $literal =~ ^[A-Za-z0-9_:.\'+-]+$ ]] || { echo "bind_query.sh: unexpected literal $literal" >&2; exit 64; }
   script+=(-e "s/\\\$$index([^0-9]|\$)/$literal\\1/g")
 done
-sed -E "${script[@]}" "$file"
+if [ ${#script[@]} -eq 0 ]; then cat "$file"; else sed -E "${script[@]}" "$file"; fi
