@@ -172,7 +172,7 @@ for n in $scales; do
     explain "$cursor" sql/queries/participant_attributes.sql "${literals[@]}" "$minor_units" 1 0 "NULL::text"
     echo "## rejected rows (sql/queries/rejected_rows.sql, as the job's cursor runs it: no parallel workers)"
     explain "$cursor" sql/queries/rejected_rows.sql "${literals[@]}" "NULL::text"
-    echo "## row accounting (sql/queries/row_accounting.sql, a plain query on the rejected rows' connection)"
+    echo "## row accounting (sql/queries/row_accounting.sql, a plain query on the idle lock connection)"
     explain "" sql/queries/row_accounting.sql "${literals[@]}" "NULL::text"
   } > "$out/plans-$n.txt" 2>&1 || true
 
