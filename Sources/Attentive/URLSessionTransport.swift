@@ -48,12 +48,16 @@ final class URLSessionTransport: HTTPTransport {
                 exchange.finish(
                     Self.result(data: data, response: response, error: error, exchange: exchange, deadline: deadline))
             }
-            let watchdog = DispatchWorkItem { [weak task] in
+            // A timer source, not asyncAfter: cancelling it on completion releases it at once, so memory
+            // follows the requests in flight rather than every request of the last `deadline` seconds.
+            let watchdog = DispatchSource.makeTimerSource(queue: .global())
+            watchdog.schedule(deadline: .now() + deadline.inSeconds)
+            watchdog.setEventHandler { [weak task] in
                 exchange.markTimedOut()
                 task?.cancel()
             }
             exchange.watchdog = watchdog
-            DispatchQueue.global().asyncAfter(deadline: .now() + deadline.inSeconds, execute: watchdog)
+            watchdog.resume()
             task.resume()
         }
     }
@@ -135,13 +139,13 @@ private final class Exchange: @unchecked Sendable {
     private let lock = NSLock()
     private var continuation: CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?
     private var didTimeOut = false
-    private var pendingWatchdog: DispatchWorkItem?
+    private var pendingWatchdog: (any DispatchSourceTimer)?
 
     init(continuation: CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>) {
         self.continuation = continuation
     }
 
-    var watchdog: DispatchWorkItem? {
+    var watchdog: (any DispatchSourceTimer)? {
         get { lock.withLock { pendingWatchdog } }
         set { lock.withLock { pendingWatchdog = newValue } }
     }
@@ -154,7 +158,7 @@ private final class Exchange: @unchecked Sendable {
 
     func finish(_ result: Result<HTTPResponse, TransportFailure>) {
         let (pending, watchdog) = lock.withLock {
-            () -> (CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?, DispatchWorkItem?) in
+            () -> (CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?, (any DispatchSourceTimer)?) in
             defer {
                 continuation = nil
                 pendingWatchdog = nil
