@@ -24,31 +24,10 @@ extension SyncRun {
     /// - Returns: Exit 0 when Attentive holds every expected value, 1 when drift was found or a participant could
     ///   not be checked, and the usual statuses for a lock held (75), an unreachable service (69) or a refused key (77).
     public func checkDrift(_ options: DriftOptions) async -> RunResult {
-        var stages = StageTimer()
-        logger.context = [("run_id", runKey)]
-        do {
-            let lock = try connect()
-            defer { lock.releaseAdvisoryLocksAndClose() }
-            try takeLock(on: lock)
-            try verifySchema(on: lock)
-            let currency = try resolveCurrency(on: lock)
-            stages.finish("validate")
-            let writer = try connect()
-            let runID = try RunHistory.begin(
-                on: writer, runKey: runKey, command: "drift", arguments: configuration.argumentsForHistory,
-                asOf: configuration.asOf, dryRun: false)
+        await withRunSession(command: "drift", dryRun: false) { session, stages in
             let (result, counts) = await compareAndReport(
-                options, currency: currency, writer: writer, stages: &stages)
-            try? RunHistory.finish(
-                on: writer, runID: runID, exitStatus: Int(result.status.rawValue),
-                outcomeCounts: Self.driftCountsJSON(counts), stageSeconds: stages.json, message: result.message)
-            return result
-        } catch {
-            let jobError = Self.classify(error)
-            logger.error(jobError.message, [("exit_status", jobError.status.description)])
-            return RunResult(
-                status: jobError.status, runKey: runKey, reportFolder: nil, counts: RunCounts(),
-                message: jobError.description)
+                options, currency: session.currency, writer: session.writer, stages: &stages)
+            return (result, Self.driftCountsJSON(counts))
         }
     }
 

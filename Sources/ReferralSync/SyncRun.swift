@@ -46,6 +46,32 @@ public final class SyncRun: @unchecked Sendable {
     public func execute() async -> RunResult {
         let clock = ContinuousClock()
         let started = clock.now
+        return await withRunSession(command: "run", dryRun: configuration.dryRun) { session, stages in
+            let result = await syncAndReport(
+                runID: session.runID, currency: session.currency, writer: session.writer, idle: session.lock,
+                stages: &stages, started: started, clock: clock)
+            return (result, Self.countsJSON(result.counts))
+        }
+    }
+
+    /// What every command that reads the referral history holds while it works.
+    struct RunSession {
+        /// Holds the run lock; otherwise idle, so a stage may borrow it.
+        var lock: PostgresConnection
+        /// Writes the run history, the ledger and pending values.
+        var writer: PostgresConnection
+        var runID: Int64
+        var currency: Currency
+    }
+
+    /// The prologue and epilogue `run` and `drift` share: take the lock, check the schema, resolve the currency,
+    /// open the run-history row, run `body`, close the row, release the lock. Failures before `body` become an
+    /// exit status and a message.
+    /// - Parameter body: Does the command's work; returns its result and the counts to keep in the run history.
+    func withRunSession(
+        command: String, dryRun: Bool,
+        _ body: (RunSession, inout StageTimer) async -> (RunResult, countsJSON: String)
+    ) async -> RunResult {
         var stages = StageTimer()
         logger.context = [("run_id", runKey)]
         do {
@@ -57,20 +83,14 @@ public final class SyncRun: @unchecked Sendable {
             stages.finish("validate")
             let writer = try connect()
             let runID = try RunHistory.begin(
-                on: writer, runKey: runKey, command: "run", arguments: configuration.argumentsForHistory,
-                asOf: configuration.asOf, dryRun: configuration.dryRun)
-            let result = await syncAndReport(
-                runID: runID, currency: currency, writer: writer, idle: lock, stages: &stages, started: started,
-                clock: clock)
+                on: writer, runKey: runKey, command: command, arguments: configuration.argumentsForHistory,
+                asOf: configuration.asOf, dryRun: dryRun)
+            let session = RunSession(lock: lock, writer: writer, runID: runID, currency: currency)
+            let (result, countsJSON) = await body(session, &stages)
             try? RunHistory.finish(
-                on: writer, runID: runID, exitStatus: Int(result.status.rawValue),
-                outcomeCounts: Self.countsJSON(result.counts), stageSeconds: stages.json, message: result.message)
+                on: writer, runID: runID, exitStatus: Int(result.status.rawValue), outcomeCounts: countsJSON,
+                stageSeconds: stages.json, message: result.message)
             return result
-        } catch let error as JobError {
-            logger.error(error.message, [("exit_status", error.status.description)])
-            return RunResult(
-                status: error.status, runKey: runKey, reportFolder: nil, counts: RunCounts(), message: error.description
-            )
         } catch {
             let jobError = Self.classify(error)
             logger.error(jobError.message, [("exit_status", jobError.status.description)])
