@@ -8,6 +8,7 @@
 # asserts nothing, it measures. Target (issue 3): v1 at >= 95% of the limit with <= 1% of requests answered 429.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/simulator.sh
 participants=${BENCH_SYNC_PARTICIPANTS:-20000}
 rate=${BENCH_SYNC_RATE:-150}
 latency=${BENCH_SYNC_LATENCY_MS:-50}
@@ -24,13 +25,8 @@ cleanup() {
 trap cleanup EXIT
 
 export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-"$bin/attentive-simulator" --port 0 --port-file "$work/port" --rate-limit "$rate" --bulk-rate-limit 100 \
-  --latency-ms "$latency" --bulk-delay-ms 500 >"$work/simulator.log" 2>&1 &
-simulator_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-[ -s "$work/port" ] || { echo "the simulator did not start:" >&2; cat "$work/simulator.log" >&2; exit 69; }
-simulator="http://127.0.0.1:$(cat "$work/port")"
-export ATTENTIVE_BASE_URL="$simulator"
+start_simulator "$bin" "$work" --rate-limit "$rate" --bulk-rate-limit 100 --latency-ms "$latency" --bulk-delay-ms 500
+simulator="$ATTENTIVE_BASE_URL"
 
 # json FIELD: a top-level number of the simulator's statistics in $stats (read through PostgreSQL's jsonb).
 json() { printf "SELECT coalesce((:'doc'::jsonb)->>'%s', '0')\n" "$1" | psql -qAt -d postgres -v doc="$stats"; }

@@ -3,6 +3,7 @@
 # show the reports, run again to show that nothing changed, and clean up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/simulator.sh
 bin=$(swift build --show-bin-path)
 work=$(mktemp -d /tmp/referral-sync-demo.XXXXXX)
 simulator_pid=""
@@ -13,11 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 export ATTENTIVE_API_KEY="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-"$bin/attentive-simulator" --port 0 --port-file "$work/port" >"$work/simulator.log" 2>&1 &
-simulator_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-[ -s "$work/port" ] || { echo "the simulator did not start:" >&2; cat "$work/simulator.log" >&2; exit 69; }
-export ATTENTIVE_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
+start_simulator "$bin" "$work"
 reports="$PWD/reports"
 # The sample holds one GBP order (a bad row), so the shop currency must be named.
 export REFERRAL_SHOP_CURRENCY=USD

@@ -58,7 +58,7 @@ extension SyncRun {
             } else {
                 cursor = try AttributeQuery.openCursor(on: reader, parameters)
             }
-            failure = await readAndCompare(cursor: cursor, recorder: driftRecorder, total: options.sample)
+            failure = await readAndCompare(cursor: cursor, recorder: driftRecorder, expectedCount: options.sample)
             try? reader.run("ROLLBACK")
             reader.close()
             stages.finish("recompute_and_compare")

@@ -17,9 +17,9 @@ extension SyncRun {
     /// only stops new ones. Answers arrive in any order; they are recorded in the cursor's order, so the reports
     /// are sorted by `customer_id` (a participant waits while an earlier one is still being retried).
     /// - Returns: Why the check must end with a failure status, if it must.
-    func readAndCompare(cursor: ParticipantCursor, recorder: DriftRecorder, total: Int?) async -> JobError? {
+    func readAndCompare(cursor: ParticipantCursor, recorder: DriftRecorder, expectedCount: Int?) async -> JobError? {
         let client = AttentiveClient(configuration: clientConfiguration())
-        let progress = ProgressReporter(logger: logger, label: "participants checked", total: total)
+        let progress = ProgressReporter(logger: logger, label: "participants checked", expectedCount: expectedCount)
         var interruption: JobError?
         var unauthorized: String?
         var waiting: [Int: (ParticipantState, DriftVerdict)] = [:]

@@ -12,7 +12,7 @@ import Foundation
 final class ProgressReporter {
     private let logger: Logger
     private let label: String
-    private let total: Int?
+    private let expectedCount: Int?
     private let terminal: Bool
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
@@ -25,17 +25,18 @@ final class ProgressReporter {
 
     /// - Parameters:
     ///   - label: What is counted, e.g. `participants`.
-    ///   - total: How many there will be, when known cheaply (then the terminal line shows an ETA).
+    ///   - expectedCount: How many there will be, when known cheaply (then the terminal line shows an ETA).
     ///   - terminal: Draw a progress line (a terminal) rather than log lines. The line is not drawn when the
     ///     logger is quiet.
     ///   - interval: Least time between reports: by default 10 s between log lines, 0.2 s between redraws.
     init(
-        logger: Logger, label: String, total: Int? = nil, terminal: Bool = ProgressReporter.standardErrorIsTerminal,
+        logger: Logger, label: String, expectedCount: Int? = nil,
+        terminal: Bool = ProgressReporter.standardErrorIsTerminal,
         interval: Duration? = nil
     ) {
         self.logger = logger
         self.label = label
-        self.total = total
+        self.expectedCount = expectedCount
         self.terminal = terminal && logger.isEnabled(.info)
         self.interval = interval ?? (terminal ? .milliseconds(200) : .seconds(10))
         started = clock.now
@@ -64,12 +65,13 @@ final class ProgressReporter {
         let rate = Double(count) / seconds
         if terminal {
             let line = Self.line(
-                label: label, count: count, total: total, rate: rate, detail: detail, elapsed: seconds, final: final)
+                label: label, count: count, expectedCount: expectedCount, rate: rate, detail: detail, elapsed: seconds,
+                final: final)
             shown = true
             if final { logger.endStatus(line) } else { logger.showStatus(line) }
         } else {
             var fields = [("stage", label), ("count", String(count)), ("rate_per_s", String(format: "%.0f", rate))]
-            if let total { fields.append(("total", String(total))) }
+            if let expectedCount { fields.append(("total", String(expectedCount))) }
             if !detail.isEmpty { fields.append(("detail", detail)) }
             logger.info("progress", fields)
         }
@@ -77,17 +79,17 @@ final class ProgressReporter {
 
     /// The terminal line: `participants 12345/50000 (25%) 1234/s ETA 0:28 · requests 310`.
     static func line(
-        label: String, count: Int, total: Int?, rate: Double, detail: String, elapsed: Double, final: Bool
+        label: String, count: Int, expectedCount: Int?, rate: Double, detail: String, elapsed: Double, final: Bool
     ) -> String {
         var text = "\(label) \(count)"
-        if let total, total > 0 {
-            text += "/\(total) (\(min(100, count * 100 / total))%)"
+        if let expectedCount, expectedCount > 0 {
+            text += "/\(expectedCount) (\(min(100, count * 100 / expectedCount))%)"
         }
         text += String(format: " %.0f/s", rate)
         if final {
             text += " in " + clockText(elapsed)
-        } else if let total, rate > 0, count < total {
-            text += " ETA " + clockText(Double(total - count) / rate)
+        } else if let expectedCount, rate > 0, count < expectedCount {
+            text += " ETA " + clockText(Double(expectedCount - count) / rate)
         }
         if !detail.isEmpty { text += " · " + detail }
         return text

@@ -131,22 +131,10 @@ final class ExecutableHarness {
     }
 
     /// Sessions holding an advisory lock in the database.
-    func advisoryLocksHeld() throws -> Int {
-        try database.query(
-            """
-            SELECT count(*) FROM pg_locks
-            WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """
-        ).first?.int(0) ?? 0
-    }
+    func advisoryLocksHeld() throws -> Int { try database.advisoryLocksHeld() }
 
     /// Waits (at most `seconds`) until `condition` holds; returns whether it did.
     func wait(seconds: Double = 60, until condition: () throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return try condition()
+        try await waitUntil(seconds: seconds, condition)
     }
 }

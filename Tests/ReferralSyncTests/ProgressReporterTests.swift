@@ -17,7 +17,7 @@ import Testing
         let output = Output()
         let logger = Logger(level: .info, sink: { output.append($0) })
         let progress = ProgressReporter(
-            logger: logger, label: "participants", total: 128, terminal: true, interval: .zero)
+            logger: logger, label: "participants", expectedCount: 128, terminal: true, interval: .zero)
         progress.tick(32)
         progress.tick(64)
         let drawn = output.value
@@ -65,10 +65,10 @@ import Testing
 
     @Test func lineShowsETAOnlyWhenTheTotalIsKnown() {
         let known = ProgressReporter.line(
-            label: "checked", count: 25, total: 100, rate: 5, detail: "", elapsed: 5, final: false)
+            label: "checked", count: 25, expectedCount: 100, rate: 5, detail: "", elapsed: 5, final: false)
         #expect(known == "checked 25/100 (25%) 5/s ETA 0:15")
         let unknown = ProgressReporter.line(
-            label: "participants", count: 5000, total: nil, rate: 1234.4, detail: "requests 12", elapsed: 4,
+            label: "participants", count: 5000, expectedCount: nil, rate: 1234.4, detail: "requests 12", elapsed: 4,
             final: false)
         #expect(unknown == "participants 5000 1234/s · requests 12")
         #expect(ProgressReporter.clockText(3725) == "1:02:05")

@@ -53,6 +53,16 @@ public struct TestDatabase: Sendable {
         return try connection.query(sql, parameters)
     }
 
+    /// How many sessions hold an advisory lock in this database (a run holds its lock this way).
+    public func advisoryLocksHeld() throws -> Int {
+        try query(
+            """
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """
+        ).first?.int(0) ?? 0
+    }
+
     /// Drops the database (ends its other sessions first).
     public func drop() {
         guard let server = try? TestDatabase.serverConninfo(),
@@ -75,4 +85,15 @@ public func makeTemporaryFolder(_ prefix: String = "referral-sync-test") throws 
     let path = NSTemporaryDirectory() + "/\(prefix)-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
+}
+
+/// Polls `condition` every 20 ms for at most `seconds`; returns whether it came to hold. For waiting on another
+/// process or task, never for asserting how long something took.
+public func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
 }

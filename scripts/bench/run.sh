@@ -13,6 +13,7 @@
 # Environment: BENCH_SCALES (default "100000 1000000"), BENCH_REPEAT (3), BENCH_REAL_SYNC_MAX (100000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib/simulator.sh
 scales=${BENCH_SCALES:-100000 1000000}
 repeat=${BENCH_REPEAT:-3}
 real_sync_max=${BENCH_REAL_SYNC_MAX:-100000}
@@ -30,11 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-"$bin/attentive-simulator" --port 0 --port-file "$work/port" >"$work/simulator.log" 2>&1 &
-simulator_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-[ -s "$work/port" ] || { echo "the simulator did not start:" >&2; cat "$work/simulator.log" >&2; exit 69; }
-export ATTENTIVE_BASE_URL="http://127.0.0.1:$(cat "$work/port")"
+start_simulator "$bin" "$work"
 job_options=(--as-of "$as_of" --currency "$currency" --max-rps 10000 --concurrency 64 --quiet)
 
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
