@@ -9,6 +9,16 @@ extension PostgresConnection {
         return try query("SELECT \(function)($1::bigint)", [String(key)]).first?.bool(0) ?? false
     }
 
+    /// Takes the session-level advisory lock `key`, waiting as long as another session holds it.
+    public func advisoryLock(_ key: Int64) throws {
+        _ = try query("SELECT pg_advisory_lock($1::bigint)", [String(key)])
+    }
+
+    /// Releases the session-level advisory lock `key` taken by ``advisoryLock(_:)``.
+    public func advisoryUnlock(_ key: Int64) throws {
+        _ = try query("SELECT pg_advisory_unlock($1::bigint)", [String(key)])
+    }
+
     /// Releases every session-level advisory lock of this session and closes the connection. Unlocking first
     /// makes the release immediate: a closed connection's locks are freed only when the server has ended the
     /// session, a moment later, so a run started right after this one could otherwise find them still held.

@@ -32,19 +32,20 @@ public struct RecomputeParameters: Sendable, Equatable {
 }
 
 /// Reads the recomputed attributes of every participant, compared with the ledger, in one pass in SQL
-/// (`sql/queries/participant_attributes.sql`).
+/// (`sql/queries/participant_attributes.sql`), from the recompute ``ParticipantStateStore/refresh(on:_:full:)``
+/// brought up to date.
 public enum AttributeQuery {
     /// The query text, as in `sql/queries/participant_attributes.sql`.
     public static var sql: String { EmbeddedSQL.queries["participant_attributes"] ?? "" }
 
-    /// Opens a cursor over every participant in `customer_id` order. Call inside a transaction.
+    /// Opens a cursor over every participant of the shard in `customer_id` order. Call inside a transaction,
+    /// after a refresh for the same parameters.
+    /// - Throws: ``StateMismatch`` when the recompute the transaction sees is not for `parameters`.
     public static func openCursor(
         on connection: PostgresConnection, _ parameters: RecomputeParameters, fetchSize: Int = 5000
     ) throws -> ParticipantCursor {
-        let values: [String?] = [
-            parameters.asOf.description, parameters.currency.code, String(parameters.currency.minorUnits),
-            String(parameters.shard.count), String(parameters.shard.number - 1), parameters.phoneRegion,
-        ]
+        try ParticipantStateStore.verify(on: connection, parameters)
+        let values: [String?] = [String(parameters.shard.count), String(parameters.shard.number - 1)]
         return ParticipantCursor(
             rows: try RowCursor(
                 on: connection, sql: sql, parameters: values, name: "participant_attributes", fetchSize: fetchSize))
@@ -105,13 +106,13 @@ public struct RejectedRow: Sendable, Equatable {
 
 /// Reads the input rows that do not count (`sql/queries/rejected_rows.sql`).
 public enum RejectedRowQuery {
-    /// Streams every rejected row, ordered by table and key.
+    /// Streams every rejected row, ordered by table and key, from the recompute the transaction sees (in the
+    /// snapshot of a reader that checked it with ``ParticipantStateStore/verify(on:_:)``).
     public static func forEachRejectedRow(
-        on connection: PostgresConnection, _ parameters: RecomputeParameters, _ body: (RejectedRow) throws -> Void
+        on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
     ) throws {
         let sql = EmbeddedSQL.queries["rejected_rows"] ?? ""
-        let values = [parameters.asOf.description, parameters.currency.code, parameters.phoneRegion]
-        try connection.forEachRow(cursor: sql, values) { row in
+        try connection.forEachRow(cursor: sql, []) { row in
             try body(RejectedRow(table: row[0] ?? "", key: row[1] ?? "", reason: row[2] ?? "", detail: row[3] ?? ""))
         }
     }

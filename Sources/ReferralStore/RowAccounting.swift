@@ -36,12 +36,9 @@ public struct TableAccount: Sendable, Equatable {
 public enum RowAccountingQuery {
     /// The accounts of the four input tables, without their rejected rows (the caller adds those from
     /// ``RejectedRowQuery``). Run it in the same snapshot as the rejected-row query.
-    public static func accounts(on connection: PostgresConnection, _ parameters: RecomputeParameters) throws
-        -> [TableAccount]
-    {
+    public static func accounts(on connection: PostgresConnection) throws -> [TableAccount] {
         let sql = EmbeddedSQL.queries["row_accounting"] ?? ""
-        let rows = try connection.query(
-            sql, [parameters.asOf.description, parameters.currency.code, parameters.phoneRegion])
+        let rows = try connection.query(sql)
         return rows.map { row in
             TableAccount(
                 table: row[0] ?? "", read: row.int(1) ?? 0, counted: row.int(2) ?? 0, notParticipants: row.int(3) ?? 0)

@@ -34,7 +34,7 @@ extension SyncRun {
     private func compareAndReport(
         _ options: DriftOptions, currency: Currency, writer: PostgresConnection, stages: inout StageTimer
     ) async -> (RunResult, DriftCounts) {
-        let parameters = RecomputeParameters(asOf: configuration.asOf, currency: currency, shard: configuration.shard)
+        let parameters = recomputeParameters(currency: currency)
         var failure: JobError?
         var folder: ReportFolder?
         var recorder: DriftRecorder?

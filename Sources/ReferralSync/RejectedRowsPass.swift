@@ -18,8 +18,7 @@ struct RejectedRowCounts: Sendable {
 /// Writes `rejected_rows.csv` and reads the row accounting, each on its own connection and thread, while the
 /// attribute query streams on the reader.
 ///
-/// The rejected-rows and accounting queries are further full passes over the referral history. Run one after
-/// the other and before the attribute query, the passes cost their sum; run side by side, they overlap it. All
+/// Both read the recompute the run brought up to date (`referral_sync_refresh`), beside the attribute query. All
 /// read the same data: each connection imports the reader's snapshot (`pg_export_snapshot` /
 /// `SET TRANSACTION SNAPSHOT`), so the rejected rows, the accounting and the attributes are one consistent
 /// picture even while the tables change.
@@ -35,7 +34,7 @@ final class RejectedRowsPass: @unchecked Sendable {
     ///   until this pass has begun (it is imported before this initializer returns).
     init(
         connections: (rejected: PostgresConnection, accounting: PostgresConnection), snapshot: String,
-        parameters: RecomputeParameters, csvPath: String
+        csvPath: String
     ) throws {
         guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw PostgresError(code: .unexpectedResponse, message: "unexpected snapshot id from the server")
@@ -47,12 +46,12 @@ final class RejectedRowsPass: @unchecked Sendable {
         let rejectedConnection = connections.rejected
         let accountingConnection = connections.accounting
         rejected = Self.onThread {
-            Self.writeRejectedRows(on: rejectedConnection, parameters: parameters, csvPath: csvPath)
+            Self.writeRejectedRows(on: rejectedConnection, csvPath: csvPath)
         }
         accounting = Self.onThread {
             Self.timed {
                 defer { try? accountingConnection.run("ROLLBACK") }
-                return try RowAccountingQuery.accounts(on: accountingConnection, parameters)
+                return try RowAccountingQuery.accounts(on: accountingConnection)
             }
         }
     }
@@ -97,13 +96,13 @@ final class RejectedRowsPass: @unchecked Sendable {
     }
 
     private static func writeRejectedRows(
-        on connection: PostgresConnection, parameters: RecomputeParameters, csvPath: String
+        on connection: PostgresConnection, csvPath: String
     ) -> Result<RejectedRowCounts, Error> {
         let result = timed { () throws -> RejectedRowCounts in
             var counts = RejectedRowCounts()
             let csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
             do {
-                try RejectedRowQuery.forEachRejectedRow(on: connection, parameters) { row in
+                try RejectedRowQuery.forEachRejectedRow(on: connection) { row in
                     counts.total += 1
                     counts.byReason[row.reason, default: 0] += 1
                     counts.byTable[row.table, default: 0] += 1

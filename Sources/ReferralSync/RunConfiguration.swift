@@ -18,6 +18,8 @@ public struct RunConfiguration: Sendable {
     public var currency: Currency?
     public var reportsDirectory: String
     public var dryRun: Bool
+    /// Recompute every customer instead of only those whose inputs changed (`--full-recompute`).
+    public var fullRecompute: Bool
     public var mode: Mode
     /// `--bulk-wait`: how long a bulk run waits for its jobs before leaving them in flight for the next run.
     public var bulkWaitSeconds: Double
@@ -70,6 +72,9 @@ public struct RunConfiguration: Sendable {
         OptionSpec(
             "dry-run", environment: "REFERRAL_SYNC_DRY_RUN", takesValue: false,
             help: "send nothing; write what would be sent"),
+        OptionSpec(
+            "full-recompute", environment: "REFERRAL_SYNC_FULL_RECOMPUTE", takesValue: false,
+            help: "recompute every customer, not only those whose inputs changed since the last run"),
         OptionSpec(
             "mode", environment: "REFERRAL_SYNC_MODE", help: "v1 (one request per participant) or bulk (default: v1)"),
         OptionSpec(
@@ -153,6 +158,7 @@ public struct RunConfiguration: Sendable {
         }
         reportsDirectory = options.value("reports-dir") ?? "reports"
         dryRun = options.flag("dry-run")
+        fullRecompute = options.flag("full-recompute")
         guard let mode = Mode(rawValue: options.value("mode") ?? "v1") else { throw invalid("mode", "v1 or bulk") }
         self.mode = mode
         guard let wait = Double(options.value("bulk-wait") ?? "300"), wait >= 0, wait <= 86_400 else {

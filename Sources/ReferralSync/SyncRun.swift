@@ -48,9 +48,9 @@ public final class SyncRun: @unchecked Sendable {
         let started = clock.now
         return await withRunSession(command: "run", dryRun: configuration.dryRun) { session, stages in
             let result = await syncAndReport(
-                runID: session.runID, currency: session.currency, writer: session.writer, idle: session.lock,
-                stages: &stages, started: started, clock: clock)
-            return (result, Self.countsJSON(result.counts))
+                runID: session.runID, currency: session.currency, refresh: session.refresh, writer: session.writer,
+                idle: session.lock, stages: &stages, started: started, clock: clock)
+            return (result, Self.countsJSON(result.counts, refresh: session.refresh))
         }
     }
 
@@ -62,6 +62,8 @@ public final class SyncRun: @unchecked Sendable {
         var writer: PostgresConnection
         var runID: Int64
         var currency: Currency
+        /// How the recompute was brought up to date for this run.
+        var refresh: StateRefresh
     }
 
     /// The prologue and epilogue `run` and `drift` share: take the lock, check the schema, resolve the currency,
@@ -85,7 +87,25 @@ public final class SyncRun: @unchecked Sendable {
             let runID = try RunHistory.begin(
                 on: writer, runKey: runKey, command: command, arguments: configuration.argumentsForHistory,
                 asOf: configuration.asOf, dryRun: dryRun)
-            let session = RunSession(lock: lock, writer: writer, runID: runID, currency: currency)
+            let refresh: StateRefresh
+            do {
+                refresh = try ParticipantStateStore.refresh(
+                    on: lock, recomputeParameters(currency: currency), full: configuration.fullRecompute)
+            } catch {
+                let jobError = Self.classify(error)
+                try? RunHistory.finish(
+                    on: writer, runID: runID, exitStatus: Int(jobError.status.rawValue), outcomeCounts: "{}",
+                    stageSeconds: stages.json, message: jobError.description)
+                throw error
+            }
+            logger.info(
+                "recompute brought up to date",
+                [
+                    ("mode", refresh.mode.rawValue), ("reason", refresh.reason ?? "-"),
+                    ("recomputed", String(refresh.recomputed)), ("participants", String(refresh.participants)),
+                ])
+            stages.finish("refresh")
+            let session = RunSession(lock: lock, writer: writer, runID: runID, currency: currency, refresh: refresh)
             let (result, countsJSON) = await body(session, &stages)
             try? RunHistory.finish(
                 on: writer, runID: runID, exitStatus: Int(result.status.rawValue), outcomeCounts: countsJSON,
@@ -105,12 +125,10 @@ public final class SyncRun: @unchecked Sendable {
     /// - Parameter idle: A connection nobody uses meanwhile (the one holding the run lock, whose session-level
     ///   lock outlives the transactions run on it), which the row accounting borrows.
     private func syncAndReport(
-        runID: Int64, currency: Currency, writer: PostgresConnection, idle: PostgresConnection,
-        stages: inout StageTimer, started: ContinuousClock.Instant, clock: ContinuousClock
+        runID: Int64, currency: Currency, refresh: StateRefresh, writer: PostgresConnection,
+        idle: PostgresConnection, stages: inout StageTimer, started: ContinuousClock.Instant, clock: ContinuousClock
     ) async -> RunResult {
-        let parameters = RecomputeParameters(
-            asOf: configuration.asOf, currency: currency, shard: configuration.shard,
-            phoneRegion: configuration.phoneRegion)
+        let parameters = recomputeParameters(currency: currency)
         var failure: JobError?
         var folder: ReportFolder?
         var recorder: RunRecorder?
@@ -133,11 +151,12 @@ public final class SyncRun: @unchecked Sendable {
             let inFlight = try BulkJobStore.inFlightParticipants(on: writer)
             let reader = try connect()
             try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            // The rejected rows and the row accounting are further passes over the history: they run beside the
-            // attribute query, on the same snapshot, and are waited for after it.
+            try ParticipantStateStore.verify(on: reader, parameters)
+            // The rejected rows and the row accounting run beside the attribute query, on the same snapshot, and
+            // are waited for after it.
             let snapshot = try reader.query("SELECT pg_export_snapshot()").first?[0] ?? ""
             let rejectedPass = try RejectedRowsPass(
-                connections: (try connect(), idle), snapshot: snapshot, parameters: parameters,
+                connections: (try connect(), idle), snapshot: snapshot,
                 csvPath: reportFolder.path("rejected_rows.csv"))
             logger.info(
                 "recomputing attributes",
@@ -169,7 +188,10 @@ public final class SyncRun: @unchecked Sendable {
             stages.finish("recompute_and_sync")
             let rejected = try await rejectedPass.finish().get()
             runRecorder.countRejected(rejected)
-            accountForRows(rejected.accounts, recorder: runRecorder)
+            if !accountForRows(rejected.accounts, recorder: runRecorder) {
+                try ParticipantStateStore.requestFullRecompute(
+                    on: writer, reason: "run \(runKey) found input rows that do not add up")
+            }
             stages.record("rejected_rows", seconds: rejected.seconds)
             runRecorder.flushLedger()
             if let ledgerError = runRecorder.ledgerError {
@@ -199,7 +221,7 @@ public final class SyncRun: @unchecked Sendable {
             do {
                 try recorder.close()
                 let summary = RunSummary(
-                    runKey: runKey, configuration: configuration, counts: counts, stages: stages,
+                    runKey: runKey, configuration: configuration, refresh: refresh, counts: counts, stages: stages,
                     duration: clock.now - started, status: status, message: message, pending: pendingLine,
                     bulkSection: bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun))
                 try writeTextFile(summary.markdown(), to: folder.path("summary.md"))
@@ -326,6 +348,13 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: - Set-up
 
+    /// What the recompute is for: this run's as-of, currency, shard and phone region.
+    func recomputeParameters(currency: Currency) -> RecomputeParameters {
+        RecomputeParameters(
+            asOf: configuration.asOf, currency: currency, shard: configuration.shard,
+            phoneRegion: configuration.phoneRegion)
+    }
+
     func connect() throws -> PostgresConnection {
         do {
             return try PostgresConnection(conninfo: configuration.databaseURL)
@@ -420,10 +449,11 @@ public final class SyncRun: @unchecked Sendable {
         return JobError(.dataError, "\(error)", remedy: "See the log above.")
     }
 
-    static func countsJSON(_ counts: RunCounts) -> String {
+    static func countsJSON(_ counts: RunCounts, refresh: StateRefresh) -> String {
         var fields = [
             "\"participants\":\(counts.participants)", "\"changed_participants\":\(counts.changedParticipants)",
             "\"requests\":\(counts.requestsSent)", "\"rejected_rows\":\(counts.rejectedRows)",
+            "\"recompute\":\"\(refresh.mode.rawValue)\"", "\"recomputed_customers\":\(refresh.recomputed)",
         ]
         for outcome in SyncOutcome.allCases { fields.append("\"\(outcome.rawValue)\":\(counts[outcome])") }
         return "{" + fields.joined(separator: ",") + "}"

@@ -186,12 +186,14 @@ import Testing
         #expect(pending.first?[0] == "failed" && pending.first?[1] == "user\u{FFFD}invalid")
     }
 
-    /// The participants the attribute query returns, read through the job's own query.
+    /// The participants the attribute query returns, read through the job's own refresh and query.
     static func participants(on connection: PostgresConnection) throws -> [ParticipantState] {
         guard let usd = Currency(code: "USD") else { return [] }
-        try connection.run("BEGIN")
+        let parameters = RecomputeParameters(asOf: .now(), currency: usd)
+        _ = try ParticipantStateStore.refresh(on: connection, parameters, full: false)
+        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
         defer { try? connection.run("ROLLBACK") }
-        let cursor = try AttributeQuery.openCursor(on: connection, RecomputeParameters(asOf: .now(), currency: usd))
+        let cursor = try AttributeQuery.openCursor(on: connection, parameters)
         var all: [ParticipantState] = []
         while let next = try cursor.next() { all.append(next) }
         return all

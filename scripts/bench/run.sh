@@ -69,6 +69,22 @@ median() { tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) /
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 # The last run's counts from the run history.
 last_run() { psql -X -A -t -c "SELECT outcome_counts->>'$1' FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1"; }
+last_stage() { psql -X -A -t -c "SELECT round((stage_seconds->>'$1')::numeric, 2) FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1"; }
+# refresh_plans FULL: the plans of every statement of referral_sync_refresh (auto_explain), in a transaction that
+# is rolled back, so the state stays as the job left it.
+refresh_plans() {
+  psql -X -q -v ON_ERROR_STOP=1 <<SQL
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_buffers = on;
+SET auto_explain.log_nested_statements = on;
+SET client_min_messages = log;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM referral_sync_refresh('$as_of'::timestamptz, '$currency'::text, $minor_units, NULL::text, $1);
+ROLLBACK;
+SQL
+}
 baseline() {
   psql -X -q -A -t -v ON_ERROR_STOP=1 -v as_of="$as_of" -v currency="$currency" -v minor_units="$minor_units" \
     -f sql/bench/baseline.sql -o /dev/null
@@ -126,7 +142,7 @@ for n in $scales; do
   participants=$(last_run participants)
   first=$(wall "first-$n")
   echo "| $n | first run (--dry-run) | $first | $(ratio "$first" "$base") | $(cpu "first-$n") | $(rss_mb "first-$n") | $participants |" \
-    "$(awk -v p="$participants" -v w="$first" 'BEGIN {printf "%.0f", p / w}') | 0 | $(last_run changed_participants) changed |" >> "$rows"
+    "$(awk -v p="$participants" -v w="$first" 'BEGIN {printf "%.0f", p / w}') | 0 | $(last_run changed_participants) changed; refresh $(last_stage refresh) s ($(last_run recompute)) |" >> "$rows"
   rm -rf "$work/reports-$n"
 
   if [ "$n" -le "$real_sync_max" ]; then
@@ -153,7 +169,7 @@ for n in $scales; do
   quiet=$(echo $times | median)
   [ -z "${requests//0/}" ] || echo "bench: the quiet night sent requests ($requests) at scale $n" >&2
   echo "| $n | quiet night | $quiet | $(ratio "$quiet" "$base") | $(cpu "quiet-$n-$repeat") | $(rss_mb "quiet-$n-1") | $participants |" \
-    "$(awk -v p="$participants" -v w="$quiet" 'BEGIN {printf "%.0f", p / w}') | $(last_run requests) | runs:$times |" >> "$rows"
+    "$(awk -v p="$participants" -v w="$quiet" 'BEGIN {printf "%.0f", p / w}') | $(last_run requests) | runs:$times; refresh $(last_stage refresh) s |" >> "$rows"
   if [ -n "${initial_requests:-}" ] && [ -z "$request_rate" ]; then
     # Requests per second of the initial sync, beyond what recomputing costs (the quiet night's time).
     request_rate=$(awk -v r="$initial_requests" -v i="$initial" -v q="$quiet" 'BEGIN {printf "%.0f", r / (i - q)}')
@@ -162,20 +178,25 @@ for n in $scales; do
   log "scale $n: plans"
   {
     cursor="SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
-    literals=("'$as_of'::timestamptz" "'$currency'::text")
     echo "## baseline (sql/bench/baseline.sql, server settings as for psql)"
     explain "" sql/bench/baseline.sql
+    echo "## full refresh (referral_sync_refresh, migration 0006, every statement; rolled back)"
+    refresh_plans true
     echo "## attribute query (sql/queries/participant_attributes.sql, as the job's cursor runs it: no parallel workers)"
-    explain "$cursor" sql/queries/participant_attributes.sql "${literals[@]}" "$minor_units" 1 0 "NULL::text"
+    explain "$cursor" sql/queries/participant_attributes.sql 1 0
     echo "## rejected rows (sql/queries/rejected_rows.sql, as the job's cursor runs it: no parallel workers)"
-    explain "$cursor" sql/queries/rejected_rows.sql "${literals[@]}" "NULL::text"
+    explain "$cursor" sql/queries/rejected_rows.sql
     echo "## row accounting (sql/queries/row_accounting.sql, a plain query on the idle lock connection)"
-    explain "" sql/queries/row_accounting.sql "${literals[@]}" "NULL::text"
+    explain "" sql/queries/row_accounting.sql
   } > "$out/plans-$n.txt" 2>&1 || true
 
   log "scale $n: busy night"
   psql -X -q -v ON_ERROR_STOP=1 -c "SET bench.participants = $n" -f scripts/bench/busy_night.sql
   psql -X -q -c "VACUUM ANALYZE"
+  {
+    echo "## incremental refresh after the busy night's changes (rolled back; the job's run below makes it again)"
+    refresh_plans false
+  } >> "$out/plans-$n.txt" 2>&1 || true
   timed "busy-$n" "$bin/referral-sync" run "${job_options[@]}" --reports-dir "$work/reports-$n" --keep 1
   busy=$(wall "busy-$n")
   busy_requests=$(last_run requests)
@@ -183,7 +204,7 @@ for n in $scales; do
   [ -n "$request_rate" ] && own=$(awk -v r="$busy_requests" -v rate="$request_rate" 'BEGIN {printf "%.2f", r / rate}')
   echo "| $n | busy night (~1% changed, real sync) | $busy | $(ratio "$busy" "$base") | $(cpu "busy-$n") | $(rss_mb "busy-$n") |" \
     "$participants | $(awk -v p="$participants" -v w="$busy" 'BEGIN {printf "%.0f", p / w}') | $busy_requests |" \
-    "$(last_run changed_participants) changed; requests' own time ${own:-?} s at $request_rate req/s; target $(awk -v b="$base" -v o="${own:-0}" 'BEGIN {printf "%.2f", 1.5 * b + o}') s |" >> "$rows"
+    "$(last_run changed_participants) changed; refresh $(last_stage refresh) s, $(last_run recomputed_customers) customers recomputed; requests' own time ${own:-?} s at $request_rate req/s; target $(awk -v b="$base" -v o="${own:-0}" 'BEGIN {printf "%.2f", 1.5 * b + o}') s |" >> "$rows"
   cp "$work/reports-$n/latest/summary.md" "$out/busy-summary-$n.md" 2>/dev/null || true
   psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
   unset initial_requests

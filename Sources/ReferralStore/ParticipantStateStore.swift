@@ -1,0 +1,114 @@
+import Postgres
+
+/// What bringing the recompute up to date did (`referral_sync_refresh`, migration 0006).
+public struct StateRefresh: Sendable, Equatable {
+    /// How the derived rows were brought up to date.
+    public enum Mode: String, Sendable {
+        /// Every customer was recomputed.
+        case full
+        /// Only the customers whose inputs changed, or whose rows crossed the as-of date, were recomputed.
+        case incremental
+    }
+    public var mode: Mode
+    /// Why the recompute was full, in words; `nil` when it was incremental.
+    public var reason: String?
+    /// Customers recomputed (every customer when full).
+    public var recomputed: Int
+    /// Participants now.
+    public var participants: Int
+    /// Input rows that do not count now (`rejected_rows.csv`).
+    public var rejectedRows: Int
+
+    public init(mode: Mode, reason: String?, recomputed: Int, participants: Int, rejectedRows: Int) {
+        self.mode = mode
+        self.reason = reason
+        self.recomputed = recomputed
+        self.participants = participants
+        self.rejectedRows = rejectedRows
+    }
+
+    /// One line for the summary and the log.
+    public var description: String {
+        switch mode {
+        case .full: "full (\(reason ?? "asked for")): \(recomputed) customers"
+        case .incremental: "incremental: \(recomputed) customers recomputed"
+        }
+    }
+}
+
+/// The state a run is in when its derived rows are not the ones its parameters ask for.
+public struct StateMismatch: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// The recompute kept between runs (migration 0006): every participant's values and identity problem, every
+/// rejected row, and the row counts of the input tables, brought up to date at the start of each run and then
+/// read by `sql/queries` in one snapshot.
+public enum ParticipantStateStore {
+    /// The advisory lock that makes refreshes take turns (shards of one night refresh one after the other).
+    public static let refreshLockKey: Int64 = 7_226_175_002_999
+
+    /// Brings the derived rows up to date for `parameters` (the shard does not matter: they cover everyone).
+    /// Waits for a refresh another run is making. Commits before returning, so the rows it wrote are what the
+    /// run's readers see.
+    /// - Parameter full: Recompute every customer even when an incremental refresh would do.
+    public static func refresh(on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool)
+        throws -> StateRefresh
+    {
+        try connection.advisoryLock(refreshLockKey)
+        defer { try? connection.advisoryUnlock(refreshLockKey) }
+        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        do {
+            let rows = try connection.query(
+                "SELECT * FROM referral_sync_refresh($1::timestamptz, $2::text, $3::integer, $4::text, $5::boolean)",
+                [
+                    parameters.asOf.description, parameters.currency.code, String(parameters.currency.minorUnits),
+                    parameters.phoneRegion, full ? "true" : "false",
+                ])
+            try connection.run("COMMIT")
+            guard let row = rows.first, let mode = row[0].flatMap(StateRefresh.Mode.init(rawValue:)) else {
+                throw PostgresError(code: .unexpectedResponse, message: "referral_sync_refresh returned no row")
+            }
+            return StateRefresh(
+                mode: mode, reason: row[1], recomputed: row.int(2) ?? 0, participants: row.int(3) ?? 0,
+                rejectedRows: row.int(4) ?? 0)
+        } catch {
+            try? connection.run("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Checks, inside a reader's transaction, that the derived rows it sees were computed for `parameters`.
+    /// - Throws: ``StateMismatch`` when they were not (no refresh yet, or another one since, with other
+    ///   parameters).
+    public static func verify(on connection: PostgresConnection, _ parameters: RecomputeParameters) throws {
+        let rows = try connection.query(
+            """
+            SELECT as_of = $1::timestamptz AND currency = $2::text AND minor_units = $3::integer
+                   AND default_region IS NOT DISTINCT FROM $4::text,
+                   referral_sync_timestamp(as_of), currency, default_region
+            FROM referral_sync_state
+            """,
+            [
+                parameters.asOf.description, parameters.currency.code, String(parameters.currency.minorUnits),
+                parameters.phoneRegion,
+            ])
+        guard let row = rows.first else {
+            throw StateMismatch(
+                description: "the recompute has not been brought up to date (no referral_sync_state row)")
+        }
+        guard row.bool(0) == true else {
+            throw StateMismatch(
+                description: "the recompute is as of \(row[1] ?? "?") in \(row[2] ?? "?") (phone region "
+                    + "\(row[3] ?? "none")), not as this run asks: another run refreshed it meanwhile")
+        }
+    }
+
+    /// Marks every customer for recomputing at the next refresh (after the row accounting found rows that do
+    /// not add up, say: the derived rows may have missed a change).
+    /// - Parameter reason: Why, in words, for the next run's summary.
+    public static func requestFullRecompute(on connection: PostgresConnection, reason: String) throws {
+        _ = try connection.execute(
+            "INSERT INTO referral_sync_changes (everything, why) VALUES (true, $1)", [reason])
+    }
+}
