@@ -14,17 +14,11 @@ public struct StateRefresh: Sendable, Equatable {
     public var reason: String?
     /// Customers recomputed (every customer when full).
     public var recomputed: Int
-    /// Participants now.
-    public var participants: Int
-    /// Input rows that do not count now (`rejected_rows.csv`).
-    public var rejectedRows: Int
 
-    public init(mode: Mode, reason: String?, recomputed: Int, participants: Int, rejectedRows: Int) {
+    public init(mode: Mode, reason: String?, recomputed: Int) {
         self.mode = mode
         self.reason = reason
         self.recomputed = recomputed
-        self.participants = participants
-        self.rejectedRows = rejectedRows
     }
 
     /// One line for the summary and the log.
@@ -69,9 +63,7 @@ public enum ParticipantStateStore {
             guard let row = rows.first, let mode = row[0].flatMap(StateRefresh.Mode.init(rawValue:)) else {
                 throw PostgresError(code: .unexpectedResponse, message: "referral_sync_refresh returned no row")
             }
-            return StateRefresh(
-                mode: mode, reason: row[1], recomputed: row.int(2) ?? 0, participants: row.int(3) ?? 0,
-                rejectedRows: row.int(4) ?? 0)
+            return StateRefresh(mode: mode, reason: row[1], recomputed: row.int(2) ?? 0)
         } catch {
             try? connection.run("ROLLBACK")
             throw error

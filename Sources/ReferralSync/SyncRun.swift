@@ -102,7 +102,7 @@ public final class SyncRun: @unchecked Sendable {
                 "recompute brought up to date",
                 [
                     ("mode", refresh.mode.rawValue), ("reason", refresh.reason ?? "-"),
-                    ("recomputed", String(refresh.recomputed)), ("participants", String(refresh.participants)),
+                    ("recomputed", String(refresh.recomputed)),
                 ])
             stages.finish("refresh")
             let session = RunSession(lock: lock, writer: writer, runID: runID, currency: currency, refresh: refresh)

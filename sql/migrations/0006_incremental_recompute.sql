@@ -69,6 +69,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS referral_sync_participant_values (
     problem                           text,
     problem_detail                    text
 );
+-- Who else holds an identity, looked up for the few identities a refresh touches.
+CREATE INDEX IF NOT EXISTS referral_sync_participant_values_email_idx ON referral_sync_participant_values (send_email);
+CREATE INDEX IF NOT EXISTS referral_sync_participant_values_phone_idx ON referral_sync_participant_values (send_phone);
 
 CREATE UNLOGGED TABLE IF NOT EXISTS referral_sync_rejected_rows (
     "table"  text NOT NULL,
@@ -143,14 +146,15 @@ END
 $triggers$;
 
 -- Brings the derived tables up to date for a run's as-of, currency and phone region, and says what it did:
--- mode 'full' or 'incremental', why (for the summary), how many customers were recomputed, and the participants
--- and rejected rows there are now. Call it in a REPEATABLE READ transaction, with no other refresh running (the
--- job holds an advisory lock around it): everything it reads is one snapshot, and the change markers it deletes
--- are exactly those that snapshot sees, so a change committed meanwhile stays marked for the next run.
+-- mode 'full' or 'incremental', why (for the summary), and how many customers were recomputed. Call it in a
+-- REPEATABLE READ transaction, with no other refresh running (the job holds an advisory lock around it):
+-- everything it reads is one snapshot, and the change markers it deletes are exactly those that snapshot sees, so
+-- a change committed meanwhile stays marked for the next run.
 CREATE OR REPLACE FUNCTION referral_sync_refresh(
     p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_full boolean)
-RETURNS TABLE (mode text, reason text, recomputed bigint, participants bigint, rejected_rows bigint)
-LANGUAGE plpgsql AS $$
+RETURNS TABLE (mode text, reason text, recomputed bigint)
+-- JIT compiling these statements costs more than it saves: a second or more for the identity step alone.
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     -- Bump when a migration changes a definition, so every state computed by the old rules is recomputed.
     rules constant integer := 1;
@@ -176,10 +180,18 @@ BEGIN
 
     DROP TABLE IF EXISTS pg_temp.referral_sync_owners;
     CREATE TEMP TABLE referral_sync_owners (customer_id text PRIMARY KEY) ON COMMIT DROP;
+    -- The identities the recomputed customers had and have: only their holders' problems can change.
+    DROP TABLE IF EXISTS pg_temp.referral_sync_touched;
+    CREATE TEMP TABLE referral_sync_touched (send_email text, send_phone text) ON COMMIT DROP;
     IF why IS NOT NULL THEN
-        INSERT INTO referral_sync_owners SELECT c.customer_id FROM customers c;
+        -- Everyone: the statements below read every row instead of the owners' (which stays empty), and the
+        -- secondary indexes are built once at the end instead of row by row.
         DELETE FROM referral_sync_participant_values;
         DELETE FROM referral_sync_rejected_rows;
+        DROP INDEX referral_sync_participant_values_email_idx;
+        DROP INDEX referral_sync_participant_values_phone_idx;
+        DROP INDEX referral_sync_rejected_rows_owner_idx;
+        SELECT count(*) INTO owner_count FROM customers;
     ELSE
         low := least(previous.as_of, p_as_of);
         high := greatest(previous.as_of, p_as_of);
@@ -199,11 +211,16 @@ BEGIN
         UNION
         SELECT r.referrer_id FROM referral_rejections j JOIN referrals r ON r.referral_id = j.referral_id
         WHERE j.rejected_at > low AND j.rejected_at <= high;
-        DELETE FROM referral_sync_participant_values v USING referral_sync_owners o WHERE v.customer_id = o.customer_id;
+        WITH gone AS (
+            DELETE FROM referral_sync_participant_values v USING referral_sync_owners o
+            WHERE v.customer_id = o.customer_id
+            RETURNING v.send_email, v.send_phone
+        )
+        INSERT INTO referral_sync_touched SELECT * FROM gone;
         DELETE FROM referral_sync_rejected_rows v USING referral_sync_owners o WHERE v.owner_id = o.customer_id;
+        ANALYZE referral_sync_owners;
+        SELECT count(*) INTO owner_count FROM referral_sync_owners;
     END IF;
-    ANALYZE referral_sync_owners;
-    SELECT count(*) INTO owner_count FROM referral_sync_owners;
 
     IF owner_count > 0 THEN
         -- The definitions of sql/queries (README "Attribute definitions", "Rejected rows"), over the owners'
@@ -217,9 +234,9 @@ BEGIN
                        WHEN nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), '')
                            THEN 'self_referral_by_email'
                    END AS reason
-            FROM referral_sync_owners w
-            JOIN customers referrer ON referrer.customer_id = w.customer_id
-            JOIN referrals r ON r.referrer_id = w.customer_id
+            FROM referrals r
+            JOIN customers referrer ON referrer.customer_id = r.referrer_id
+            WHERE why IS NOT NULL OR r.referrer_id IN (SELECT w.customer_id FROM referral_sync_owners w)
         ),
         order_checks AS (
             SELECT o.order_id, o.referral_id, rc.referrer_id, o.redeemed_at, o.currency, o.total_price,
@@ -316,22 +333,57 @@ BEGIN
                coalesce(s.successful_referrals, 0)::text, referral_sync_timestamp(s.latest_at),
                referral_sync_money(coalesce(s.revenue, 0), p_minor_units),
                coalesce(pr.counted_referrals, 0), NULL, NULL
-        FROM referral_sync_owners w
-        JOIN customers c ON c.customer_id = w.customer_id
+        FROM customers c
         LEFT JOIN per_referrer pr ON pr.referrer_id = c.customer_id
         LEFT JOIN successes s ON s.referrer_id = c.customer_id
-        WHERE c.opted_in_at <= p_as_of OR coalesce(pr.referred, false);
+        WHERE (why IS NOT NULL OR c.customer_id IN (SELECT w.customer_id FROM referral_sync_owners w))
+          AND (c.opted_in_at <= p_as_of OR coalesce(pr.referred, false));
 
-        -- Identity problems (0003's rules): no usable identity, or an identity another participant also has
-        -- (over all participants: changing one customer's email can give or take another's problem). Only the
-        -- rows whose problem changed are written.
+        -- Identity problems (0003's rules): no usable identity, or an identity another participant also has.
+        -- Changing one customer's email can give or take another's problem, so the holders of every identity a
+        -- recomputed customer had or has are checked again (found by index).
+        -- Only the rows whose problem changed are written.
+        INSERT INTO referral_sync_touched
+        SELECT v.send_email, v.send_phone
+        FROM referral_sync_participant_values v JOIN referral_sync_owners o ON o.customer_id = v.customer_id
+        WHERE why IS NULL;
+        -- The participants whose problem may change: the recomputed customers (their own identity may now be
+        -- unusable) and every holder of a touched identity. A table of its own, analysed, so the statement below
+        -- is planned for the few rows it has.
+        DROP TABLE IF EXISTS pg_temp.referral_sync_candidates;
+        -- After a full recompute every problem is NULL: the candidates are the participants with no identity or
+        -- a shared one (found by hashing every identity once).
+        CREATE TEMP TABLE referral_sync_candidates ON COMMIT DROP AS
+        SELECT v.customer_id, v.send_email, v.send_phone FROM referral_sync_participant_values v
+        WHERE why IS NOT NULL
+          AND ((v.send_email IS NULL AND v.send_phone IS NULL)
+               OR v.send_email IN (SELECT e.send_email FROM referral_sync_participant_values e
+                                   WHERE e.send_email IS NOT NULL GROUP BY e.send_email HAVING count(*) > 1)
+               OR v.send_phone IN (SELECT p.send_phone FROM referral_sync_participant_values p
+                                   WHERE p.send_phone IS NOT NULL GROUP BY p.send_phone HAVING count(*) > 1));
+        INSERT INTO referral_sync_candidates
+        SELECT v.customer_id, v.send_email, v.send_phone
+        FROM referral_sync_participant_values v JOIN referral_sync_owners o ON o.customer_id = v.customer_id
+        WHERE why IS NULL
+        UNION
+        SELECT v.customer_id, v.send_email, v.send_phone
+        FROM referral_sync_participant_values v
+        WHERE why IS NULL AND v.send_email IN (SELECT t.send_email FROM referral_sync_touched t)
+        UNION
+        SELECT v.customer_id, v.send_email, v.send_phone
+        FROM referral_sync_participant_values v
+        WHERE why IS NULL AND v.send_phone IN (SELECT t.send_phone FROM referral_sync_touched t);
+        ANALYZE referral_sync_candidates;
         WITH shared_emails AS (
+            -- The candidates' emails that more than one participant holds (counted over every holder).
             SELECT v.send_email FROM referral_sync_participant_values v
-            WHERE v.send_email IS NOT NULL GROUP BY v.send_email HAVING count(*) > 1
+            WHERE v.send_email IN (SELECT k.send_email FROM referral_sync_candidates k)
+            GROUP BY v.send_email HAVING count(*) > 1
         ),
         shared_phones AS (
             SELECT v.send_phone FROM referral_sync_participant_values v
-            WHERE v.send_phone IS NOT NULL GROUP BY v.send_phone HAVING count(*) > 1
+            WHERE v.send_phone IN (SELECT k.send_phone FROM referral_sync_candidates k)
+            GROUP BY v.send_phone HAVING count(*) > 1
         ),
         email_holders AS (
             SELECT v.customer_id, count(*) OVER by_email AS holders,
@@ -349,18 +401,10 @@ BEGIN
             WINDOW by_phone AS (PARTITION BY v.send_phone ORDER BY v.customer_id
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         ),
-        candidates AS (
-            -- Who may have a problem now, or had one: a small set, looked up rather than scanned for.
-            SELECT v.customer_id FROM referral_sync_participant_values v
-            WHERE v.send_email IS NULL AND v.send_phone IS NULL
-            UNION SELECT customer_id FROM email_holders
-            UNION SELECT customer_id FROM phone_holders
-            UNION SELECT v.customer_id FROM referral_sync_participant_values v WHERE v.problem IS NOT NULL
-        ),
         problems AS (
             SELECT v.customer_id,
                    CASE WHEN v.send_email IS NULL AND v.send_phone IS NULL THEN 'no_usable_identity'
-                        WHEN e.customer_id IS NOT NULL OR p.customer_id IS NOT NULL THEN 'duplicate_identity'
+                        WHEN e.holders > 1 OR p.holders > 1 THEN 'duplicate_identity'
                    END AS problem,
                    CASE
                        WHEN v.send_email IS NULL AND v.send_phone IS NULL THEN
@@ -376,23 +420,23 @@ BEGIN
                                             || '" is not E.164 (a national number needs --default-phone-region)'
                                    ELSE '"' || v.phone || '" is neither E.164 nor a ' || upper(p_default_region)
                                        || ' national number' END
-                       WHEN e.customer_id IS NOT NULL OR p.customer_id IS NOT NULL THEN
+                       WHEN e.holders > 1 OR p.holders > 1 THEN
                            'identity shared with another participant, so neither is sent: '
                            || concat_ws('; ',
-                                CASE WHEN e.customer_id IS NOT NULL THEN
+                                CASE WHEN e.holders > 1 THEN
                                     'email ' || v.send_email || ' is also customer '
                                     || CASE WHEN e.first_holder = v.customer_id THEN e.second_holder
                                             ELSE e.first_holder END
                                     || CASE WHEN e.holders > 2 THEN ' and ' || (e.holders - 2) || ' more' ELSE '' END
                                 END,
-                                CASE WHEN p.customer_id IS NOT NULL THEN
+                                CASE WHEN p.holders > 1 THEN
                                     'phone ' || v.send_phone || ' is also customer '
                                     || CASE WHEN p.first_holder = v.customer_id THEN p.second_holder
                                             ELSE p.first_holder END
                                     || CASE WHEN p.holders > 2 THEN ' and ' || (p.holders - 2) || ' more' ELSE '' END
                                 END)
                    END AS detail
-            FROM candidates k
+            FROM referral_sync_candidates k
             JOIN referral_sync_participant_values v ON v.customer_id = k.customer_id
             LEFT JOIN email_holders e ON e.customer_id = k.customer_id
             LEFT JOIN phone_holders p ON p.customer_id = k.customer_id
@@ -404,6 +448,12 @@ BEGIN
           AND (v.problem, v.problem_detail) IS DISTINCT FROM (p.problem, p.detail);
     END IF;
 
+    IF why IS NOT NULL THEN
+        CREATE INDEX referral_sync_participant_values_email_idx ON referral_sync_participant_values (send_email);
+        CREATE INDEX referral_sync_participant_values_phone_idx ON referral_sync_participant_values (send_phone);
+        CREATE INDEX referral_sync_rejected_rows_owner_idx ON referral_sync_rejected_rows (owner_id);
+    END IF;
+
     -- The markers this snapshot sees are handled; any committed since stay for the next run.
     DELETE FROM referral_sync_changes;
 
@@ -412,18 +462,17 @@ BEGIN
     SELECT true, rules, p_as_of, p_currency, p_minor_units, p_default_region, clock_timestamp(),
            CASE WHEN why IS NOT NULL THEN clock_timestamp() ELSE previous.full_recompute_at END,
            (SELECT count(*) FROM customers),
+           -- A scalar subquery (never turned into a join) keeps this an index lookup per customer who did not opt
+           -- in, a few percent, rather than a join with every referral.
            (SELECT count(*) FROM customers c
             WHERE NOT coalesce(c.opted_in_at <= p_as_of, false)
-              AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.referrer_id = c.customer_id AND r.created_at <= p_as_of)),
+              AND (SELECT r.referral_id FROM referrals r
+                   WHERE r.referrer_id = c.customer_id AND r.created_at <= p_as_of LIMIT 1) IS NULL),
            (SELECT count(*) FROM referrals),
            (SELECT count(*) FROM referral_orders),
            (SELECT count(*) FROM referral_rejections),
            (SELECT count(*) FROM referral_rejections WHERE rejected_at <= p_as_of);
 
-    RETURN QUERY
-    SELECT CASE WHEN why IS NULL THEN 'incremental' ELSE 'full' END, why, owner_count,
-           (SELECT count(*) FROM referral_sync_participant_values),
-           (SELECT count(*) FROM referral_sync_rejected_rows)
-               + (SELECT count(*) FROM referral_sync_participant_values WHERE problem IS NOT NULL);
+    RETURN QUERY SELECT CASE WHEN why IS NULL THEN 'incremental' ELSE 'full' END, why, owner_count;
 END
 $$;
