@@ -384,6 +384,14 @@ enum EmbeddedSQL {
             -- The three tables are UNLOGGED: derived data, not worth WAL. After a crash PostgreSQL empties them, the state
             -- row is gone with them, and the next run recomputes everything.
 
+            -- 0002's date rule, declared STABLE (to_char is): PostgreSQL inlines a SQL function only when the body is no more
+            -- volatile than the declaration, so the IMMUTABLE form ran as a little query per date (a full refresh formats over a
+            -- million). Same result for every input.
+            CREATE OR REPLACE FUNCTION referral_sync_timestamp(at timestamptz) RETURNS text
+            LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+                SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+            $$;
+
             -- The rows that cross the as-of date between two runs are found by these.
             CREATE INDEX IF NOT EXISTS customers_opted_in_at_idx ON customers (opted_in_at);
             CREATE INDEX IF NOT EXISTS referrals_created_at_idx ON referrals (created_at);
@@ -849,84 +857,84 @@ enum EmbeddedSQL {
     /// `sql/queries/NAME.sql` by NAME.
     static let queries: [String: String] = [
         "participant_attributes": ##"""
-        -- Every participant's four Okendo attributes, compared with the ledger in the same pass (README "Attribute
-        -- definitions" and "Change detection"). The values are the recompute kept up to date by referral_sync_refresh
-        -- (migration 0006), which every run calls first; the job checks that they are for its as-of, currency and phone
-        -- region (ParticipantStateStore.verify) in the same transaction.
-        -- Parameters: $1 shard count, $2 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k).
-        -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
-        --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,
-        --          ledger link, ledger count, ledger latest, ledger revenue, has ledger row, identity changed,
-        --          changed mask (1 link, 2 count, 4 latest, 8 revenue), why it cannot be sent (NULL when it can).
-        WITH compared AS (
-            SELECT p.customer_id, p.email, p.phone, p.send_email, p.send_phone, p.shareable_link,
-                   p.successful_referrals, p.latest_successful_referral_at AS latest_at,
-                   p.total_successful_referral_revenue AS revenue, p.problem_detail,
-                   l.email AS l_email, l.phone AS l_phone, l.shareable_link AS l_link,
-                   l.successful_referrals AS l_count, l.latest_successful_referral_at AS l_latest,
-                   l.total_successful_referral_revenue AS l_revenue,
-                   l.customer_id IS NOT NULL AS has_ledger,
-                   -- A new identity is a new Attentive user: it gets every attribute that has a value.
-                   (l.customer_id IS NULL OR (p.send_email, p.send_phone) IS DISTINCT FROM (l.email, l.phone)) AS fresh
-            FROM referral_sync_participant_values p
-            LEFT JOIN referral_sync_ledger l ON l.customer_id = p.customer_id
-            WHERE ($1 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $1 = $2)
-        )
-        SELECT customer_id, email, phone, send_email, send_phone, shareable_link, successful_referrals, latest_at, revenue,
-               l_email, l_phone, l_link, l_count, l_latest, l_revenue, has_ledger,
-               has_ledger AND fresh AS identity_changed,
-               CASE WHEN fresh THEN
-                        -- PostgreSQL gives | and << the same precedence: every shift is parenthesised.
-                        (shareable_link IS NOT NULL)::int | 2 | ((latest_at IS NOT NULL)::int << 2) | 8
-                    ELSE
-                        (shareable_link IS DISTINCT FROM l_link)::int
-                        | ((successful_referrals IS DISTINCT FROM l_count)::int << 1)
-                        | ((latest_at IS DISTINCT FROM l_latest)::int << 2)
-                        | ((revenue IS DISTINCT FROM l_revenue)::int << 3)
-               END AS changed_mask,
-               problem_detail
-        FROM compared
-        ORDER BY customer_id
-        """##,
+            -- Every participant's four Okendo attributes, compared with the ledger in the same pass (README "Attribute
+            -- definitions" and "Change detection"). The values are the recompute kept up to date by referral_sync_refresh
+            -- (migration 0006), which every run calls first; the job checks that they are for its as-of, currency and phone
+            -- region (ParticipantStateStore.verify) in the same transaction.
+            -- Parameters: $1 shard count, $2 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k).
+            -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
+            --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,
+            --          ledger link, ledger count, ledger latest, ledger revenue, has ledger row, identity changed,
+            --          changed mask (1 link, 2 count, 4 latest, 8 revenue), why it cannot be sent (NULL when it can).
+            WITH compared AS (
+                SELECT p.customer_id, p.email, p.phone, p.send_email, p.send_phone, p.shareable_link,
+                       p.successful_referrals, p.latest_successful_referral_at AS latest_at,
+                       p.total_successful_referral_revenue AS revenue, p.problem_detail,
+                       l.email AS l_email, l.phone AS l_phone, l.shareable_link AS l_link,
+                       l.successful_referrals AS l_count, l.latest_successful_referral_at AS l_latest,
+                       l.total_successful_referral_revenue AS l_revenue,
+                       l.customer_id IS NOT NULL AS has_ledger,
+                       -- A new identity is a new Attentive user: it gets every attribute that has a value.
+                       (l.customer_id IS NULL OR (p.send_email, p.send_phone) IS DISTINCT FROM (l.email, l.phone)) AS fresh
+                FROM referral_sync_participant_values p
+                LEFT JOIN referral_sync_ledger l ON l.customer_id = p.customer_id
+                WHERE ($1 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $1 = $2)
+            )
+            SELECT customer_id, email, phone, send_email, send_phone, shareable_link, successful_referrals, latest_at, revenue,
+                   l_email, l_phone, l_link, l_count, l_latest, l_revenue, has_ledger,
+                   has_ledger AND fresh AS identity_changed,
+                   CASE WHEN fresh THEN
+                            -- PostgreSQL gives | and << the same precedence: every shift is parenthesised.
+                            (shareable_link IS NOT NULL)::int | 2 | ((latest_at IS NOT NULL)::int << 2) | 8
+                        ELSE
+                            (shareable_link IS DISTINCT FROM l_link)::int
+                            | ((successful_referrals IS DISTINCT FROM l_count)::int << 1)
+                            | ((latest_at IS DISTINCT FROM l_latest)::int << 2)
+                            | ((revenue IS DISTINCT FROM l_revenue)::int << 3)
+                   END AS changed_mask,
+                   problem_detail
+            FROM compared
+            ORDER BY customer_id
+            """##,
         "rejected_rows": ##"""
-        -- Input rows that do not count, each with the first reason that applies (README "Rejected rows"): the
-        -- participants whose identity cannot be sent, and the rows referral_sync_refresh (migration 0006) found, with the
-        -- definitions it gives. Read in the snapshot of the run's attribute query, after the job has checked the state.
-        -- Columns: table, key, reason (a stable code), detail (for people).
-        SELECT 'customers' AS "table", customer_id AS key, problem AS reason, problem_detail AS detail
-        FROM referral_sync_participant_values
-        WHERE problem IS NOT NULL
-        UNION ALL
-        SELECT "table", key, reason, detail
-        FROM referral_sync_rejected_rows
-        ORDER BY 1, 2
-        """##,
-        "row_accounting": ##"""
-        -- Per input table: the rows read, the rows that count, and (customers only) the rows that are not participants
-        -- (README "Rejected rows": every row counts, is not a participant, or is in rejected_rows.csv). The job checks
-        -- read = counted + not participants + rejected on every run. "Read" and "not participants" are counted from the
-        -- input tables themselves when the state is refreshed (referral_sync_refresh, migration 0006), on its snapshot;
-        -- "counted" comes from the derived rows, and "rejected" from rejected_rows.csv: a row a refresh missed shows.
-        --   customers: a participant that can be sent (a usable identity of its own);
-        --   referrals: created by as-of and not a self-referral;
-        --   referral_orders: the qualifying order of a successful referral (one per successful referral);
-        --   referral_rejections: dated by as-of (it applies).
-        -- Columns: table, rows read, rows counted, rows not participants.
-        WITH participant_counts AS (
-            SELECT count(*) FILTER (WHERE problem IS NULL) AS sendable,
-                   coalesce(sum(counted_referrals), 0) AS counted_referrals,
-                   coalesce(sum(successful_referrals::bigint), 0) AS qualifying_orders
+            -- Input rows that do not count, each with the first reason that applies (README "Rejected rows"): the
+            -- participants whose identity cannot be sent, and the rows referral_sync_refresh (migration 0006) found, with the
+            -- definitions it gives. Read in the snapshot of the run's attribute query, after the job has checked the state.
+            -- Columns: table, key, reason (a stable code), detail (for people).
+            SELECT 'customers' AS "table", customer_id AS key, problem AS reason, problem_detail AS detail
             FROM referral_sync_participant_values
-        )
-        SELECT 'customers' AS "table", s.customers_read AS read, p.sendable AS counted,
-               s.customers_not_participants AS not_participants
-        FROM referral_sync_state s, participant_counts p
-        UNION ALL
-        SELECT 'referrals', s.referrals_read, p.counted_referrals, 0 FROM referral_sync_state s, participant_counts p
-        UNION ALL
-        SELECT 'referral_orders', s.orders_read, p.qualifying_orders, 0 FROM referral_sync_state s, participant_counts p
-        UNION ALL
-        SELECT 'referral_rejections', s.rejections_read, s.rejections_counted, 0 FROM referral_sync_state s
-        """##,
+            WHERE problem IS NOT NULL
+            UNION ALL
+            SELECT "table", key, reason, detail
+            FROM referral_sync_rejected_rows
+            ORDER BY 1, 2
+            """##,
+        "row_accounting": ##"""
+            -- Per input table: the rows read, the rows that count, and (customers only) the rows that are not participants
+            -- (README "Rejected rows": every row counts, is not a participant, or is in rejected_rows.csv). The job checks
+            -- read = counted + not participants + rejected on every run. "Read" and "not participants" are counted from the
+            -- input tables themselves when the state is refreshed (referral_sync_refresh, migration 0006), on its snapshot;
+            -- "counted" comes from the derived rows, and "rejected" from rejected_rows.csv: a row a refresh missed shows.
+            --   customers: a participant that can be sent (a usable identity of its own);
+            --   referrals: created by as-of and not a self-referral;
+            --   referral_orders: the qualifying order of a successful referral (one per successful referral);
+            --   referral_rejections: dated by as-of (it applies).
+            -- Columns: table, rows read, rows counted, rows not participants.
+            WITH participant_counts AS (
+                SELECT count(*) FILTER (WHERE problem IS NULL) AS sendable,
+                       coalesce(sum(counted_referrals), 0) AS counted_referrals,
+                       coalesce(sum(successful_referrals::bigint), 0) AS qualifying_orders
+                FROM referral_sync_participant_values
+            )
+            SELECT 'customers' AS "table", s.customers_read AS read, p.sendable AS counted,
+                   s.customers_not_participants AS not_participants
+            FROM referral_sync_state s, participant_counts p
+            UNION ALL
+            SELECT 'referrals', s.referrals_read, p.counted_referrals, 0 FROM referral_sync_state s, participant_counts p
+            UNION ALL
+            SELECT 'referral_orders', s.orders_read, p.qualifying_orders, 0 FROM referral_sync_state s, participant_counts p
+            UNION ALL
+            SELECT 'referral_rejections', s.rejections_read, s.rejections_counted, 0 FROM referral_sync_state s
+            """##,
     ]
 }

@@ -18,6 +18,14 @@
 -- The three tables are UNLOGGED: derived data, not worth WAL. After a crash PostgreSQL empties them, the state
 -- row is gone with them, and the next run recomputes everything.
 
+-- 0002's date rule, declared STABLE (to_char is): PostgreSQL inlines a SQL function only when the body is no more
+-- volatile than the declaration, so the IMMUTABLE form ran as a little query per date (a full refresh formats over a
+-- million). Same result for every input.
+CREATE OR REPLACE FUNCTION referral_sync_timestamp(at timestamptz) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
 -- The rows that cross the as-of date between two runs are found by these.
 CREATE INDEX IF NOT EXISTS customers_opted_in_at_idx ON customers (opted_in_at);
 CREATE INDEX IF NOT EXISTS referrals_created_at_idx ON referrals (created_at);
