@@ -232,6 +232,50 @@ import Testing
         #expect(try Self.differencesFromAFullRecompute(on: connection, region).isEmpty)
     }
 
+    /// A change committed while a refresh runs is not in that refresh's snapshot: its note must survive the
+    /// refresh, and the next one must pick it up.
+    @Test func aChangeCommittedDuringARefreshIsLeftForTheNextOne() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let refresher = try database.connect()
+        let writer = try database.connect()
+        defer {
+            refresher.close()
+            writer.close()
+        }
+        _ = try Migrations.apply(on: refresher)
+        try refresher.run(
+            """
+            INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('c1', 'one@example.com', '2024-01-01Z');
+            INSERT INTO referrals (referral_id, referrer_id, recipient_email, created_at)
+                VALUES ('r1', 'c1', 'friend@example.net', '2024-02-01Z');
+            """)
+        let usd = try #require(Currency(code: "USD"))
+        let parameters = RecomputeParameters(
+            asOf: Timestamp(microsecondsSinceEpoch: 1_719_705_600_000_000), currency: usd)
+        #expect(try ParticipantStateStore.refresh(on: refresher, parameters, full: false).mode == .full)
+
+        // The refresh's snapshot is taken by its first statement; the order commits after it.
+        try refresher.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        _ = try refresher.query("SELECT count(*) FROM referral_sync_changes")
+        _ = try writer.execute(
+            "INSERT INTO referral_orders (order_id, referral_id, total_price, currency, redeemed_at) "
+                + "VALUES ('o1', 'r1', 10, 'USD', '2024-02-02Z')")
+        let during = try refresher.query(
+            "SELECT recomputed FROM referral_sync_refresh($1::timestamptz, 'USD', 2, NULL, false)",
+            [parameters.asOf.description])
+        try refresher.run("COMMIT")
+        #expect(during.first?.int(0) == 0, "the order is not in that snapshot")
+        #expect(try writer.query("SELECT count(*) FROM referral_sync_changes").first?.int(0) == 1)
+
+        let next = try ParticipantStateStore.refresh(on: refresher, parameters, full: false)
+        #expect(next == StateRefresh(mode: .incremental, reason: nil, recomputed: 1))
+        let values = try refresher.query(
+            "SELECT successful_referrals, total_successful_referral_revenue FROM referral_sync_participant_values")
+        #expect(values.first?[0] == "1" && values.first?[1] == "10.00")
+        #expect(try Self.differencesFromAFullRecompute(on: refresher, parameters).isEmpty)
+    }
+
     /// A change the triggers never saw (a load with triggers disabled) shows in the row accounting, and the
     /// next run recomputes everyone and adds up again.
     @Test func rowsTheTriggersMissedAreFoundAndTheNextRunRecomputesEveryone() async throws {
