@@ -1,7 +1,8 @@
--- The benchmark's baseline (BENCHMARKS.md): the bare aggregation the attribute definitions need, i.e.
--- sql/queries/participant_attributes.sql without the ledger comparison, the identity rules (normalisation and
--- duplicate identities, referral_sync_participants) and the shard filter: every participant's customer_id, email,
--- phone and four attributes, formatted as defined, in customer_id order (attributes.csv's order). It is the physical floor of a full recompute, run by psql into /dev/null.
+-- The benchmark's baseline (BENCHMARKS.md): the bare aggregation the attribute definitions need, i.e. the full
+-- recompute of referral_sync_refresh (migration 0006) without the identity rules (normalisation and duplicate
+-- identities), the rejected rows and the ledger comparison: every participant's customer_id, email, phone and four
+-- attributes, formatted as defined, in customer_id order (attributes.csv's order). It is the physical floor of a
+-- full recompute, run by psql into /dev/null.
 -- psql variables: as_of (timestamptz), currency (ISO 4217 code), minor_units (integer).
 WITH counted_referrals AS (
     SELECT r.referral_id, r.referrer_id, r.created_at

@@ -18,6 +18,9 @@
 -- The three tables are UNLOGGED: derived data, not worth WAL. After a crash PostgreSQL empties them, the state
 -- row is gone with them, and the next run recomputes everything.
 
+-- 0003's participant set and identity problems now live in referral_sync_refresh below (the one definition).
+DROP FUNCTION IF EXISTS referral_sync_participants(timestamptz, text);
+
 -- 0002's date rule, declared STABLE (to_char is): PostgreSQL inlines a SQL function only when the body is no more
 -- volatile than the declaration, so the IMMUTABLE form ran as a little query per date (a full refresh formats over a
 -- million). Same result for every input.
