@@ -7,9 +7,12 @@ import Testing
 /// nothing is marked synced that Attentive does not hold, every changed value is accounted for, and the next run
 /// converges with nothing lost.
 @Suite struct StopAndResumeTests {
-    /// 40 participants, two requests at a time (bulk: two participants a job), and three requests in ten held
-    /// unanswered until the job's 2-second request timeout gives up on them (then retried): the run is mid-sync for
-    /// about fifteen seconds, so the test's signal lands mid-sync even when a loaded machine delays the test.
+    /// 80 participants, two requests at a time (bulk: two participants a job), and three requests in ten held
+    /// unanswered until the job's 2-second request timeout gives up on them (then retried): the run stays mid-sync
+    /// long enough for the test's signal to land mid-sync even when a loaded machine delays the test (with 40, a CI
+    /// run under load once saw every bulk batch submitted before the signal arrived).
+    static let participantCount = 80
+
     static func stallingHarness() async throws -> ExecutableHarness {
         let harness = try await ExecutableHarness {
             $0.latencyMilliseconds = 20
@@ -18,7 +21,7 @@ import Testing
             $0.bulkCompletionDelayMilliseconds = 20
             $0.seed = 3
         }
-        try ReferralHistory.participants(0..<40).insert(into: harness.database)
+        try ReferralHistory.participants(0..<participantCount).insert(into: harness.database)
         return harness
     }
 
@@ -38,7 +41,7 @@ import Testing
         let next = try await JobProcess.run(arguments(mode) + ["--bulk-wait", "60"], environment: harness.environment)
         #expect(next.status == 0, "\(next.stderr)")
         let truth = try ReportFiles(path: harness.reportsDirectory + "/latest").csv("attributes.csv")
-        #expect(truth.count == 40)
+        #expect(truth.count == participantCount)
         let mismatches = try Convergence.mismatches(
             truth: truth, database: harness.database, simulator: harness.simulator)
         #expect(mismatches.isEmpty, "\(mismatches)")
@@ -54,7 +57,7 @@ import Testing
         #expect(killed.killedBySignal && killed.status == SIGKILL)
         let accepted = harness.simulator.statistics().acceptedUpdates + harness.simulator.statistics().bulkJobsSubmitted
         #expect(accepted > 0)
-        #expect(harness.simulator.profiles().count < 40, "the run was not stopped mid-sync")
+        #expect(harness.simulator.profiles().count < Self.participantCount, "the run was not stopped mid-sync")
 
         // Whatever the kill interrupted, the ledger holds nothing Attentive does not.
         let early = try Convergence.ledgerNotInAttentive(database: harness.database, simulator: harness.simulator)
@@ -75,7 +78,8 @@ import Testing
         let reports = ReportFiles(path: harness.reportsDirectory + "/latest")
         #expect(try reports.text("summary.md").contains("exit 143"))
         let changes = try reports.csv("changes.csv")
-        #expect(Set(changes.map { $0["customer_id"] ?? "" }).count == 40)  // every changed participant has its rows
+        // Every changed participant has its rows.
+        #expect(Set(changes.map { $0["customer_id"] ?? "" }).count == Self.participantCount)
         let outcomes = Set(changes.map { $0["outcome"] ?? "" })
         #expect(outcomes.contains("synced") || outcomes.contains("in_flight"), "\(outcomes)")
         #expect(changes.contains { ($0["error"] ?? "").hasPrefix("not sent: the run was stopped by signal 15") })
