@@ -30,6 +30,31 @@ public struct StateRefresh: Sendable, Equatable {
     }
 }
 
+/// A refresh's result and the snapshot that sees it, exported while the refresh lock is held.
+public final class ExportedSnapshot: @unchecked Sendable {
+    /// What the refresh did.
+    public let refresh: StateRefresh
+    /// The snapshot id, for `SET TRANSACTION SNAPSHOT` (a server-generated hex string).
+    public let id: String
+    private let connection: PostgresConnection
+    private var released = false
+
+    init(refresh: StateRefresh, id: String, connection: PostgresConnection) {
+        self.refresh = refresh
+        self.id = id
+        self.connection = connection
+    }
+
+    /// Ends the exporting transaction and lets other runs refresh. Call once every reader has imported the
+    /// snapshot; calling it again does nothing.
+    public func release() {
+        guard !released else { return }
+        released = true
+        try? connection.run("COMMIT")
+        try? connection.advisoryUnlock(ParticipantStateStore.refreshLockKey)
+    }
+}
+
 /// The state a run is in when its derived rows are not the ones its parameters ask for.
 public struct StateMismatch: Error, CustomStringConvertible, Sendable {
     public var description: String
@@ -43,16 +68,27 @@ public enum ParticipantStateStore {
     public static let refreshLockKey: Int64 = 7_226_175_002_999
 
     /// Brings the derived rows up to date for `parameters` (the shard does not matter: they cover everyone).
-    /// Waits for a refresh another run is making. Commits before returning, so the rows it wrote are what the
-    /// run's readers see.
+    /// Waits for a refresh another run is making. Commits before returning.
     /// - Parameter full: Recompute every customer even when an incremental refresh would do.
     public static func refresh(on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool)
         throws -> StateRefresh
     {
+        let exported = try refreshAndExportSnapshot(on: connection, parameters, full: full)
+        exported.release()
+        return exported.refresh
+    }
+
+    /// Brings the derived rows up to date, then exports a snapshot that sees exactly them, before any other run
+    /// can refresh again: the run's readers import it (`SET TRANSACTION SNAPSHOT`), so shards that refresh for
+    /// slightly different as-of times (each its own "now") never read one another's rows.
+    /// - Returns: The refresh and its snapshot; `connection` stays in the exporting transaction, holding the
+    ///   refresh lock, until ``ExportedSnapshot/release()``.
+    public static func refreshAndExportSnapshot(
+        on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool
+    ) throws -> ExportedSnapshot {
         try connection.advisoryLock(refreshLockKey)
-        defer { try? connection.advisoryUnlock(refreshLockKey) }
-        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
         do {
+            try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
             let rows = try connection.query(
                 "SELECT * FROM referral_sync_refresh($1::timestamptz, $2::text, $3::integer, $4::text, $5::boolean)",
                 [
@@ -63,11 +99,26 @@ public enum ParticipantStateStore {
             guard let row = rows.first, let mode = row[0].flatMap(StateRefresh.Mode.init(rawValue:)) else {
                 throw PostgresError(code: .unexpectedResponse, message: "referral_sync_refresh returned no row")
             }
-            return StateRefresh(mode: mode, reason: row[1], recomputed: row.int(2) ?? 0)
+            try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let snapshot = try connection.query("SELECT pg_export_snapshot()").first?[0] ?? ""
+            guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                throw PostgresError(code: .unexpectedResponse, message: "unexpected snapshot id from the server")
+            }
+            return ExportedSnapshot(
+                refresh: StateRefresh(mode: mode, reason: row[1], recomputed: row.int(2) ?? 0), id: snapshot,
+                connection: connection)
         } catch {
             try? connection.run("ROLLBACK")
+            try? connection.advisoryUnlock(refreshLockKey)
             throw error
         }
+    }
+
+    /// Starts a read-only transaction on `connection` in the exported snapshot. Call before anything else runs
+    /// in that transaction, and before the snapshot is released.
+    public static func importSnapshot(_ snapshot: ExportedSnapshot, on connection: PostgresConnection) throws {
+        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try connection.run("SET TRANSACTION SNAPSHOT '\(snapshot.id)'")
     }
 
     /// Checks, inside a reader's transaction, that the derived rows it sees were computed for `parameters`.

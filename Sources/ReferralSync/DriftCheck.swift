@@ -26,13 +26,14 @@ extension SyncRun {
     public func checkDrift(_ options: DriftOptions) async -> RunResult {
         await withRunSession(command: "drift", dryRun: false) { session, stages in
             let (result, counts) = await compareAndReport(
-                options, currency: session.currency, writer: session.writer, stages: &stages)
+                options, currency: session.currency, lock: session.lock, writer: session.writer, stages: &stages)
             return (result, Self.driftCountsJSON(counts))
         }
     }
 
     private func compareAndReport(
-        _ options: DriftOptions, currency: Currency, writer: PostgresConnection, stages: inout StageTimer
+        _ options: DriftOptions, currency: Currency, lock: PostgresConnection, writer: PostgresConnection,
+        stages: inout StageTimer
     ) async -> (RunResult, DriftCounts) {
         let parameters = recomputeParameters(currency: currency)
         var failure: JobError?
@@ -43,8 +44,11 @@ extension SyncRun {
             folder = reportFolder
             let driftRecorder = try DriftRecorder(folder: reportFolder)
             recorder = driftRecorder
+            let snapshot = try refreshRecompute(parameters, on: lock, stages: &stages)
+            defer { snapshot.release() }
             let reader = try connect()
-            try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try ParticipantStateStore.importSnapshot(snapshot, on: reader)
+            snapshot.release()
             logger.info(
                 "checking drift",
                 [

@@ -11,65 +11,41 @@ struct RejectedRowCounts: Sendable {
     var byTableAndReason: [String: [String: Int]] = [:]
     /// Each input table's rows read and counted (`sql/queries/row_accounting.sql`), on the same snapshot.
     var accounts: [TableAccount] = []
-    /// Wall seconds of the longer of the two queries (they run side by side).
+    /// Wall seconds of the two queries, one after the other (beside the attribute query).
     var seconds = 0.0
 }
 
-/// Writes `rejected_rows.csv` and reads the row accounting, each on its own connection and thread, while the
+/// Writes `rejected_rows.csv` and then reads the row accounting, on a connection and thread of its own, while the
 /// attribute query streams on the reader.
 ///
-/// Both read the recompute the run brought up to date (`referral_sync_refresh`), beside the attribute query. All
-/// read the same data: each connection imports the reader's snapshot (`pg_export_snapshot` /
-/// `SET TRANSACTION SNAPSHOT`), so the rejected rows, the accounting and the attributes are one consistent
-/// picture even while the tables change.
+/// Both read the recompute the run brought up to date (`referral_sync_refresh`), in the snapshot the refresh
+/// exported, which the reader imports too (`SET TRANSACTION SNAPSHOT`): the rejected rows, the accounting and the
+/// attributes are one consistent picture even while the tables change.
 ///
-/// The work runs on dedicated threads (libpq calls block) and never on the Swift concurrency pool, whose threads
+/// The work runs on a dedicated thread (libpq calls block) and never on the Swift concurrency pool, whose threads
 /// the requests need.
 final class RejectedRowsPass: @unchecked Sendable {
-    private let rejected: Task<Result<RejectedRowCounts, Error>, Never>
-    private let accounting: Task<Result<([TableAccount], Double), Error>, Never>
+    private let work: Task<Result<RejectedRowCounts, Error>, Never>
 
-    /// Starts both queries; the connections must not be used by anyone else until ``finish()`` returns.
-    /// - Parameter snapshot: The exporting transaction's snapshot id; the exporting transaction must stay open
-    ///   until this pass has begun (it is imported before this initializer returns).
-    init(
-        connections: (rejected: PostgresConnection, accounting: PostgresConnection), snapshot: String,
-        csvPath: String
-    ) throws {
-        guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-            throw PostgresError(code: .unexpectedResponse, message: "unexpected snapshot id from the server")
-        }
-        for connection in [connections.rejected, connections.accounting] {
-            try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try connection.run("SET TRANSACTION SNAPSHOT '\(snapshot)'")
-        }
-        let rejectedConnection = connections.rejected
-        let accountingConnection = connections.accounting
-        rejected = Self.onThread {
-            Self.writeRejectedRows(on: rejectedConnection, csvPath: csvPath)
-        }
-        accounting = Self.onThread {
-            Self.timed {
-                defer { try? accountingConnection.run("ROLLBACK") }
-                return try RowAccountingQuery.accounts(on: accountingConnection)
+    /// Imports the snapshot and starts; the connection must not be used by anyone else until ``finish()``
+    /// returns. The snapshot must stay exported until this initializer has returned.
+    init(connection: PostgresConnection, snapshot: ExportedSnapshot, csvPath: String) throws {
+        try ParticipantStateStore.importSnapshot(snapshot, on: connection)
+        work = Self.onThread {
+            defer { try? connection.run("ROLLBACK") }
+            return Self.writeRejectedRows(on: connection, csvPath: csvPath).flatMap { counts in
+                Self.timed { try RowAccountingQuery.accounts(on: connection) }.map { accounts, seconds in
+                    var counts = counts
+                    counts.accounts = accounts
+                    counts.seconds += seconds
+                    return counts
+                }
             }
         }
     }
 
     /// Waits for both queries and returns the counts, or the first error that stopped one.
-    func finish() async -> Result<RejectedRowCounts, Error> {
-        let rows = await rejected.value
-        let accounts = await accounting.value
-        do {
-            var counts = try rows.get()
-            let (tableAccounts, seconds) = try accounts.get()
-            counts.accounts = tableAccounts
-            counts.seconds = max(counts.seconds, seconds)
-            return .success(counts)
-        } catch {
-            return .failure(error)
-        }
-    }
+    func finish() async -> Result<RejectedRowCounts, Error> { await work.value }
 
     /// Runs `work` on a new thread and gives its result to the returned task.
     private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) -> Task<T, Never> {
@@ -113,7 +89,6 @@ final class RejectedRowsPass: @unchecked Sendable {
                 try? csv.close()
                 throw error
             }
-            try? connection.run("ROLLBACK")
             try csv.close()
             return counts
         }

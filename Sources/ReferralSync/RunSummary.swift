@@ -7,8 +7,8 @@ import Reports
 struct RunSummary {
     var runKey: String
     var configuration: RunConfiguration
-    /// How the recompute was brought up to date.
-    var refresh: StateRefresh
+    /// How the recompute was brought up to date; `nil` when it could not be.
+    var refresh: StateRefresh?
     var counts: RunCounts
     var stages: StageTimer
     var duration: Duration
@@ -25,7 +25,7 @@ struct RunSummary {
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent)" : configuration.mode.rawValue)"
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
-        text += "- Recompute: \(refresh.description)\n"
+        text += "- Recompute: \(refresh?.description ?? "not brought up to date (see the result above)")\n"
         text += "- Time taken: \(String(format: "%.2f", seconds)) s\n"
         text += "- Pending values (not yet accepted by Attentive): \(pending)\n\n"
 

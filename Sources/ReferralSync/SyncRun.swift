@@ -18,6 +18,8 @@ public struct RunResult: Sendable {
     public var stageSeconds: [(String, Double)] = []
     /// Values still pending after the run, when they could be counted.
     public var pendingValues: Int? = nil
+    /// How the recompute was brought up to date, when it was.
+    public var refresh: StateRefresh? = nil
     /// Attribute values that differ in Attentive (`drift` only).
     public var driftRows: Int? = nil
 }
@@ -48,9 +50,9 @@ public final class SyncRun: @unchecked Sendable {
         let started = clock.now
         return await withRunSession(command: "run", dryRun: configuration.dryRun) { session, stages in
             let result = await syncAndReport(
-                runID: session.runID, currency: session.currency, refresh: session.refresh, writer: session.writer,
-                idle: session.lock, stages: &stages, started: started, clock: clock)
-            return (result, Self.countsJSON(result.counts, refresh: session.refresh))
+                runID: session.runID, currency: session.currency, writer: session.writer, lock: session.lock,
+                stages: &stages, started: started, clock: clock)
+            return (result, Self.countsJSON(result.counts, refresh: result.refresh))
         }
     }
 
@@ -62,8 +64,6 @@ public final class SyncRun: @unchecked Sendable {
         var writer: PostgresConnection
         var runID: Int64
         var currency: Currency
-        /// How the recompute was brought up to date for this run.
-        var refresh: StateRefresh
     }
 
     /// The prologue and epilogue `run` and `drift` share: take the lock, check the schema, resolve the currency,
@@ -87,25 +87,7 @@ public final class SyncRun: @unchecked Sendable {
             let runID = try RunHistory.begin(
                 on: writer, runKey: runKey, command: command, arguments: configuration.argumentsForHistory,
                 asOf: configuration.asOf, dryRun: dryRun)
-            let refresh: StateRefresh
-            do {
-                refresh = try ParticipantStateStore.refresh(
-                    on: lock, recomputeParameters(currency: currency), full: configuration.fullRecompute)
-            } catch {
-                let jobError = Self.classify(error)
-                try? RunHistory.finish(
-                    on: writer, runID: runID, exitStatus: Int(jobError.status.rawValue), outcomeCounts: "{}",
-                    stageSeconds: stages.json, message: jobError.description)
-                throw error
-            }
-            logger.info(
-                "recompute brought up to date",
-                [
-                    ("mode", refresh.mode.rawValue), ("reason", refresh.reason ?? "-"),
-                    ("recomputed", String(refresh.recomputed)),
-                ])
-            stages.finish("refresh")
-            let session = RunSession(lock: lock, writer: writer, runID: runID, currency: currency, refresh: refresh)
+            let session = RunSession(lock: lock, writer: writer, runID: runID, currency: currency)
             let (result, countsJSON) = await body(session, &stages)
             try? RunHistory.finish(
                 on: writer, runID: runID, exitStatus: Int(result.status.rawValue), outcomeCounts: countsJSON,
@@ -122,12 +104,12 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: - Stages
 
-    /// - Parameter idle: A connection nobody uses meanwhile (the one holding the run lock, whose session-level
-    ///   lock outlives the transactions run on it), which the row accounting borrows.
+    /// - Parameter lock: The connection holding the run lock, otherwise idle: the refresh runs on it.
     private func syncAndReport(
-        runID: Int64, currency: Currency, refresh: StateRefresh, writer: PostgresConnection,
-        idle: PostgresConnection, stages: inout StageTimer, started: ContinuousClock.Instant, clock: ContinuousClock
+        runID: Int64, currency: Currency, writer: PostgresConnection, lock: PostgresConnection,
+        stages: inout StageTimer, started: ContinuousClock.Instant, clock: ContinuousClock
     ) async -> RunResult {
+        var refresh: StateRefresh?
         let parameters = recomputeParameters(currency: currency)
         var failure: JobError?
         var folder: ReportFolder?
@@ -149,15 +131,18 @@ public final class SyncRun: @unchecked Sendable {
                 if !bulk.earlier.isEmpty { stages.finish("collect_bulk_jobs") }
             }
             let inFlight = try BulkJobStore.inFlightParticipants(on: writer)
+            // After the earlier bulk jobs are collected: the snapshot must see the ledger they updated.
+            let snapshot = try refreshRecompute(parameters, on: lock, stages: &stages)
+            defer { snapshot.release() }
+            refresh = snapshot.refresh
             let reader = try connect()
-            try reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try ParticipantStateStore.importSnapshot(snapshot, on: reader)
             try ParticipantStateStore.verify(on: reader, parameters)
             // The rejected rows and the row accounting run beside the attribute query, on the same snapshot, and
             // are waited for after it.
-            let snapshot = try reader.query("SELECT pg_export_snapshot()").first?[0] ?? ""
             let rejectedPass = try RejectedRowsPass(
-                connections: (try connect(), idle), snapshot: snapshot,
-                csvPath: reportFolder.path("rejected_rows.csv"))
+                connection: try connect(), snapshot: snapshot, csvPath: reportFolder.path("rejected_rows.csv"))
+            snapshot.release()
             logger.info(
                 "recomputing attributes",
                 [
@@ -180,6 +165,8 @@ public final class SyncRun: @unchecked Sendable {
                 }
                 try? cursor.close()
             } catch {
+                // The reader first: a refresh elsewhere may be waiting for it, and the pass for that refresh.
+                try? reader.run("ROLLBACK")
                 _ = await rejectedPass.finish()
                 throw error
             }
@@ -247,6 +234,7 @@ public final class SyncRun: @unchecked Sendable {
             status: status, runKey: runKey, reportFolder: published, counts: counts, message: message)
         result.stageSeconds = stages.seconds
         result.pendingValues = pendingCount
+        result.refresh = refresh
         return result
     }
 
@@ -347,6 +335,24 @@ public final class SyncRun: @unchecked Sendable {
     }
 
     // MARK: - Set-up
+
+    /// Brings the kept recompute up to date on `lock` and exports a snapshot of it for the readers; the caller
+    /// releases it once they have imported it.
+    func refreshRecompute(_ parameters: RecomputeParameters, on lock: PostgresConnection, stages: inout StageTimer)
+        throws -> ExportedSnapshot
+    {
+        let snapshot = try ParticipantStateStore.refreshAndExportSnapshot(
+            on: lock, parameters, full: configuration.fullRecompute)
+        let refresh = snapshot.refresh
+        logger.info(
+            "recompute brought up to date",
+            [
+                ("mode", refresh.mode.rawValue), ("reason", refresh.reason ?? "-"),
+                ("recomputed", String(refresh.recomputed)),
+            ])
+        stages.finish("refresh")
+        return snapshot
+    }
 
     /// What the recompute is for: this run's as-of, currency, shard and phone region.
     func recomputeParameters(currency: Currency) -> RecomputeParameters {
@@ -449,12 +455,16 @@ public final class SyncRun: @unchecked Sendable {
         return JobError(.dataError, "\(error)", remedy: "See the log above.")
     }
 
-    static func countsJSON(_ counts: RunCounts, refresh: StateRefresh) -> String {
+    static func countsJSON(_ counts: RunCounts, refresh: StateRefresh?) -> String {
         var fields = [
             "\"participants\":\(counts.participants)", "\"changed_participants\":\(counts.changedParticipants)",
             "\"requests\":\(counts.requestsSent)", "\"rejected_rows\":\(counts.rejectedRows)",
-            "\"recompute\":\"\(refresh.mode.rawValue)\"", "\"recomputed_customers\":\(refresh.recomputed)",
         ]
+        if let refresh {
+            fields += [
+                "\"recompute\":\"\(refresh.mode.rawValue)\"", "\"recomputed_customers\":\(refresh.recomputed)",
+            ]
+        }
         for outcome in SyncOutcome.allCases { fields.append("\"\(outcome.rawValue)\":\(counts[outcome])") }
         return "{" + fields.joined(separator: ",") + "}"
     }

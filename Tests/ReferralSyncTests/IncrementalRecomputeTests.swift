@@ -276,6 +276,98 @@ import Testing
         #expect(try Self.differencesFromAFullRecompute(on: refresher, parameters).isEmpty)
     }
 
+    /// PostgreSQL's timestamptz accepts ±infinity; such rows are rejected with a readable detail, and neither a full
+    /// nor an incremental refresh fails on them.
+    @Test func infiniteTimestampsAreRejectedRowsNotFailures() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        _ = try Migrations.apply(on: connection)
+        try connection.run(
+            """
+            INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('c1', 'one@example.com', '2024-01-01Z');
+            INSERT INTO referrals (referral_id, referrer_id, recipient_email, created_at) VALUES
+                ('r-future', 'c1', 'a@example.net', 'infinity'), ('r1', 'c1', 'b@example.net', '2024-02-01Z'),
+                ('r2', 'c1', 'c@example.net', '2024-02-01Z'), ('r3', 'c1', 'd@example.net', '-infinity');
+            INSERT INTO referral_orders (order_id, referral_id, total_price, currency, redeemed_at) VALUES
+                ('o-future', 'r1', 5, 'USD', 'infinity'), ('o1', 'r1', 10, 'USD', '2024-02-02Z'),
+                ('o2', 'r2', 20, 'USD', '2024-02-03Z'), ('o3', 'r3', 30, 'USD', '2024-02-03Z');
+            INSERT INTO referral_rejections (referral_id, rejected_at) VALUES ('r1', '-infinity'), ('r2', 'infinity');
+            """)
+        let usd = try #require(Currency(code: "USD"))
+        let parameters = RecomputeParameters(
+            asOf: Timestamp(microsecondsSinceEpoch: 1_719_705_600_000_000), currency: usd)
+        #expect(try ParticipantStateStore.refresh(on: connection, parameters, full: false).mode == .full)
+        let details = Dictionary(
+            try connection.query("SELECT key, detail FROM referral_sync_rejected_rows").map {
+                ($0[0] ?? "", $0[1] ?? "")
+            },
+            uniquingKeysWith: { first, _ in first })
+        #expect(details["r-future"] == "created_at infinity is after --as-of")
+        #expect(details["o-future"] == "redeemed_at infinity is after --as-of")
+        #expect(details["o1"] == "referral r1 was rejected at -infinity")
+        #expect(details["r2"] == "rejected_at infinity is after --as-of")
+        // r3 was created at -infinity, before its order: it counts, with o2 (r2's rejection is after the as-of).
+        let values = try connection.query(
+            "SELECT successful_referrals, total_successful_referral_revenue "
+                + "FROM referral_sync_participant_values")
+        #expect(values.first?[0] == "2" && values.first?[1] == "50.00")
+
+        try connection.run("UPDATE referral_orders SET redeemed_at = '-infinity' WHERE order_id = 'o2'")
+        #expect(try ParticipantStateStore.refresh(on: connection, parameters, full: false).mode == .incremental)
+        #expect(
+            try connection.query("SELECT detail FROM referral_sync_rejected_rows WHERE key = 'o2'").first?[0]
+                == "redeemed_at -infinity is not a point in time")
+        #expect(try Self.differencesFromAFullRecompute(on: connection, parameters).isEmpty)
+    }
+
+    /// Shards started together without `--as-of` each count as of their own "now", so each refreshes for a
+    /// slightly different as-of: each must read the refresh it made, not another shard's.
+    @Test func concurrentShardsWithoutAnAsOfEachReadTheirOwnRefresh() async throws {
+        let harness = try JobHarness()
+        try harness.insertParticipants(30)
+        let environment = harness.environment
+        // Eight rounds: with the reads not tied to their own refresh, one run of this test in two failed at four.
+        for round in 0..<8 {
+            if round > 0 {
+                try harness.database.run(
+                    """
+                    INSERT INTO referrals (referral_id, referrer_id, recipient_email, created_at)
+                    SELECT 'r-more-\(round)-' || customer_id, customer_id, 'more@example.net', now() - interval '1 hour'
+                    FROM customers WHERE customer_id LIKE 'p00%';
+                    INSERT INTO referral_orders (order_id, referral_id, total_price, currency, redeemed_at)
+                    SELECT 'o-' || referral_id, referral_id, 1, 'USD', now() - interval '1 hour'
+                    FROM referrals WHERE referral_id LIKE 'r-more-\(round)-%';
+                    """)
+            }
+            let results = await withTaskGroup(of: String.self) { group in
+                for shard in 1...3 {
+                    let arguments = [
+                        "--shard", "\(shard)/3", "--currency", "USD",
+                        "--reports-dir", harness.reportsDirectory + "/shard-\(shard)",
+                    ]
+                    group.addTask {
+                        do {
+                            let result = try await JobHarness.result(arguments, environment: environment)
+                            return result.status == .success ? "ok" : "shard \(shard): \(result.message)"
+                        } catch {
+                            return "shard \(shard): \(error)"
+                        }
+                    }
+                }
+                var all: [String] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            #expect(results.allSatisfy { $0 == "ok" }, "round \(round): \(results)")
+        }
+        // Together they sent everything: a whole run finds nothing left.
+        let (status, reports) = await harness.run(["--currency", "USD"])
+        #expect(status == .success)
+        #expect(try #require(reports).csv("changes.csv").isEmpty)
+    }
+
     /// A change the triggers never saw (a load with triggers disabled) shows in the row accounting, and the
     /// next run recomputes everyone and adds up again.
     @Test func rowsTheTriggersMissedAreFoundAndTheNextRunRecomputesEveryone() async throws {

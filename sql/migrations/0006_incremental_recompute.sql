@@ -29,6 +29,13 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
     SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
+-- A point in time in a rejected row's detail: the attribute date format, or for ±infinity (which to_char makes NULL,
+-- and timestamptz accepts) the value as PostgreSQL writes it. Not STRICT, so it is inlined too.
+CREATE OR REPLACE FUNCTION referral_sync_detail_time(at timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(referral_sync_timestamp(at), at::text)
+$$;
+
 -- The rows that cross the as-of date between two runs are found by these.
 CREATE INDEX IF NOT EXISTS customers_opted_in_at_idx ON customers (opted_in_at);
 CREATE INDEX IF NOT EXISTS referrals_created_at_idx ON referrals (created_at);
@@ -49,7 +56,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS referral_sync_changes (
 
 CREATE UNLOGGED TABLE IF NOT EXISTS referral_sync_state (
     singleton                  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    rules_version              integer NOT NULL,
+    -- The definitions the rows were computed with: the functions below and 0002/0003/0005's rules, the server's
+    -- version and the database's collation version (lower() and normalize() depend on them).
+    rules_fingerprint          text NOT NULL,
     as_of                      timestamptz NOT NULL,
     currency                   text NOT NULL,
     minor_units                integer NOT NULL,
@@ -96,9 +105,11 @@ CREATE UNLOGGED TABLE IF NOT EXISTS referral_sync_rejected_rows (
 CREATE INDEX IF NOT EXISTS referral_sync_rejected_rows_owner_idx ON referral_sync_rejected_rows (owner_id);
 
 -- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT, not one row
--- per row. SECURITY DEFINER so whoever loads the input tables needs no rights on referral-sync's own tables.
+-- per row. SECURITY DEFINER so whoever loads the input tables needs no rights on referral-sync's own tables; its
+-- search_path (set below) is this schema, then pg_temp, so a loader's temporary table of the same name cannot take
+-- the notes.
 CREATE OR REPLACE FUNCTION referral_sync_note_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO referral_sync_changes (everything, why) VALUES (true, TG_TABLE_NAME || ' was truncated');
@@ -138,6 +149,7 @@ DO $triggers$
 DECLARE
     input_table text;
 BEGIN
+    EXECUTE format('ALTER FUNCTION referral_sync_note_change() SET search_path = %I, pg_temp', current_schema());
     FOREACH input_table IN ARRAY ARRAY['customers', 'referrals', 'referral_orders', 'referral_rejections'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_inserted ON %I', input_table);
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_updated ON %I', input_table);
@@ -167,13 +179,22 @@ RETURNS TABLE (mode text, reason text, recomputed bigint)
 -- JIT compiling these statements costs more than it saves: a second or more for the identity step alone.
 LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
-    -- Bump when a migration changes a definition, so every state computed by the old rules is recomputed.
-    rules constant integer := 1;
+    -- Any change to a definition (a later migration, a server or collation upgrade) recomputes everyone.
+    rules text := (
+        SELECT md5(string_agg(pg_get_functiondef(f.oid), E'\n' ORDER BY f.oid::regprocedure::text))
+               || ':' || version()
+               || ':' || coalesce((SELECT d.datcollversion FROM pg_database d WHERE d.datname = current_database()), '')
+        FROM pg_proc f
+        WHERE f.proname IN ('referral_sync_refresh', 'referral_sync_email', 'referral_sync_phone', 'referral_sync_trim',
+                            'referral_sync_nfc', 'referral_sync_money', 'referral_sync_timestamp',
+                            'referral_sync_detail_time')
+          AND f.pronamespace = (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = 'referral_sync_refresh'::regproc));
     previous referral_sync_state%ROWTYPE;
     why text;
     low timestamptz;
     high timestamptz;
     owner_count bigint;
+    rebuild_indexes boolean := false;
 BEGIN
     IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
         RAISE EXCEPTION 'referral_sync_refresh needs a REPEATABLE READ transaction';
@@ -182,7 +203,8 @@ BEGIN
     why := CASE
         WHEN p_full THEN 'asked for (--full-recompute)'
         WHEN previous.singleton IS NULL THEN 'no earlier state (first run, or emptied after a crash)'
-        WHEN previous.rules_version <> rules THEN 'the attribute definitions changed'
+        WHEN previous.rules_fingerprint <> rules
+            THEN 'the attribute definitions, PostgreSQL or its collation changed'
         WHEN previous.currency <> p_currency OR previous.minor_units <> p_minor_units THEN 'the shop currency changed'
         WHEN previous.default_region IS DISTINCT FROM p_default_region THEN 'the default phone region changed'
         ELSE (SELECT coalesce(min(ch.why), 'a full recompute was asked for') FROM referral_sync_changes ch
@@ -195,13 +217,18 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.referral_sync_touched;
     CREATE TEMP TABLE referral_sync_touched (send_email text, send_phone text) ON COMMIT DROP;
     IF why IS NOT NULL THEN
-        -- Everyone: the statements below read every row instead of the owners' (which stays empty), and the
-        -- secondary indexes are built once at the end instead of row by row.
+        -- Everyone: the statements below read every row instead of the owners' (which stays empty).
         DELETE FROM referral_sync_participant_values;
         DELETE FROM referral_sync_rejected_rows;
-        DROP INDEX referral_sync_participant_values_email_idx;
-        DROP INDEX referral_sync_participant_values_phone_idx;
-        DROP INDEX referral_sync_rejected_rows_owner_idx;
+        -- With no earlier state (a first run, or after a crash) no run can be reading these tables, so the
+        -- secondary indexes are dropped and built once at the end rather than row by row. Otherwise they stay:
+        -- DROP INDEX would wait for, and then block, the readers of shards that are streaming.
+        rebuild_indexes := previous.singleton IS NULL;
+        IF rebuild_indexes THEN
+            DROP INDEX referral_sync_participant_values_email_idx;
+            DROP INDEX referral_sync_participant_values_phone_idx;
+            DROP INDEX referral_sync_rejected_rows_owner_idx;
+        END IF;
         SELECT count(*) INTO owner_count FROM customers;
     ELSE
         low := least(previous.as_of, p_as_of);
@@ -297,7 +324,7 @@ BEGIN
             SELECT 'referrals', rc.referral_id, rc.referrer_id, rc.reason,
                    CASE rc.reason
                        WHEN 'created_after_as_of'
-                           THEN 'created_at ' || referral_sync_timestamp(rc.created_at) || ' is after --as-of'
+                           THEN 'created_at ' || referral_sync_detail_time(rc.created_at) || ' is after --as-of'
                        WHEN 'self_referral_by_customer_id' THEN 'the recipient is the referrer (same customer_id)'
                        ELSE 'the recipient email is the referrer''s own email'
                    END
@@ -310,7 +337,7 @@ BEGIN
                         ELSE oc.reason END,
                    CASE
                        WHEN oc.reason = 'redeemed_after_as_of'
-                           THEN 'redeemed_at ' || referral_sync_timestamp(oc.redeemed_at) || ' is after --as-of'
+                           THEN 'redeemed_at ' || referral_sync_detail_time(oc.redeemed_at) || ' is after --as-of'
                        WHEN oc.reason = 'redeemed_at_not_finite'
                            THEN 'redeemed_at ' || oc.redeemed_at::text || ' is not a point in time'
                        WHEN oc.reason = 'total_not_finite'
@@ -321,18 +348,18 @@ BEGIN
                        WHEN oc.reason = 'referral_not_counted'
                            THEN 'referral ' || oc.referral_id || ' does not count (' || oc.referral_reason || ')'
                        WHEN oc.reason = 'redeemed_before_referral_created'
-                           THEN 'redeemed_at ' || referral_sync_timestamp(oc.redeemed_at)
-                                || ' is before the referral was created at ' || referral_sync_timestamp(oc.created_at)
+                           THEN 'redeemed_at ' || referral_sync_detail_time(oc.redeemed_at)
+                                || ' is before the referral was created at ' || referral_sync_detail_time(oc.created_at)
                        WHEN oc.referral_rejected
                            THEN 'referral ' || oc.referral_id || ' was rejected at '
-                                || referral_sync_timestamp(oc.rejected_at)
+                                || referral_sync_detail_time(oc.rejected_at)
                        ELSE 'referral ' || oc.referral_id || ' already counts with its first order ' || oc.first_order_id
                    END
             FROM ranked_orders oc
             WHERE oc.reason IS NOT NULL OR oc.referral_rejected OR oc.position > 1
             UNION ALL
             SELECT 'referral_rejections', j.referral_id, rc.referrer_id, 'rejected_after_as_of',
-                   'rejected_at ' || referral_sync_timestamp(j.rejected_at) || ' is after --as-of'
+                   'rejected_at ' || referral_sync_detail_time(j.rejected_at) || ' is after --as-of'
             FROM referral_checks rc
             JOIN referral_rejections j ON j.referral_id = rc.referral_id
             WHERE j.rejected_at > p_as_of
@@ -459,7 +486,7 @@ BEGIN
           AND (v.problem, v.problem_detail) IS DISTINCT FROM (p.problem, p.detail);
     END IF;
 
-    IF why IS NOT NULL THEN
+    IF rebuild_indexes THEN
         CREATE INDEX referral_sync_participant_values_email_idx ON referral_sync_participant_values (send_email);
         CREATE INDEX referral_sync_participant_values_phone_idx ON referral_sync_participant_values (send_phone);
         CREATE INDEX referral_sync_rejected_rows_owner_idx ON referral_sync_rejected_rows (owner_id);
