@@ -186,7 +186,7 @@ for n in $scales; do
     explain "$cursor" sql/queries/participant_attributes.sql 1 0
     echo "## rejected rows (sql/queries/rejected_rows.sql, as the job's cursor runs it: no parallel workers)"
     explain "$cursor" sql/queries/rejected_rows.sql
-    echo "## row accounting (sql/queries/row_accounting.sql, a plain query on the idle lock connection)"
+    echo "## row accounting (sql/queries/row_accounting.sql, after the rejected rows on their connection)"
     explain "" sql/queries/row_accounting.sql
   } > "$out/plans-$n.txt" 2>&1 || true
 
