@@ -471,41 +471,29 @@ enum EmbeddedSQL {
             CREATE INDEX IF NOT EXISTS referral_sync_rejected_rows_owner_idx ON referral_sync_rejected_rows (owner_id);
 
             -- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT, not one row
-            -- per row. SECURITY DEFINER so whoever loads the input tables needs no rights on referral-sync's own tables; its
-            -- search_path (set below) is this schema, then pg_temp, so a loader's temporary table of the same name cannot take
-            -- the notes.
+            -- per row. The key noted is the table's own customer (customers.customer_id, referrals.referrer_id) or referral
+            -- (referral_orders and referral_rejections: referral_id); an update notes the old key and the new. SECURITY
+            -- DEFINER so whoever loads the input tables needs no rights on referral-sync's own tables; its search_path (set
+            -- below) is this schema, then pg_temp, so a loader's temporary table of the same name cannot take the notes.
             CREATE OR REPLACE FUNCTION referral_sync_note_change() RETURNS trigger
             LANGUAGE plpgsql SECURITY DEFINER AS $$
+            DECLARE
+                key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id' WHEN 'referrals' THEN 'referrer_id'
+                                                      ELSE 'referral_id' END;
+                note_column text := CASE WHEN TG_TABLE_NAME IN ('customers', 'referrals') THEN 'customer_id'
+                                         ELSE 'referral_id' END;
             BEGIN
                 IF TG_OP = 'TRUNCATE' THEN
                     INSERT INTO referral_sync_changes (everything, why) VALUES (true, TG_TABLE_NAME || ' was truncated');
-                ELSIF TG_TABLE_NAME = 'customers' THEN
-                    IF TG_OP = 'INSERT' THEN
-                        INSERT INTO referral_sync_changes (customer_id) SELECT DISTINCT customer_id FROM new_rows;
-                    ELSIF TG_OP = 'UPDATE' THEN
-                        INSERT INTO referral_sync_changes (customer_id)
-                        SELECT customer_id FROM new_rows UNION SELECT customer_id FROM old_rows;
-                    ELSE
-                        INSERT INTO referral_sync_changes (customer_id) SELECT DISTINCT customer_id FROM old_rows;
-                    END IF;
-                ELSIF TG_TABLE_NAME = 'referrals' THEN
-                    IF TG_OP = 'INSERT' THEN
-                        INSERT INTO referral_sync_changes (customer_id) SELECT DISTINCT referrer_id FROM new_rows;
-                    ELSIF TG_OP = 'UPDATE' THEN
-                        INSERT INTO referral_sync_changes (customer_id)
-                        SELECT referrer_id FROM new_rows UNION SELECT referrer_id FROM old_rows;
-                    ELSE
-                        INSERT INTO referral_sync_changes (customer_id) SELECT DISTINCT referrer_id FROM old_rows;
-                    END IF;
-                ELSE  -- referral_orders, referral_rejections
-                    IF TG_OP = 'INSERT' THEN
-                        INSERT INTO referral_sync_changes (referral_id) SELECT DISTINCT referral_id FROM new_rows;
-                    ELSIF TG_OP = 'UPDATE' THEN
-                        INSERT INTO referral_sync_changes (referral_id)
-                        SELECT referral_id FROM new_rows UNION SELECT referral_id FROM old_rows;
-                    ELSE
-                        INSERT INTO referral_sync_changes (referral_id) SELECT DISTINCT referral_id FROM old_rows;
-                    END IF;
+                ELSE
+                    -- The transition tables (new_rows, old_rows) are visible to EXECUTE as to any query of the trigger.
+                    EXECUTE format('INSERT INTO referral_sync_changes (%I) SELECT DISTINCT k FROM (%s) AS changed (k)',
+                                   note_column,
+                                   CASE TG_OP
+                                       WHEN 'INSERT' THEN format('SELECT %I FROM new_rows', key_column)
+                                       WHEN 'DELETE' THEN format('SELECT %I FROM old_rows', key_column)
+                                       ELSE format('SELECT %1$I FROM new_rows UNION ALL SELECT %1$I FROM old_rows', key_column)
+                                   END);
                 END IF;
                 RETURN NULL;
             END

@@ -136,8 +136,8 @@ public final class SyncRun: @unchecked Sendable {
             defer { snapshot.release() }
             refresh = snapshot.refresh
             let reader = try connect()
+            // AttributeQuery.openCursor checks that the snapshot's recompute is for these parameters.
             try ParticipantStateStore.importSnapshot(snapshot, on: reader)
-            try ParticipantStateStore.verify(on: reader, parameters)
             // The rejected rows and the row accounting run beside the attribute query, on the same snapshot, and
             // are waited for after it.
             let rejectedPass = try RejectedRowsPass(
