@@ -3,13 +3,19 @@
 // No package dependencies by design: libpq through a system library, HTTP through Foundation.
 import PackageDescription
 
+/// The Swift server projects' upcoming features, where the code already holds to them.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "ReferralSync",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "referral-sync", targets: ["referral-sync"]),
         .executable(name: "attentive-simulator", targets: ["attentive-simulator"]),
-        .library(name: "ReferralSync", targets: ["ReferralSync"]),
+        .library(name: "ReferralSyncJob", targets: ["ReferralSyncJob"]),
         .library(name: "AttentiveSimulator", targets: ["AttentiveSimulator"]),
     ],
     targets: [
@@ -23,11 +29,18 @@ let package = Package(
         .target(name: "ReferralStore", dependencies: ["Postgres", "ReferralModel"]),
         .target(name: "Attentive"),
         .target(name: "Reports"),
+        .target(name: "Options", swiftSettings: strictSettings),
         .target(
-            name: "ReferralSync",
-            dependencies: ["Postgres", "ReferralModel", "ReferralStore", "Attentive", "Reports"]
+            name: "ReferralSyncJob",
+            dependencies: ["Postgres", "ReferralModel", "ReferralStore", "Attentive", "Reports"],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
-        .executableTarget(name: "referral-sync", dependencies: ["ReferralSync"]),
+        .target(
+            name: "ReferralSyncCLI",
+            dependencies: ["Options", "ReferralSyncJob", "Postgres", "ReferralModel", "ReferralStore"],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .executableTarget(name: "referral-sync", dependencies: ["ReferralSyncCLI", "ReferralSyncJob"]),
         .target(name: "AttentiveSimulator"),
         .executableTarget(name: "attentive-simulator", dependencies: ["AttentiveSimulator"]),
 
@@ -35,12 +48,14 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ReferralModelTests", dependencies: ["ReferralModel"]),
         .testTarget(name: "ReferralStoreTests", dependencies: ["ReferralStore", "TestSupport"]),
-        .testTarget(name: "AttentiveTests", dependencies: ["Attentive", "AttentiveSimulator", "TestSupport"]),
+        .testTarget(
+            name: "AttentiveTests", dependencies: ["Attentive", "AttentiveSimulator", "ReferralModel", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(
-            name: "ReferralSyncTests",
+            name: "ReferralSyncJobTests",
             dependencies: [
-                "ReferralSync", "ReferralStore", "ReferralModel", "Attentive", "Postgres", "AttentiveSimulator",
+                "ReferralSyncJob", "ReferralSyncCLI", "Options", "ReferralStore", "ReferralModel", "Attentive",
+                "Postgres", "AttentiveSimulator",
                 "TestSupport",
             ]
         ),

@@ -54,9 +54,9 @@ enum RequestBody {
         return try encoder.encode(value)
     }
 
-    /// The body of `POST /v1/attributes/custom` for `update`.
+    /// The body of `POST /v1/attributes/custom` for `update` (``CustomAttributesJSON``, the dry run's encoder too).
     static func customAttributes(_ update: AttributeUpdate) throws -> Data {
-        try encode(CustomAttributes(properties: update.properties, user: Identifiers(update.user)))
+        Data(CustomAttributesJSON.bytes(update))
     }
 
     /// The body of `POST /v2/bulk/user/attributes` for `updates`, in order.

@@ -1,7 +1,8 @@
 import Foundation
-import ReferralSync
+import ReferralSyncCLI
+import ReferralSyncJob
 
-// Thin executable: parse, run, exit. Everything else lives in the ReferralSync library.
+// Thin executable: parse, run, exit. The commands live in ReferralSyncCLI, the job in ReferralSyncJob.
 let stopSignal = StopSignal()
 stopSignal.install()
 let status = await ReferralSyncCommand.main(

@@ -1,0 +1,132 @@
+import Foundation
+import Options
+import ReferralModel
+import ReferralStore
+import ReferralSyncJob
+
+/// Every option of `referral-sync`, each declared once with its variable, default, parser and help. Commands
+/// list the ones they take (``runOptions``, ``driftOptions``, …).
+enum JobOptions {
+    static let databaseURL = Option<String?>(
+        text: "database-url", environment: "DATABASE_URL", unsetMeans: "PG* variables",
+        summary: "libpq conninfo or postgresql:// URI")
+    static let asOf = Option<Timestamp?>(
+        "as-of", environment: "REFERRAL_SYNC_AS_OF", unsetMeans: "now",
+        summary: "count only rows at or before this ISO 8601 time",
+        expected: "an ISO 8601 time with a zone, e.g. 2024-11-08T00:00:00Z, or a date 2024-11-08",
+        read: { Timestamp(iso8601: $0) })
+    static let currency = Option<Currency?>(
+        "currency", environment: "REFERRAL_SHOP_CURRENCY", unsetMeans: "the only one in referral_orders",
+        summary: "the shop currency, ISO 4217", expected: "a three-letter ISO 4217 code such as USD",
+        read: { Currency(code: $0) })
+    static let reportsDirectory = Option<String>(
+        "reports-dir", environment: "REFERRAL_SYNC_REPORTS_DIR", default: "reports", defaultText: "./reports",
+        summary: "where run folders are written", expected: "a folder", read: { $0 })
+    static let dryRun = Option(
+        flag: "dry-run", environment: "REFERRAL_SYNC_DRY_RUN", summary: "send nothing; write what would be sent")
+    static let fullRecompute = Option(
+        flag: "full-recompute", environment: "REFERRAL_SYNC_FULL_RECOMPUTE",
+        summary: "recompute every customer, not only those whose inputs changed since the last run")
+    static let mode = Option<RunConfiguration.Mode>(
+        "mode", environment: "REFERRAL_SYNC_MODE", default: .v1,
+        summary: "v1 (one request per participant) or bulk", expected: "v1 or bulk",
+        read: { RunConfiguration.Mode(rawValue: $0) })
+    static let bulkWait = Option<Double>(
+        "bulk-wait", environment: "REFERRAL_SYNC_BULK_WAIT", default: 300, defaultText: "300",
+        summary: "bulk: seconds to wait for this run's jobs before leaving them in flight",
+        expected: "seconds from 0 to 86400", read: { number($0, in: 0...86_400) })
+    static let bulkBatchSize = Option<Int>(
+        "bulk-batch-size", environment: "REFERRAL_SYNC_BULK_BATCH_SIZE", default: 256,
+        summary: "bulk: participants per job, 1 to 256",
+        expected: "a whole number from 1 to 256 (Attentive takes at most 256 users a job)",
+        read: { wholeNumber($0, in: 1...256) })
+    static let retryBudget = Option<Double>(
+        "retry-budget", environment: "REFERRAL_SYNC_RETRY_BUDGET", default: 900, defaultText: "900",
+        summary: "seconds the whole run may spend waiting to retry requests", expected: "seconds from 0 to 86400",
+        read: { number($0, in: 0...86_400) })
+    static let maxRequestsPerSecond = Option<Double>(
+        "max-rps", environment: "REFERRAL_SYNC_MAX_RPS", default: 150, defaultText: "150",
+        summary: "requests per second at most", expected: "a number of requests per second above 0 and at most 10000",
+        read: { text in number(text, in: 0...10_000).flatMap { $0 > 0 ? $0 : nil } })
+    static let concurrency = Option<Int>(
+        "concurrency", environment: "REFERRAL_SYNC_CONCURRENCY", default: 32, summary: "requests in flight at most",
+        expected: "a whole number from 1 to 1024", read: { wholeNumber($0, in: 1...1024) })
+    static let requestTimeout = Option<Double>(
+        "request-timeout", environment: "REFERRAL_SYNC_REQUEST_TIMEOUT", default: 30, defaultText: "30",
+        summary: "seconds before a request is given up and retried", expected: "seconds above 0 and at most 600",
+        read: { text in number(text, in: 0...600).flatMap { $0 > 0 ? $0 : nil } })
+    static let maxAttempts = Option<Int>(
+        "max-attempts", environment: "REFERRAL_SYNC_MAX_ATTEMPTS", default: 6,
+        summary: "HTTP attempts per request at most, retries included", expected: "a whole number from 1 to 20",
+        read: { wholeNumber($0, in: 1...20) })
+    static let defaultPhoneRegion = Option<String?>(
+        "default-phone-region", environment: "REFERRAL_SYNC_DEFAULT_PHONE_REGION", unsetMeans: "none, not sent",
+        summary: "read national phone numbers as this region's: US or CA",
+        expected: "US or CA: only North American numbers (10 digits, optionally after 1) are unambiguous "
+            + "without a country code",
+        read: { ["US", "CA"].contains($0.uppercased()) ? $0.uppercased() : nil })
+    static let shard = Option<Shard>(
+        "shard", environment: "REFERRAL_SYNC_SHARD", default: .all, defaultText: "1/1",
+        summary: "K/N: take the K-th of N slices of participants", expected: "K/N with 1 <= K <= N, e.g. 1/2",
+        read: { text in
+            let parts = text.split(separator: "/").map { Int($0) }
+            guard parts.count == 2, let number = parts[0], let count = parts[1], count >= 1,
+                (1...count).contains(number)
+            else { return nil }
+            return Shard(number: number, count: count)
+        })
+    static let keep = Option<Int>(
+        "keep", environment: "REFERRAL_SYNC_KEEP", default: 0, defaultText: "all",
+        summary: "keep only the newest N report folders",
+        expected: "a whole number of report folders to keep (0 keeps all)",
+        read: { text in Int(text).flatMap { $0 >= 0 ? $0 : nil } })
+    static let metricsFile = Option<String?>(
+        text: "metrics-file", environment: "REFERRAL_SYNC_METRICS_FILE",
+        summary: "write Prometheus textfile metrics here")
+    static let logFormat = Option<Logger.Format>(
+        "log-format", environment: "REFERRAL_SYNC_LOG_FORMAT", default: .logfmt, summary: "logfmt or json",
+        expected: "logfmt or json", read: { Logger.Format(rawValue: $0) })
+    static let quiet = Option(
+        flag: "quiet", environment: "REFERRAL_SYNC_QUIET", summary: "log warnings and errors only")
+    static let verbose = Option(flag: "verbose", environment: "REFERRAL_SYNC_VERBOSE", summary: "log debug lines too")
+    static let help = Option(flag: "help", summary: "show this help")
+
+    // drift
+    static let sample = Option<Int?>(
+        "sample", environment: "REFERRAL_SYNC_DRIFT_SAMPLE", unsetMeans: "all",
+        summary: "check at most N participants, a deterministic sample that changes with the as-of date",
+        expected: "a whole number of participants above 0", read: { wholeNumber($0, in: 1...10_000_000) })
+    static let repair = Option(
+        flag: "repair", environment: "REFERRAL_SYNC_DRIFT_REPAIR",
+        summary: "forget the ledger entries of drifted participants so the next run sends them again")
+
+    // history
+    static let last = Option<Int>(
+        "last", default: 20, summary: "how many runs to show", expected: "a whole number above 0",
+        read: { text in Int(text).flatMap { $0 > 0 ? $0 : nil } })
+
+    /// The options of `run`, in help order.
+    static let runOptions: [any OptionDeclaration] = [
+        databaseURL, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
+        retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion, shard, keep,
+        metricsFile, logFormat, quiet, verbose, help,
+    ]
+    /// The options of `drift`: those of `run` that apply to reading (not `--dry-run`, not `--mode`), plus
+    /// `--sample` and `--repair`.
+    static let driftOptions: [any OptionDeclaration] =
+        runOptions.filter { ![dryRun.name, mode.name, help.name].contains($0.name) } + [sample, repair, help]
+    static let migrateOptions: [any OptionDeclaration] = [databaseURL, help]
+    static let historyOptions: [any OptionDeclaration] = [databaseURL, last, help]
+
+    /// A number in `range`, finite.
+    static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value = Double(text), value.isFinite, range.contains(value) else { return nil }
+        return value
+    }
+
+    /// A whole number in `range`.
+    static func wholeNumber(_ text: String, in range: ClosedRange<Int>) -> Int? {
+        guard let value = Int(text), range.contains(value) else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Options
+import Postgres
+import ReferralStore
+import ReferralSyncJob
+
+/// `referral-sync migrate`: applies the migrations not yet applied and re-applies the definitions.
+enum MigrateCommand {
+    static func run(_ arguments: [String], environment: [String: String], output: (String) -> Void) -> ExitStatus {
+        do {
+            guard
+                let options = try ReferralSyncCommand.parse(
+                    arguments, command: "migrate", summary: "Apply referral-sync's migrations (idempotent).",
+                    options: JobOptions.migrateOptions, environment: environment, output: output)
+            else { return .success }
+            let connection = try PostgresConnection(conninfo: try options.value(JobOptions.databaseURL) ?? "")
+            defer { connection.close() }
+            let applied = try Migrations.apply(on: connection)
+            for migration in applied {
+                output(
+                    String(
+                        format: "%04d_%@ %@\n", migration.version, migration.name,
+                        migration.appliedNow ? "applied" : "already applied"))
+            }
+            return .success
+        } catch let error as SchemaError {
+            return ReferralSyncCommand.fail(
+                JobError(.configuration, "\(error)", remedy: "Use the newest referral-sync."))
+        } catch {
+            return ReferralSyncCommand.fail(error)
+        }
+    }
+}
+
+/// `referral-sync history`: recent runs, newest first.
+enum HistoryCommand {
+    static func run(_ arguments: [String], environment: [String: String], output: (String) -> Void) -> ExitStatus {
+        do {
+            guard
+                let options = try ReferralSyncCommand.parse(
+                    arguments, command: "history", summary: "Show recent runs, newest first.",
+                    options: JobOptions.historyOptions, environment: environment, output: output)
+            else { return .success }
+            let last = try options.value(JobOptions.last)
+            let connection = try PostgresConnection(conninfo: try options.value(JobOptions.databaseURL) ?? "")
+            defer { connection.close() }
+            try Migrations.verify(on: connection)
+            output(HistoryTable.render(try RunHistory.recent(on: connection, limit: last)))
+            return .success
+        } catch let error as SchemaError {
+            return ReferralSyncCommand.fail(
+                JobError(.configuration, "\(error)", remedy: "Run `referral-sync migrate`."))
+        } catch {
+            return ReferralSyncCommand.fail(error)
+        }
+    }
+}
+
+/// `referral-sync history` as a plain-text table.
+enum HistoryTable {
+    static func render(_ runs: [RunRecord]) -> String {
+        let header = ["run_id", "run", "command", "started", "finished", "exit", "counts", "message"]
+        let rows = runs.map { run in
+            [
+                String(run.runID), run.runKey, run.command + (run.dryRun ? " (dry run)" : ""), run.startedAt,
+                run.finishedAt ?? "running", run.exitStatus.map(String.init) ?? "-", run.outcomeCounts,
+                run.message ?? "",
+            ]
+        }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], min(cell.count, 80)) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                let clipped = cell.count > 80 ? String(cell.prefix(77)) + "..." : cell
+                return clipped + String(repeating: " ", count: max(0, widths[index] - clipped.count))
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+}

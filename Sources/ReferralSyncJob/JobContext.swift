@@ -1,0 +1,57 @@
+import Attentive
+import Foundation
+import Postgres
+import ReferralModel
+import ReferralStore
+
+/// What every command's stages share: the validated configuration, the logger, the stop signal and the run's
+/// id. A value: stages receive it and never change it.
+struct JobContext: Sendable {
+    let configuration: RunConfiguration
+    let logger: Logger
+    let stopSignal: StopSignal
+    /// The run's id, which names its report folder: sortable by time.
+    let runKey: String
+
+    init(configuration: RunConfiguration, logger: Logger, stopSignal: StopSignal) {
+        self.configuration = configuration
+        self.logger = logger
+        self.stopSignal = stopSignal
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        runKey = Timestamp.now().compactString + "-" + String(repeating: "0", count: 8 - suffix.count) + suffix
+    }
+
+    /// Opens a connection to the job's database.
+    /// - Throws: `JobError` 78 when no database is configured and libpq's defaults do not work; `PostgresError`
+    ///   otherwise.
+    func connect() throws -> PostgresConnection {
+        do {
+            return try PostgresConnection(conninfo: configuration.databaseURL)
+        } catch let error as PostgresError where configuration.databaseURLIsUnset && error.code == .connectionFailed {
+            throw JobError(
+                .configuration,
+                "DATABASE_URL is not set (nor any PG* variable), and libpq's defaults did not work: \(error.message)",
+                remedy: "Set DATABASE_URL to postgresql://user@host:port/dbname or a conninfo such as "
+                    + "'host=db.internal dbname=shop user=sync'.")
+        }
+    }
+
+    /// What the recompute is for: this run's as-of, currency, shard and phone region.
+    func recomputeParameters(currency: Currency) -> RecomputeParameters {
+        RecomputeParameters(
+            asOf: configuration.asOf, currency: currency, shard: configuration.shard,
+            phoneRegion: configuration.phoneRegion)
+    }
+
+    /// The Attentive client's settings from the run's options.
+    func clientConfiguration() -> AttentiveClientConfiguration {
+        var client = AttentiveClientConfiguration(baseURL: configuration.attentiveBaseURL, apiKey: configuration.apiKey)
+        client.maxRequestsPerSecond = configuration.maxRequestsPerSecond
+        client.requestTimeout = .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
+        client.maxConnections = max(configuration.concurrency, 1)
+        client.retry.maxAttempts = configuration.maxAttempts
+        client.maxBulkRequestsPerSecond = min(configuration.maxRequestsPerSecond, 100)
+        client.retry.maxTotalRetryTime = .milliseconds(Int64(configuration.retryBudgetSeconds * 1000))
+        return client
+    }
+}

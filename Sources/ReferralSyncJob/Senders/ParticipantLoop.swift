@@ -1,0 +1,69 @@
+import Attentive
+import ReferralModel
+import ReferralStore
+
+/// The one loop over the participants the attribute query streams, shared by every way of sending (v1, bulk,
+/// dry run): each participant is written to `attributes.csv`; each changed one is skipped with its reason,
+/// held behind an unresolved bulk job, refused with the reason no request may start, or handed to `send`.
+struct ParticipantLoop {
+    let recorder: RunRecorder
+    let progress: ProgressReporter
+    /// Participants inside a bulk job that has not resolved (README "Bulk mode": the in-flight rule).
+    let inFlight: [String: InFlightRecord]
+    /// What the progress line counts: "requests" or "bulk jobs".
+    let unit: String
+
+    /// Streams `cursor` to the end or to its first error.
+    /// - Parameters:
+    ///   - notSendingReason: Why no new request may start now, if one may not (a stop, a refused key, a ledger
+    ///     that cannot be written); asked again for each participant.
+    ///   - send: Sends (or batches) one changed participant that may be sent.
+    /// - Returns: The error that ended the stream early, classified, if one did.
+    func run(
+        _ cursor: ParticipantCursor, notSendingReason: () -> String?, send: (ParticipantState) async -> Void
+    ) async -> JobError? {
+        var interruption: JobError?
+        while true {
+            let next: ParticipantState?
+            do {
+                next = try cursor.next()
+            } catch {
+                interruption = JobError(classifying: error)
+                break
+            }
+            guard let participant = next else { break }
+            recorder.recordParticipant(participant)
+            progress.tick(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
+            guard !participant.changedAttributes.isEmpty else { continue }
+            if let reason = participant.unsendableReason {
+                recorder.recordOutcome(participant, .skipped, error: reason)
+            } else if let held = inFlight[participant.customerID] {
+                recorder.recordHeld(participant, by: held)
+            } else if let reason = notSendingReason() {
+                recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)")
+            } else {
+                await send(participant)
+            }
+        }
+        progress.finish(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
+        return interruption
+    }
+}
+
+extension ParticipantState {
+    /// The participant's changed values as Attentive's custom-attributes update.
+    var attributeUpdate: AttributeUpdate {
+        AttributeUpdate(
+            user: AttentiveUser(email: identity.email, phone: identity.phone), properties: changedProperties)
+    }
+}
+
+/// Why no new request should start, if one should not: the reasons every sender shares, in one wording.
+enum NotSending {
+    static func reason(stopSignal: StopSignal, keyRefused: Bool, cannotRecord: Bool) -> String? {
+        if let signal = stopSignal.stopRequest { return "the run was stopped by signal \(signal)" }
+        if keyRefused { return "Attentive refused the API key earlier in this run" }
+        if cannotRecord { return "the database could not be written, so Attentive's answers could not be recorded" }
+        return nil
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Postgres
+import ReferralModel
+import ReferralStore
+
+/// What every command that reads the referral history holds while it works: the run lock, a connection for the
+/// run history and the ledger, the run-history row and the shop currency. ``open(_:command:dryRun:body:)`` is the
+/// one prologue and epilogue every such command shares.
+struct Session {
+    /// Holds the run lock; otherwise idle, so a stage may borrow it (the refresh runs on it).
+    let lock: PostgresConnection
+    /// Writes the run history, the ledger and pending values.
+    let writer: PostgresConnection
+    /// The run-history row of this run.
+    let runID: Int64
+    let currency: Currency
+
+    /// Takes the lock, checks the schema, resolves the currency, opens the run-history row, runs `body`, closes
+    /// the row and releases the lock. Failures before `body` become an exit status and a message.
+    /// - Parameter body: Does the command's work; returns its result and the counts to keep in the run history.
+    static func open(
+        _ context: JobContext, command: String, dryRun: Bool,
+        body: (Session, inout StageTimer) async -> (RunResult, countsJSON: String)
+    ) async -> RunResult {
+        var stages = StageTimer()
+        let configuration = context.configuration
+        context.logger.setContext([("run_id", context.runKey)])
+        do {
+            let lock = try context.connect()
+            defer { lock.releaseAdvisoryLocksAndClose() }
+            try RunLock.take(on: lock, shard: configuration.shard)
+            try verifySchema(on: lock)
+            let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
+            stages.finish("validate")
+            let writer = try context.connect()
+            defer { writer.close() }
+            let runID = try RunHistory.begin(
+                on: writer, runKey: context.runKey, command: command, arguments: configuration.argumentsForHistory,
+                asOf: configuration.asOf, dryRun: dryRun)
+            let session = Session(lock: lock, writer: writer, runID: runID, currency: currency)
+            let (result, countsJSON) = await body(session, &stages)
+            try? RunHistory.finish(
+                on: writer, runID: runID, exitStatus: Int(result.status.rawValue), outcomeCounts: countsJSON,
+                stageSeconds: stages.json, message: result.message)
+            return result
+        } catch {
+            let jobError = JobError(classifying: error)
+            context.logger.error(jobError.message, [("exit_status", jobError.status.description)])
+            return RunResult(
+                status: jobError.status, runKey: context.runKey, reportFolder: nil, counts: RunCounts(),
+                message: jobError.description)
+        }
+    }
+
+    static func verifySchema(on connection: PostgresConnection) throws {
+        do {
+            try Migrations.verify(on: connection)
+        } catch let error as SchemaError {
+            throw JobError(.configuration, "\(error)", remedy: "The schema must match this referral-sync version.")
+        }
+    }
+
+    /// The shop currency: the configured one, or the only one `referral_orders` holds (USD when it is empty).
+    /// - Throws: `JobError` 78 when none is configured and the orders hold several.
+    static func resolveCurrency(_ configured: Currency?, on connection: PostgresConnection, logger: Logger) throws
+        -> Currency
+    {
+        if let configured { return configured }
+        let present = try currenciesInOrders(on: connection)
+        if present.count == 1, let only = present.first, let currency = Currency(code: only) { return currency }
+        if present.isEmpty, let usd = Currency(code: "USD") {
+            logger.warning("referral_orders is empty and no shop currency is set; formatting revenue as USD")
+            return usd
+        }
+        throw JobError(
+            .configuration,
+            "REFERRAL_SHOP_CURRENCY is not set and referral_orders holds \(present.joined(separator: ", "))",
+            remedy: "Set REFERRAL_SHOP_CURRENCY (or --currency) to the shop's currency.")
+    }
+}
+
+/// The run lock: a whole-participant run holds the base key exclusively; a shard holds it shared and its own
+/// shard key exclusively, so shards run side by side but never beside a whole run or themselves.
+enum RunLock {
+    static let baseKey: Int64 = 7_226_175_002_000
+
+    /// Takes the lock for `shard` without waiting.
+    /// - Throws: `JobError` 75 when another run holds it.
+    static func take(on connection: PostgresConnection, shard: Shard) throws {
+        let acquired: Bool
+        if shard == .all {
+            acquired = try connection.tryAdvisoryLock(baseKey)
+        } else {
+            acquired =
+                try connection.tryAdvisoryLock(baseKey, shared: true)
+                && connection.tryAdvisoryLock(baseKey + Int64(shard.count) * 10_000 + Int64(shard.number))
+        }
+        guard acquired else {
+            throw JobError(
+                .locked, "another referral-sync run holds the lock for shard \(shard)",
+                remedy: "Let it finish; the scheduler should try again later (exit 75).")
+        }
+    }
+}

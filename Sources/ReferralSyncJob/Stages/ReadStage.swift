@@ -1,0 +1,76 @@
+import Postgres
+import ReferralModel
+import ReferralStore
+
+/// Refresh and read: brings the kept recompute up to date on the lock's connection, then opens the participant
+/// cursor on a reader and starts the rejected rows and row accounting beside it, all three on the one snapshot
+/// the refresh exported, so attributes, rejected rows and accounting are one consistent picture.
+struct ReadStage {
+    let reader: PostgresConnection
+    let cursor: ParticipantCursor
+    /// Writes `rejected_rows.csv` and reads the row accounting, on a connection and thread of its own.
+    let rejectedRows: RejectedRowsPass
+    let refresh: StateRefresh
+
+    /// - Parameters:
+    ///   - lock: The connection holding the run lock, otherwise idle: the refresh runs on it.
+    ///   - rejectedRowsCSV: Where the rejected rows are written.
+    static func open(
+        _ context: JobContext, parameters: RecomputeParameters, on lock: PostgresConnection,
+        stages: inout StageTimer, rejectedRowsCSV: String
+    ) async throws -> ReadStage {
+        let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages)
+        defer { snapshot.release() }
+        let reader = try context.connect()
+        try ParticipantStateStore.importSnapshot(snapshot, on: reader)
+        let rejectedRows = try RejectedRowsPass(
+            connection: try context.connect(), snapshot: snapshot, csvPath: rejectedRowsCSV)
+        snapshot.release()
+        context.logger.info(
+            "recomputing attributes",
+            [
+                ("as_of", context.configuration.asOf.description), ("currency", parameters.currency.code),
+                ("shard", context.configuration.shard.description),
+            ])
+        do {
+            // Checks that the snapshot's recompute is for these parameters.
+            let cursor = try AttributeQuery.openCursor(on: reader, parameters)
+            return ReadStage(reader: reader, cursor: cursor, rejectedRows: rejectedRows, refresh: snapshot.refresh)
+        } catch {
+            // The reader first: a refresh elsewhere may be waiting for it, and the pass for that refresh.
+            try? reader.run("ROLLBACK")
+            _ = await rejectedRows.finish()
+            throw error
+        }
+    }
+
+    /// Ends the reader's transaction and closes it (the rejected rows finish on their own connection).
+    func close() {
+        try? cursor.close()
+        try? reader.run("ROLLBACK")
+        reader.close()
+    }
+}
+
+/// Brings the kept recompute up to date (README "Incremental recompute"): only the customers whose inputs
+/// changed, or everyone when the rules, parameters or counts say so.
+enum RefreshStage {
+    /// Refreshes on `lock` and exports a snapshot of the result for the readers; the caller releases it once
+    /// they have imported it.
+    static func refresh(
+        _ context: JobContext, _ parameters: RecomputeParameters, on lock: PostgresConnection,
+        stages: inout StageTimer
+    ) throws -> ExportedSnapshot {
+        let snapshot = try ParticipantStateStore.refreshAndExportSnapshot(
+            on: lock, parameters, full: context.configuration.fullRecompute)
+        let refresh = snapshot.refresh
+        context.logger.info(
+            "recompute brought up to date",
+            [
+                ("mode", refresh.mode.rawValue), ("reason", refresh.reason ?? "-"),
+                ("recomputed", String(refresh.recomputed)),
+            ])
+        stages.finish("refresh")
+        return snapshot
+    }
+}

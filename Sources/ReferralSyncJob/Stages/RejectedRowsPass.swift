@@ -1,0 +1,101 @@
+import Foundation
+import Postgres
+import ReferralStore
+import Reports
+
+/// What the rejected-rows pass found: counts for the summary, each table's row accounting, and how long it took.
+struct RejectedRowCounts: Sendable {
+    var total = 0
+    var byReason: [String: Int] = [:]
+    var byTable: [String: Int] = [:]
+    var byTableAndReason: [String: [String: Int]] = [:]
+    /// Each input table's rows read and counted (`sql/queries/row_accounting.sql`), on the same snapshot.
+    var accounts: [TableAccount] = []
+    /// Wall seconds of the two queries, one after the other (beside the attribute query).
+    var seconds = 0.0
+}
+
+/// Writes `rejected_rows.csv` and then reads the row accounting, on a connection and thread of its own, while the
+/// attribute query streams on the reader.
+///
+/// Both read the recompute the run brought up to date (`referral_sync_refresh`), in the snapshot the refresh
+/// exported, which the reader imports too (`SET TRANSACTION SNAPSHOT`): the rejected rows, the accounting and the
+/// attributes are one consistent picture even while the tables change.
+///
+/// The work runs on a dedicated thread (libpq calls block) and never on the Swift concurrency pool, whose threads
+/// the requests need.
+final class RejectedRowsPass: @unchecked Sendable {
+    private let work: Task<Result<RejectedRowCounts, any Error>, Never>
+
+    /// Imports the snapshot and starts; the connection must not be used by anyone else until ``finish()``
+    /// returns. The snapshot must stay exported until this initializer has returned.
+    init(connection: PostgresConnection, snapshot: ExportedSnapshot, csvPath: String) throws {
+        try ParticipantStateStore.importSnapshot(snapshot, on: connection)
+        work = Self.onThread {
+            defer { try? connection.run("ROLLBACK") }
+            return Self.writeRejectedRows(on: connection, csvPath: csvPath).flatMap { counts in
+                Self.timed { try RowAccountingQuery.accounts(on: connection) }.map { accounts, seconds in
+                    var counts = counts
+                    counts.accounts = accounts
+                    counts.seconds += seconds
+                    return counts
+                }
+            }
+        }
+    }
+
+    /// Waits for both queries and returns the counts, or the first error that stopped one.
+    func finish() async -> Result<RejectedRowCounts, any Error> { await work.value }
+
+    /// Runs `work` on a new thread and gives its result to the returned task.
+    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) -> Task<T, Never> {
+        Task.detached {
+            await withCheckedContinuation { continuation in
+                let thread = Thread { continuation.resume(returning: work()) }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        }
+    }
+
+    private static func timed<T>(_ work: () throws -> T) -> Result<(T, Double), any Error> {
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let value = try work()
+            let elapsed = clock.now - started
+            return .success(
+                (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func writeRejectedRows(
+        on connection: PostgresConnection, csvPath: String
+    ) -> Result<RejectedRowCounts, any Error> {
+        let result = timed { () throws -> RejectedRowCounts in
+            var counts = RejectedRowCounts()
+            let csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
+            do {
+                try RejectedRowQuery.forEachRejectedRow(on: connection) { row in
+                    counts.total += 1
+                    counts.byReason[row.reason, default: 0] += 1
+                    counts.byTable[row.table, default: 0] += 1
+                    counts.byTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
+                    csv.write([row.table, row.key, row.reason, row.detail])
+                }
+            } catch {
+                try? csv.close()
+                throw error
+            }
+            try csv.close()
+            return counts
+        }
+        return result.map { counts, seconds in
+            var counts = counts
+            counts.seconds = seconds
+            return counts
+        }
+    }
+}

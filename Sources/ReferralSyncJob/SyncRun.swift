@@ -1,0 +1,159 @@
+import Attentive
+import Foundation
+import Postgres
+import ReferralModel
+import ReferralStore
+import Reports
+
+/// The nightly job, `referral-sync run`: inside a ``Session``, its stages in order:
+/// refresh the kept recompute → read the participants → send what changed → record the outcomes → report.
+/// `referral-sync drift` is the same session with other stages (``DriftCheck``).
+public final class SyncRun: Sendable {
+    let context: JobContext
+    /// The run's id, which names its report folder: sortable by time.
+    public var runKey: String { context.runKey }
+
+    public init(configuration: RunConfiguration, logger: Logger, stopSignal: StopSignal = StopSignal()) {
+        context = JobContext(configuration: configuration, logger: logger, stopSignal: stopSignal)
+    }
+
+    /// Runs the job. Never throws: every failure becomes an exit status and a message. The pipeline runs on a
+    /// thread of its own (its database calls block); only the requests to Attentive run on Swift's shared pool.
+    public func execute() async -> RunResult {
+        let context = self.context
+        return await PipelineThread.run {
+            let started = ContinuousClock.now
+            return await Session.open(context, command: "run", dryRun: context.configuration.dryRun) {
+                session, stages in
+                let result = await SyncStages(context: context, session: session).run(stages: &stages, started: started)
+                return (result, RunCounts.historyJSON(result.counts, refresh: result.refresh))
+            }
+        }
+    }
+
+    /// `referral-sync drift`: compares what Attentive holds with the recomputed truth; sends nothing.
+    public func checkDrift(_ options: DriftOptions) async -> RunResult {
+        let context = self.context
+        return await PipelineThread.run { await DriftCheck(context: context, options: options).execute() }
+    }
+}
+
+/// The stages of one `run`, in order. What a stage produces is what the next one takes.
+struct SyncStages {
+    let context: JobContext
+    let session: Session
+    var configuration: RunConfiguration { context.configuration }
+
+    /// What the record and report stages say, gathered as the stages go.
+    struct Outcome {
+        var failure: JobError?
+        var refresh: StateRefresh?
+        var pendingCount: Int?
+        var pendingLine = "none"
+        var bulk = BulkProgress()
+    }
+
+    /// Where the run writes what it did: the report folder, its recorder and (unless a dry run) the ledger.
+    struct Outputs {
+        let folder: ReportFolder
+        let recorder: RunRecorder
+        let ledger: LedgerWriter?
+    }
+
+    func run(stages: inout StageTimer, started: ContinuousClock.Instant) async -> RunResult {
+        var outcome = Outcome()
+        var outputs: Outputs?
+        do {
+            let opened = try openOutputs()
+            outputs = opened
+            let sending = try await prepareSending(stages: &stages, outcome: &outcome)
+            let reading = try await ReadStage.open(
+                context, parameters: parameters, on: session.lock, stages: &stages,
+                rejectedRowsCSV: opened.folder.path("rejected_rows.csv"))
+            outcome.refresh = reading.refresh
+            let interruption = await send(reading, sending, to: opened, outcome: &outcome)
+            stages.finish("recompute_and_sync")
+            try await RecordStage(context: context, session: session).finish(
+                reading.rejectedRows, outputs: opened, interruption: interruption, outcome: &outcome,
+                stages: &stages)
+        } catch {
+            outcome.failure = outcome.failure ?? JobError(classifying: error)
+        }
+        return ReportStage(context: context).report(outputs, outcome: outcome, stages: &stages, started: started)
+    }
+
+    var parameters: RecomputeParameters { context.recomputeParameters(currency: session.currency) }
+
+    private func openOutputs() throws -> Outputs {
+        let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
+        let ledger = configuration.dryRun ? nil : try LedgerWriter(connection: session.writer, runID: session.runID)
+        let recorder = try RunRecorder(
+            folder: folder, ledger: ledger, currency: session.currency, dryRun: configuration.dryRun)
+        return Outputs(folder: folder, recorder: recorder, ledger: ledger)
+    }
+
+    /// The client and bulk store (none in a dry run), after collecting the bulk jobs earlier runs left in flight,
+    /// and the participants those still hold.
+    private struct Sending {
+        var client: AttentiveClient?
+        var bulkStore: BulkJobStore?
+        var inFlight: [String: InFlightRecord]
+    }
+
+    private func prepareSending(stages: inout StageTimer, outcome: inout Outcome) async throws -> Sending {
+        let client = configuration.dryRun ? nil : AttentiveClient(configuration: context.clientConfiguration())
+        let bulkStore =
+            configuration.dryRun ? nil : try BulkJobStore(connection: session.writer, runID: session.runID)
+        if let client, let bulkStore {
+            outcome.bulk.earlier = try await BulkJobCollector.collectEarlierJobs(
+                context, client: client, store: bulkStore)
+            if !outcome.bulk.earlier.isEmpty { stages.finish("collect_bulk_jobs") }
+        }
+        // After the earlier bulk jobs are collected: the refresh's snapshot must see the ledger they updated.
+        let inFlight = try BulkJobStore.inFlightParticipants(on: session.writer)
+        return Sending(client: client, bulkStore: bulkStore, inFlight: inFlight)
+    }
+
+    /// Streams the participants to the sender of the run's mode.
+    /// - Returns: Why the run stopped early, if it did.
+    private func send(
+        _ reading: ReadStage, _ sending: Sending, to outputs: Outputs, outcome: inout Outcome
+    ) async -> JobError? {
+        let loop = ParticipantLoop(
+            recorder: outputs.recorder, progress: ProgressReporter(logger: context.logger, label: "participants"),
+            inFlight: sending.inFlight, unit: configuration.mode == .bulk ? "bulk jobs" : "requests")
+        defer { reading.close() }
+        guard let client = sending.client else {
+            return await DryRunSender.run(loop, cursor: reading.cursor, recorder: outputs.recorder)
+        }
+        if configuration.mode == .bulk, let store = sending.bulkStore {
+            let sender = BulkSender(
+                configuration: configuration, client: client, store: store, recorder: outputs.recorder,
+                stopSignal: context.stopSignal, logger: context.logger, runID: session.runID)
+            let interruption = await sender.run(loop, cursor: reading.cursor)
+            outcome.bulk.thisRun = sender.tally
+            return interruption
+        }
+        let sender = V1Sender(
+            client: client, recorder: outputs.recorder, stopSignal: context.stopSignal,
+            concurrency: configuration.concurrency)
+        return await sender.run(loop, cursor: reading.cursor)
+    }
+}
+
+extension RunCounts {
+    /// The counts kept in the run history's `outcome_counts`.
+    static func historyJSON(_ counts: RunCounts, refresh: StateRefresh?) -> String {
+        var fields = [
+            "\"participants\":\(counts.participants)", "\"changed_participants\":\(counts.changedParticipants)",
+            "\"requests\":\(counts.requestsSent)", "\"rejected_rows\":\(counts.rejectedRows)",
+        ]
+        if let refresh {
+            fields += [
+                "\"recompute\":\"\(refresh.mode.rawValue)\"", "\"recomputed_customers\":\(refresh.recomputed)",
+            ]
+        }
+        for outcome in SyncOutcome.allCases { fields.append("\"\(outcome.rawValue)\":\(counts[outcome])") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}
