@@ -51,6 +51,10 @@ let package = Package(
         .testTarget(
             name: "AttentiveTests", dependencies: ["Attentive", "AttentiveSimulator", "ReferralModel", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "OptionsTests", dependencies: ["Options"]),
+        .testTarget(
+            name: "ReferralSyncCLITests",
+            dependencies: ["ReferralSyncCLI", "ReferralSyncJob", "ReferralModel", "ReferralStore", "Options"]),
         .testTarget(
             name: "ReferralSyncJobTests",
             dependencies: [

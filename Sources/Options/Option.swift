@@ -129,7 +129,7 @@ public struct UsageError: Error, Sendable, CustomStringConvertible {
 }
 
 /// An option whose text is not a valid value: names where it came from, what was given and what is expected.
-public struct InvalidOptionValue: Error, Sendable, CustomStringConvertible {
+public struct InvalidOptionValue: Error, Sendable, Equatable, CustomStringConvertible {
     /// The option or variable the user has to fix.
     public var source: SettingSource
     /// The text given.

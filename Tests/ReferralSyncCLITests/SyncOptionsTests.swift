@@ -72,3 +72,24 @@ import Testing
         #expect(schedule.delay(afterRound: 1000) == .seconds(30))
     }
 }
+
+/// `--help` says what the code does: each default shown is the one a run gets when the option is not set.
+@Suite struct HelpDefaultsTests {
+    @Test func runHelpShowsTheDefaultsARunUses() throws {
+        let help = helpText(program: "referral-sync", command: "run", summary: "", options: JobOptions.runOptions)
+        let configuration = try SyncOptionsTests.configuration([])
+        let shown: [(String, String)] = [
+            ("max-rps", "\(Int(configuration.maxRequestsPerSecond))"), ("concurrency", "\(configuration.concurrency)"),
+            ("request-timeout", "\(Int(configuration.requestTimeoutSeconds))"),
+            ("max-attempts", "\(configuration.maxAttempts)"),
+            ("retry-budget", "\(Int(configuration.retryBudgetSeconds))"),
+            ("bulk-wait", "\(Int(configuration.bulkWaitSeconds))"),
+            ("bulk-batch-size", "\(configuration.bulkBatchSize)"),
+            ("mode", configuration.mode.rawValue), ("shard", "\(configuration.shard)"),
+        ]
+        for (name, value) in shown {
+            let line = help.split(separator: "\n").first { $0.hasPrefix("  --\(name) ") }
+            #expect(line?.contains("(default: \(value))") == true, "--\(name): \(line ?? "missing")")
+        }
+    }
+}
