@@ -33,12 +33,12 @@ let package = Package(
         .target(
             name: "ReferralSyncJob",
             dependencies: ["Postgres", "ReferralModel", "ReferralStore", "Attentive", "Reports"],
-            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+            swiftSettings: strictSettings
         ),
         .target(
             name: "ReferralSyncCLI",
             dependencies: ["Options", "ReferralSyncJob", "Postgres", "ReferralModel", "ReferralStore"],
-            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+            swiftSettings: strictSettings
         ),
         .executableTarget(name: "referral-sync", dependencies: ["ReferralSyncCLI", "ReferralSyncJob"]),
         .target(name: "AttentiveSimulator"),

@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 import Options
 import Postgres
 import ReferralStore
-import ReferralSyncJob
+public import ReferralSyncJob
 
 /// The `referral-sync` command line: `run`, `drift`, `migrate`, `history`, `--help`, `--version`.
 public enum ReferralSyncCommand {

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import Postgres
-import ReferralModel
-import ReferralStore
+public import ReferralModel
+public import ReferralStore
 
 /// Everything a `run` needs, validated before anything runs.
 public struct RunConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import ReferralStore
+public import ReferralStore
 
 /// How a command ended: its exit status, its report folder and what it counted.
 public struct RunResult: Sendable {

@@ -60,25 +60,17 @@ extension DriftCheck {
         await withTaskGroup(of: (Int, ParticipantState, DriftVerdict).self) { group in
             var inFlight = 0
             var sequence = 0
-            while true {
-                let next: ParticipantState?
-                do {
-                    next = try cursor.next()
-                } catch {
-                    interruption = JobError(classifying: error)
-                    break
-                }
-                guard let participant = next else { break }
-                recorder.countParticipant()
+            interruption = await cursor.forEach { participant in
                 defer { sequence += 1 }
+                recorder.countParticipant()
                 if let reason = participant.unsendableReason {
                     deliver(sequence, participant, .notRead(reason: reason, requestFailed: false))
-                    continue
+                    return
                 }
                 if stopSignal.stopRequest != nil || unauthorized != nil {
                     let reason = unauthorized != nil ? "Attentive refused the API key earlier" : "the check was stopped"
                     deliver(sequence, participant, .notRead(reason: "not read: \(reason)", requestFailed: true))
-                    continue
+                    return
                 }
                 if inFlight >= configuration.concurrency, let (done, participant, verdict) = await group.next() {
                     inFlight -= 1

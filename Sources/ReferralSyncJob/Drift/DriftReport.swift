@@ -1,5 +1,6 @@
 import Foundation
 import ReferralModel
+import ReferralStore
 import Reports
 
 /// Counts of one drift check.

@@ -22,19 +22,10 @@ struct ParticipantLoop {
     func run(
         _ cursor: ParticipantCursor, notSendingReason: () -> String?, send: (ParticipantState) async -> Void
     ) async -> JobError? {
-        var interruption: JobError?
-        while true {
-            let next: ParticipantState?
-            do {
-                next = try cursor.next()
-            } catch {
-                interruption = JobError(classifying: error)
-                break
-            }
-            guard let participant = next else { break }
+        let interruption = await cursor.forEach { participant in
             recorder.recordParticipant(participant)
             progress.tick(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
-            guard !participant.changedAttributes.isEmpty else { continue }
+            guard !participant.changedAttributes.isEmpty else { return }
             if let reason = participant.unsendableReason {
                 recorder.recordOutcome(participant, .skipped, error: reason)
             } else if let held = inFlight[participant.customerID] {
@@ -47,6 +38,23 @@ struct ParticipantLoop {
         }
         progress.finish(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
         return interruption
+    }
+}
+
+extension ParticipantCursor {
+    /// Calls `body` with each participant the cursor streams, to the end or to the first error.
+    /// - Returns: The error that ended the stream early, classified, if one did.
+    func forEach(_ body: (ParticipantState) async -> Void) async -> JobError? {
+        while true {
+            let next: ParticipantState?
+            do {
+                next = try self.next()
+            } catch {
+                return JobError(classifying: error)
+            }
+            guard let participant = next else { return nil }
+            await body(participant)
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ReferralModel
 import Reports
 
 /// Report: the exit status and message of a run, `summary.md`, the published report folder and the closing log

@@ -1,6 +1,6 @@
-import Foundation
-import ReferralModel
-import ReferralStore
+public import Foundation
+public import ReferralModel
+public import ReferralStore
 import Reports
 
 /// Counts of one run, for the summary, the run history and the exit status.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One line per event on stderr, as logfmt (`ts=… level=… msg=… run_id=…`) or JSON.
 ///
