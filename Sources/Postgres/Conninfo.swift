@@ -47,4 +47,38 @@ public enum Conninfo {
         }
         return result
     }
+
+    /// The password in a conninfo string or URI, and `PGPASSWORD`, so error messages can be scrubbed of them.
+    static func secrets(in conninfo: String) -> [String] {
+        var found: [String] = []
+        if let password = ProcessInfo.processInfo.environment["PGPASSWORD"], !password.isEmpty {
+            found.append(password)
+        }
+        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://"),
+            let components = URLComponents(string: conninfo)
+        {
+            if let password = components.password, !password.isEmpty {
+                found.append(password)
+                if let decoded = password.removingPercentEncoding { found.append(decoded) }
+            }
+            for item in components.queryItems ?? [] where item.name == "password" {
+                if let value = item.value, !value.isEmpty { found.append(value) }
+            }
+        } else {
+            // key=value form: password=secret or password='se cret'
+            let pattern = #"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)"#
+            if let regex = try? NSRegularExpression(pattern: pattern) {
+                let range = NSRange(conninfo.startIndex..., in: conninfo)
+                for match in regex.matches(in: conninfo, range: range) {
+                    guard let valueRange = Range(match.range(at: 1), in: conninfo) else { continue }
+                    var value = String(conninfo[valueRange])
+                    if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 {
+                        value = String(value.dropFirst().dropLast())
+                    }
+                    if !value.isEmpty { found.append(value) }
+                }
+            }
+        }
+        return found
+    }
 }

@@ -15,10 +15,14 @@ public final class PostgresConnection: @unchecked Sendable {
     ///     `PG*` environment variables alone.
     ///   - applicationName: Shown in `pg_stat_activity` unless the conninfo names one.
     ///   - connectTimeoutSeconds: How long to wait for the server unless the conninfo says otherwise.
-    /// - Throws: `PostgresError` with code `.connectionFailed` when the server cannot be reached or refuses
-    ///   the credentials. The message never contains the password.
+    /// - Throws: `PostgresError` with code `.invalidConnectionString` when libpq cannot parse `conninfo`,
+    ///   `.authenticationFailed` when the server asked for a password and refused the connection, and
+    ///   `.connectionFailed` when it cannot be reached. The message never contains the password.
     public init(conninfo: String, applicationName: String = "referral-sync", connectTimeoutSeconds: Int = 10) throws {
-        secrets = PostgresConnection.secrets(in: conninfo)
+        secrets = Conninfo.secrets(in: conninfo)
+        if !conninfo.isEmpty, let problem = Conninfo.parseProblem(conninfo) {
+            throw PostgresError(code: .invalidConnectionString, message: problem).redacting(secrets)
+        }
         // Defaults come first: with expand_dbname the conninfo given as dbname overrides them.
         let keywords = ["connect_timeout", "fallback_application_name", "client_encoding", "dbname"]
         let values = [String(connectTimeoutSeconds), applicationName, "UTF8", conninfo]
@@ -32,9 +36,13 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         if PQstatus(connection) != CONNECTION_OK {
             let message = String(cString: PQerrorMessage(connection))
+            // libpq's own flags, not its message (which follows the server's lc_messages): the server asked for
+            // a password and the connection still failed, so the credentials were refused (or none were given).
+            let refused = PQconnectionNeedsPassword(connection) != 0 || PQconnectionUsedPassword(connection) != 0
             PQfinish(connection)
-            throw PostgresError(code: .connectionFailed, message: message.trimmingTrailingWhitespace())
-                .redacting(secrets)
+            throw PostgresError(
+                code: refused ? .authenticationFailed : .connectionFailed, message: message.trimmingTrailingWhitespace()
+            ).redacting(secrets)
         }
         // Server notices ("relation already exists, skipping") are not errors and must not clutter the
         // job's stderr, which schedulers capture: drop them.
@@ -153,81 +161,6 @@ public final class PostgresConnection: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Streams the output of `COPY (query) TO STDOUT` (text format) and hands each row to `body`.
-    ///
-    /// COPY is the cheapest way to move many rows out of PostgreSQL: the server formats them once and the
-    /// client only splits lines, so a full recompute costs about what `psql` needs to read the same query.
-    /// - Parameter copyStatement: A complete `COPY (…) TO STDOUT` statement. COPY takes no parameters; callers
-    ///   pass values through session settings or a prepared temp table, never by splicing user input.
-    public func copyOut(_ copyStatement: String, _ body: (PostgresRow) throws -> Void) throws {
-        let connection = try liveHandle()
-        let start = PQexec(connection, copyStatement)
-        defer { PQclear(start) }
-        try check(start, expecting: [PGRES_COPY_OUT])
-        var failure: Error?
-        var fields: [String?] = []
-        while true {
-            var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(connection, &buffer, 0)
-            if length == -1 { break }  // done; the final result follows
-            if length < -1 { throw connectionError(code: .copyFailed) }
-            guard let buffer else { continue }
-            defer { PQfreemem(buffer) }
-            if failure != nil { continue }
-            let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(length))
-            CopyTextFormat.decodeRow(bytes, into: &fields)
-            do { try body(PostgresRow(values: fields)) } catch { failure = error }
-        }
-        while let result = PQgetResult(connection) {
-            defer { PQclear(result) }
-            let status = PQresultStatus(result)
-            if status != PGRES_COMMAND_OK && failure == nil { failure = resultError(result) }
-        }
-        if let failure { throw failure }
-    }
-
-    /// Loads rows with `COPY table (columns) FROM STDIN` (text format).
-    /// - Parameters:
-    ///   - copyStatement: A complete `COPY … FROM STDIN` statement.
-    ///   - rows: The rows; each value is text or `nil` for NULL. Values are escaped, never interpreted.
-    /// - Returns: The number of rows the server loaded.
-    @discardableResult
-    public func copyIn<Rows: Sequence>(_ copyStatement: String, rows: Rows) throws -> Int
-    where Rows.Element == [String?] {
-        let connection = try liveHandle()
-        let start = PQexec(connection, copyStatement)
-        defer { PQclear(start) }
-        try check(start, expecting: [PGRES_COPY_IN])
-        var chunk = [UInt8]()
-        chunk.reserveCapacity(1 << 16)
-        func flush() throws {
-            guard !chunk.isEmpty else { return }
-            let sent = chunk.withUnsafeBufferPointer { pointer in
-                pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
-            }
-            if sent != 1 { throw connectionError(code: .copyFailed) }
-            chunk.removeAll(keepingCapacity: true)
-        }
-        for row in rows {
-            CopyTextFormat.encodeRow(row, into: &chunk)
-            if chunk.count >= 1 << 16 { try flush() }
-        }
-        try flush()
-        if PQputCopyEnd(connection, nil) != 1 { throw connectionError(code: .copyFailed) }
-        var failure: Error?
-        var loaded = 0
-        while let result = PQgetResult(connection) {
-            defer { PQclear(result) }
-            if PQresultStatus(result) != PGRES_COMMAND_OK {
-                if failure == nil { failure = resultError(result) }
-            } else if let tuples = PQcmdTuples(result) {
-                loaded = Int(String(cString: tuples)) ?? 0
-            }
-        }
-        if let failure { throw failure }
-        return loaded
-    }
-
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try run("BEGIN")
@@ -243,7 +176,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func liveHandle() throws -> OpaquePointer {
+    func liveHandle() throws -> OpaquePointer {
         guard let handle else { throw PostgresError(code: .connectionLost, message: "the connection is closed") }
         return handle
     }
@@ -256,14 +189,14 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func check(_ result: OpaquePointer?, expecting statuses: [ExecStatusType]) throws {
+    func check(_ result: OpaquePointer?, expecting statuses: [ExecStatusType]) throws {
         guard let result else { throw connectionError(code: .connectionLost) }
         let status = PQresultStatus(result)
         if statuses.contains(status) { return }
         throw resultError(result)
     }
 
-    private func resultError(_ result: OpaquePointer) -> PostgresError {
+    func resultError(_ result: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             guard let value = PQresultErrorField(result, code) else { return nil }
             return String(cString: value)
@@ -283,7 +216,7 @@ public final class PostgresConnection: @unchecked Sendable {
         ).redacting(secrets)
     }
 
-    private func connectionError(code: PostgresError.Code) -> PostgresError {
+    func connectionError(code: PostgresError.Code) -> PostgresError {
         let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "the connection is closed"
         return PostgresError(code: code, message: message.isEmpty ? "the connection was lost" : message)
             .redacting(secrets)
@@ -294,70 +227,4 @@ public final class PostgresConnection: @unchecked Sendable {
         return (0..<Int(PQntuples(result))).map { PostgresRow(result: result, row: Int32($0)) }
     }
 
-    /// The password in a conninfo string or URI, and `PGPASSWORD`, so error messages can be scrubbed of them.
-    static func secrets(in conninfo: String) -> [String] {
-        var found: [String] = []
-        if let password = ProcessInfo.processInfo.environment["PGPASSWORD"], !password.isEmpty {
-            found.append(password)
-        }
-        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://"),
-            let components = URLComponents(string: conninfo)
-        {
-            if let password = components.password, !password.isEmpty {
-                found.append(password)
-                if let decoded = password.removingPercentEncoding { found.append(decoded) }
-            }
-            for item in components.queryItems ?? [] where item.name == "password" {
-                if let value = item.value, !value.isEmpty { found.append(value) }
-            }
-        } else {
-            // key=value form: password=secret or password='se cret'
-            let pattern = #"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)"#
-            if let regex = try? NSRegularExpression(pattern: pattern) {
-                let range = NSRange(conninfo.startIndex..., in: conninfo)
-                for match in regex.matches(in: conninfo, range: range) {
-                    guard let valueRange = Range(match.range(at: 1), in: conninfo) else { continue }
-                    var value = String(conninfo[valueRange])
-                    if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 {
-                        value = String(value.dropFirst().dropLast())
-                    }
-                    if !value.isEmpty { found.append(value) }
-                }
-            }
-        }
-        return found
-    }
-}
-
-/// Calls `body` with a C array of C strings (NULL-terminated) that lives for the duration of the call.
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for pointer in pointers { free(pointer) } }
-    return pointers.withUnsafeBufferPointer { buffer in
-        buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { rebound in
-            body(rebound.baseAddress)
-        }
-    }
-}
-
-/// Calls `body` with libpq parameter values: C strings, or NULL pointers for SQL NULL.
-/// - Throws: `PostgresError` (SQLSTATE 22021, as the server reports a NUL in text) when a value contains a NUL
-///   character: libpq takes C strings, which would silently cut the value at the NUL, and PostgreSQL `text`
-///   cannot hold one anyway. Nothing is sent.
-func withParameterPointers<R>(_ parameters: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) throws
-    -> R
-{
-    if parameters.isEmpty { return body(nil) }
-    for (index, value) in parameters.enumerated() where value?.utf8.contains(0) == true {
-        throw PostgresError(
-            code: .statementFailed,
-            message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold",
-            sqlState: "22021")
-    }
-    let pointers: [UnsafeMutablePointer<CChar>?] = parameters.map { value in value.map { strdup($0) } ?? nil }
-    defer { for pointer in pointers { free(pointer) } }
-    return pointers.withUnsafeBufferPointer { buffer in
-        buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { body($0.baseAddress) }
-    }
 }

@@ -6,8 +6,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
-        /// The server could not be reached, or refused the connection or the credentials.
+        /// The server could not be reached, or refused the connection.
         public static let connectionFailed = Code(name: "connectionFailed")
+        /// The server asked for a password and refused the connection: a wrong or missing password (libpq's
+        /// `PQconnectionNeedsPassword` / `PQconnectionUsedPassword`, whatever language the server speaks).
+        public static let authenticationFailed = Code(name: "authenticationFailed")
+        /// libpq cannot parse the connection string (`PQconninfoParse`); nothing was connected.
+        public static let invalidConnectionString = Code(name: "invalidConnectionString")
         /// A statement failed on the server (see ``PostgresError/sqlState``).
         public static let statementFailed = Code(name: "statementFailed")
         /// A COPY stream failed or was cut off.
@@ -49,18 +54,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// Whether this error means the server is unreachable or the connection broke, rather than a statement failing.
     public var isConnectionProblem: Bool {
-        if code == .connectionFailed || code == .connectionLost { return true }
+        if code == .connectionFailed || code == .connectionLost { return true }  // not .authenticationFailed
         // Class 08: connection exception; 57P0x: admin shutdown, crash shutdown, cannot connect now.
         if let sqlState, sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") { return true }
         return false
     }
 
-    /// Whether the server refused the credentials (wrong password, unknown role, no pg_hba entry).
+    /// Whether the server refused the credentials: it asked for a password and refused the connection, or a
+    /// statement failed with SQLSTATE class 28 (invalid authorization). Never decided by message text.
     public var isAuthenticationFailure: Bool {
-        if let sqlState, sqlState == "28P01" || sqlState == "28000" { return true }
-        let lower = message.lowercased()
-        return lower.contains("password authentication failed") || lower.contains("no password supplied")
-            || lower.contains("no pg_hba.conf entry")
+        code == .authenticationFailed || sqlState?.hasPrefix("28") == true
     }
 
     /// A copy of this error with every occurrence of each secret replaced by `***`.

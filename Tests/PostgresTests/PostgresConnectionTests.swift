@@ -84,8 +84,37 @@ import Testing
             Issue.record("expected the password to be refused")
         } catch let error as PostgresError {
             #expect(error.isAuthenticationFailure)
+            #expect(error.code == .authenticationFailed)
             #expect(!error.description.contains(secret))
         }
+    }
+
+    /// The kind of a connection failure comes from libpq's status and flags, not from the message, which
+    /// follows the server's `lc_messages`.
+    @Test func connectionFailuresAreToldApartWithoutReadingTheMessage() throws {
+        let port = try #require(ProcessInfo.processInfo.environment["PGPORT"])
+        func failure(_ conninfo: String) -> PostgresError? {
+            do {
+                _ = try PostgresConnection(conninfo: conninfo, connectTimeoutSeconds: 2)
+                return nil
+            } catch { return error as? PostgresError }
+        }
+        let malformed = failure("host=127.0.0.1 password=se cret")
+        #expect(malformed?.code == .invalidConnectionString)
+        #expect(malformed?.description.contains("cret") == false)
+        #expect(failure("postgresql://sync:p%zzword@127.0.0.1/shop")?.code == .invalidConnectionString)
+
+        let unreachable = failure("host=127.0.0.1 port=1 dbname=postgres")
+        #expect(unreachable?.code == .connectionFailed)
+        #expect(unreachable?.isConnectionProblem == true)
+        #expect(unreachable?.isAuthenticationFailure == false)
+
+        let noPassword = failure("host=127.0.0.1 port=\(port) user=password_user dbname=postgres")
+        #expect(noPassword?.code == .authenticationFailed)
+        #expect(noPassword?.isConnectionProblem == false)
+
+        let noDatabase = failure("host=127.0.0.1 port=\(port) dbname=no_such_database_\(UUID().uuidString.prefix(8))")
+        #expect(noDatabase?.code == .connectionFailed)
     }
 
     @Test func advisoryLockIsExclusiveAndFreedByDisconnecting() throws {

@@ -22,9 +22,11 @@ extension JobError {
         if error.isAuthenticationFailure {
             return JobError(
                 .configuration, "PostgreSQL refused the credentials: \(error.message)",
-                remedy: "Check the user and password in DATABASE_URL or PGUSER/PGPASSWORD.")
+                remedy:
+                    "Check the user and password in DATABASE_URL or PGUSER/PGPASSWORD, and that the database it names exists."
+            )
         }
-        if error.isInvalidConninfo {
+        if error.code == .invalidConnectionString {
             return JobError(
                 .configuration, "DATABASE_URL cannot be used: \(error.message)",
                 remedy: "Set DATABASE_URL to a libpq conninfo or a postgresql://user@host:port/dbname URI.")
@@ -71,12 +73,5 @@ extension JobError {
         JobError(
             .permissionDenied, message,
             remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes write access.")
-    }
-}
-
-extension PostgresError {
-    /// A connection string libpq could not use. (Until the Postgres module gives this a code of its own.)
-    fileprivate var isInvalidConninfo: Bool {
-        code == .connectionFailed && (message.contains("invalid") || message.contains("missing"))
     }
 }
