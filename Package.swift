@@ -26,7 +26,11 @@ let package = Package(
         ),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "ReferralModel"),
-        .target(name: "ReferralStore", dependencies: ["Postgres", "ReferralModel"]),
+        .target(name: "ReferralStore", dependencies: ["Postgres", "ReferralModel"], plugins: ["EmbedSQL"]),
+        // sql/ compiled into typed accessors at build time (Tools/embed-sql, Foundation only): nothing generated
+        // is committed, and the binary still carries its SQL.
+        .executableTarget(name: "embed-sql", dependencies: [], path: "Tools/embed-sql"),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"], path: "Plugins/EmbedSQL"),
         .target(name: "Attentive"),
         .target(name: "Reports"),
         .target(name: "Options", swiftSettings: strictSettings),

@@ -36,7 +36,7 @@ public struct RecomputeParameters: Sendable, Equatable {
 /// brought up to date.
 public enum AttributeQuery {
     /// The query text, as in `sql/queries/participant_attributes.sql`.
-    public static var sql: String { EmbeddedSQL.queries["participant_attributes"] ?? "" }
+    public static var sql: String { SQL.participantAttributes }
 
     /// Opens a cursor over every participant of the shard in `customer_id` order. Call inside a transaction,
     /// after a refresh for the same parameters.
@@ -111,7 +111,7 @@ public enum RejectedRowQuery {
     public static func forEachRejectedRow(
         on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
     ) throws {
-        let sql = EmbeddedSQL.queries["rejected_rows"] ?? ""
+        let sql = SQL.rejectedRows
         try connection.forEachRow(cursor: sql, []) { row in
             try body(RejectedRow(table: row[0] ?? "", key: row[1] ?? "", reason: row[2] ?? "", detail: row[3] ?? ""))
         }

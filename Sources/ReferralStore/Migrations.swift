@@ -33,7 +33,7 @@ public struct AppliedMigration: Sendable, Equatable {
 /// Applies the SQL files of `sql/migrations/` in order, each once, and records them.
 public enum Migrations {
     /// The highest migration version this build carries.
-    public static var latestVersion: Int { EmbeddedSQL.migrations.map(\.version).max() ?? 0 }
+    public static var latestVersion: Int { SQL.migrations.map(\.version).max() ?? 0 }
 
     /// Applies every migration not yet applied, each in its own transaction, under an advisory lock so two
     /// concurrent `migrate` commands cannot interleave. Idempotent.
@@ -57,7 +57,7 @@ public enum Migrations {
                 throw SchemaError(kind: .newerThanTool(databaseVersion: newest, toolVersion: latestVersion))
             }
             var result: [AppliedMigration] = []
-            for migration in EmbeddedSQL.migrations.sorted(by: { $0.version < $1.version }) {
+            for migration in SQL.migrations.sorted(by: { $0.version < $1.version }) {
                 if applied[migration.version] != nil {
                     result.append(AppliedMigration(version: migration.version, name: migration.name, appliedNow: false))
                     continue
@@ -84,7 +84,7 @@ public enum Migrations {
         if newest > latestVersion {
             throw SchemaError(kind: .newerThanTool(databaseVersion: newest, toolVersion: latestVersion))
         }
-        let missing = EmbeddedSQL.migrations.map(\.version).filter { applied[$0] == nil }
+        let missing = SQL.migrations.map(\.version).filter { applied[$0] == nil }
         if let first = missing.min() {
             throw SchemaError(kind: .notMigrated(appliedVersion: first - 1, latestVersion: latestVersion))
         }

@@ -37,7 +37,7 @@ public enum RowAccountingQuery {
     /// The accounts of the four input tables, without their rejected rows (the caller adds those from
     /// ``RejectedRowQuery``). Run it in the same snapshot as the rejected-row query.
     public static func accounts(on connection: PostgresConnection) throws -> [TableAccount] {
-        let sql = EmbeddedSQL.queries["row_accounting"] ?? ""
+        let sql = SQL.rowAccounting
         let rows = try connection.query(sql)
         return rows.map { row in
             TableAccount(
