@@ -96,7 +96,8 @@ public enum ParticipantStateStore {
                     parameters.phoneRegion, full ? "true" : "false",
                 ])
             try connection.run("COMMIT")
-            guard let row = rows.first, let mode = row[0].flatMap(StateRefresh.Mode.init(rawValue:)) else {
+            guard let row = rows.first, let mode = try row.value("mode").flatMap(StateRefresh.Mode.init(rawValue:))
+            else {
                 throw PostgresError(code: .unexpectedResponse, message: "referral_sync_refresh returned no row")
             }
             try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -105,7 +106,10 @@ public enum ParticipantStateStore {
                 throw PostgresError(code: .unexpectedResponse, message: "unexpected snapshot id from the server")
             }
             return ExportedSnapshot(
-                refresh: StateRefresh(mode: mode, reason: row[1], recomputed: row.int(2) ?? 0), id: snapshot,
+                refresh: StateRefresh(
+                    mode: mode, reason: try row.value("reason"),
+                    recomputed: Int(try row.value("recomputed") ?? "") ?? 0),
+                id: snapshot,
                 connection: connection)
         } catch {
             try? connection.run("ROLLBACK")
