@@ -1,5 +1,5 @@
 -- Change notes (README "Incremental recompute"): triggers on the four input tables write into
--- referral_sync_changes (migration 0006) which customers' derived rows are out of date, so a refresh
+-- referral_sync_changes (a table of migration 0006) which customers' derived rows are out of date, so a refresh
 -- (80_refresh) recomputes only those.
 --
 -- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT, not one row
