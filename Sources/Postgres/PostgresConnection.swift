@@ -148,12 +148,16 @@ public final class PostgresConnection: @unchecked Sendable {
         guard sent == 1 else { throw connectionError(code: .connectionLost) }
         PQsetSingleRowMode(connection)
         var failure: Error?
+        // Every single-row result of one query has the same columns: their names are read once.
+        var columns: PostgresColumns?
         while let result = PQgetResult(connection) {
             defer { PQclear(result) }
             if failure != nil { continue }
             let status = PQresultStatus(result)
             if status == PGRES_SINGLE_TUPLE {
-                do { try body(PostgresRow(result: result, row: 0)) } catch { failure = error }
+                let names = columns ?? PostgresColumns(result: result)
+                columns = names
+                do { try body(PostgresRow(result: result, row: 0, columns: names)) } catch { failure = error }
             } else if status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK {
                 failure = resultError(result)
             }
@@ -224,7 +228,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func rows(of result: OpaquePointer?) -> [PostgresRow] {
         guard let result else { return [] }
-        return (0..<Int(PQntuples(result))).map { PostgresRow(result: result, row: Int32($0)) }
+        let columns = PostgresColumns(result: result)
+        return (0..<Int(PQntuples(result))).map { PostgresRow(result: result, row: Int32($0), columns: columns) }
     }
 
 }

@@ -21,6 +21,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let connectionLost = Code(name: "connectionLost")
         /// The server answered in a way this client did not expect.
         public static let unexpectedResponse = Code(name: "unexpectedResponse")
+        /// A reader asked for a column its query's result does not have (``PostgresColumns/index(of:)``).
+        public static let missingColumn = Code(name: "missingColumn")
         public var description: String { name }
     }
 

@@ -36,7 +36,7 @@ public struct RecomputeParameters: Sendable, Equatable {
 /// brought up to date.
 public enum AttributeQuery {
     /// The query text, as in `sql/queries/participant_attributes.sql`.
-    public static var sql: String { EmbeddedSQL.queries["participant_attributes"] ?? "" }
+    public static var sql: String { SQL.participantAttributes }
 
     /// Opens a cursor over every participant of the shard in `customer_id` order. Call inside a transaction,
     /// after a refresh for the same parameters.
@@ -51,36 +51,70 @@ public enum AttributeQuery {
                 on: connection, sql: sql, parameters: values, name: "participant_attributes", fetchSize: fetchSize))
     }
 
-    static func participant(from row: PostgresRow) -> ParticipantState {
-        var values: [OkendoAttribute: String] = [:]
-        values[.shareableLink] = row[5]
-        values[.successfulReferrals] = row[6]
-        values[.latestSuccessfulReferralDate] = row[7]
-        values[.totalSuccessfulReferralRevenue] = row[8]
-        var ledger: [OkendoAttribute: String] = [:]
-        ledger[.shareableLink] = row[11]
-        ledger[.successfulReferrals] = row[12]
-        ledger[.latestSuccessfulReferralDate] = row[13]
-        ledger[.totalSuccessfulReferralRevenue] = row[14]
-        return ParticipantState(
-            customerID: row[0] ?? "",
-            rawEmail: row[1], rawPhone: row[2],
-            identity: Identity(email: row[3], phone: row[4]),
-            values: values, ledgerValues: ledger,
-            hasLedger: row.bool(15) ?? false,
-            identityChanged: row.bool(16) ?? false,
-            changedAttributes: OkendoAttribute.attributes(inMask: row.int(17) ?? 0),
-            identityProblem: row[18])
+    /// The columns of `sql/queries/participant_attributes.sql` the reader uses, resolved by name once per result.
+    struct Columns {
+        let customerID, email, phone, sendEmail, sendPhone: Int
+        let link, count, latest, revenue, ledgerLink, ledgerCount, ledgerLatest, ledgerRevenue: Int
+        let hasLedger, identityChanged, changedMask, problem: Int
+
+        /// - Throws: `PostgresError` naming the first column the query does not return.
+        init(_ row: PostgresRow) throws {
+            customerID = try row.index(of: "customer_id")
+            email = try row.index(of: "email")
+            phone = try row.index(of: "phone")
+            sendEmail = try row.index(of: "send_email")
+            sendPhone = try row.index(of: "send_phone")
+            link = try row.index(of: "shareable_link")
+            count = try row.index(of: "successful_referrals")
+            latest = try row.index(of: "latest_at")
+            revenue = try row.index(of: "revenue")
+            ledgerLink = try row.index(of: "l_link")
+            ledgerCount = try row.index(of: "l_count")
+            ledgerLatest = try row.index(of: "l_latest")
+            ledgerRevenue = try row.index(of: "l_revenue")
+            hasLedger = try row.index(of: "has_ledger")
+            identityChanged = try row.index(of: "identity_changed")
+            changedMask = try row.index(of: "changed_mask")
+            problem = try row.index(of: "problem_detail")
+        }
+
+        func participant(from row: PostgresRow) -> ParticipantState {
+            var values: [OkendoAttribute: String] = [:]
+            values[.shareableLink] = row[link]
+            values[.successfulReferrals] = row[count]
+            values[.latestSuccessfulReferralDate] = row[latest]
+            values[.totalSuccessfulReferralRevenue] = row[revenue]
+            var ledger: [OkendoAttribute: String] = [:]
+            ledger[.shareableLink] = row[ledgerLink]
+            ledger[.successfulReferrals] = row[ledgerCount]
+            ledger[.latestSuccessfulReferralDate] = row[ledgerLatest]
+            ledger[.totalSuccessfulReferralRevenue] = row[ledgerRevenue]
+            return ParticipantState(
+                customerID: row[customerID] ?? "",
+                rawEmail: row[email], rawPhone: row[phone],
+                identity: Identity(email: row[sendEmail], phone: row[sendPhone]),
+                values: values, ledgerValues: ledger,
+                hasLedger: row.bool(hasLedger) ?? false,
+                identityChanged: row.bool(identityChanged) ?? false,
+                changedAttributes: OkendoAttribute.attributes(inMask: row.int(changedMask) ?? 0),
+                identityProblem: row[problem])
+        }
     }
 }
 
 /// Participants, one at a time, from the attribute query.
 public final class ParticipantCursor {
     let rows: RowCursor
+    /// Resolved from the first row; every batch of the cursor has the same columns.
+    private var columns: AttributeQuery.Columns?
     init(rows: RowCursor) { self.rows = rows }
     /// The next participant, or `nil` after the last.
+    /// - Throws: `PostgresError`, also when the query lacks a column the reader needs (named in the message).
     public func next() throws -> ParticipantState? {
-        try rows.next().map(AttributeQuery.participant(from:))
+        guard let row = try rows.next() else { return nil }
+        let resolved = try columns ?? AttributeQuery.Columns(row)
+        columns = resolved
+        return resolved.participant(from: row)
     }
     /// Closes the cursor.
     public func close() throws { try rows.close() }
@@ -111,9 +145,17 @@ public enum RejectedRowQuery {
     public static func forEachRejectedRow(
         on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
     ) throws {
-        let sql = EmbeddedSQL.queries["rejected_rows"] ?? ""
-        try connection.forEachRow(cursor: sql, []) { row in
-            try body(RejectedRow(table: row[0] ?? "", key: row[1] ?? "", reason: row[2] ?? "", detail: row[3] ?? ""))
+        var columns: (table: Int, key: Int, reason: Int, detail: Int)?
+        try connection.forEachRow(cursor: SQL.rejectedRows, []) { row in
+            let c =
+                try columns ?? (
+                    row.index(of: "table"), row.index(of: "key"), row.index(of: "reason"), row.index(of: "detail")
+                )
+            columns = c
+            try body(
+                RejectedRow(
+                    table: row[c.table] ?? "", key: row[c.key] ?? "", reason: row[c.reason] ?? "",
+                    detail: row[c.detail] ?? ""))
         }
     }
 }

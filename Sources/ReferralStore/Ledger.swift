@@ -146,14 +146,14 @@ public final class LedgerWriter {
         var oldest: String?
         for row in try connection.query(
             """
-            SELECT state, count(*), referral_sync_timestamp(min(first_seen_at))
+            SELECT state, count(*) AS count, referral_sync_timestamp(min(first_seen_at)) AS since
             FROM referral_sync_pending GROUP BY state ORDER BY state
             """)
         {
-            let count = row.int(1) ?? 0
-            byState[row[0] ?? ""] = count
+            let count = Int(try row.value("count") ?? "") ?? 0
+            byState[try row.value("state") ?? ""] = count
             total += count
-            if let since = row[2], oldest.map({ since < $0 }) ?? true { oldest = since }
+            if let since = try row.value("since"), oldest.map({ since < $0 }) ?? true { oldest = since }
         }
         return (total, oldest, byState)
     }

@@ -7,6 +7,9 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         case notMigrated(appliedVersion: Int, latestVersion: Int)
         /// The database was migrated by a newer referral-sync.
         case newerThanTool(databaseVersion: Int, toolVersion: Int)
+        /// The definitions (`sql/definitions`) the database last got are not this build's: these files differ,
+        /// are missing from the database, or are not this build's.
+        case definitionsOutdated(names: [String])
     }
     public var kind: Kind
 
@@ -18,6 +21,9 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         case .newerThanTool(let database, let tool):
             return "the database was migrated by a newer referral-sync (migration \(database); this version knows "
                 + "up to \(tool)): upgrade referral-sync, do not run an older version against it"
+        case .definitionsOutdated(let names):
+            return "the database's SQL definitions (\(names.joined(separator: ", "))) are not this referral-sync's: "
+                + "run `referral-sync migrate` with this version first"
         }
     }
 }
@@ -30,10 +36,17 @@ public struct AppliedMigration: Sendable, Equatable {
     public var appliedNow: Bool
 }
 
-/// Applies the SQL files of `sql/migrations/` in order, each once, and records them.
+/// Applies the SQL files of `sql/migrations/` in order, each once, and records them; then re-applies every file of
+/// `sql/definitions/` (the living rules, `CREATE OR REPLACE`), like Flyway's repeatable scripts, and records each
+/// with its checksum, so ``verify(on:)`` notices a database whose rules are another build's.
+///
+/// Migrations 0002, 0003, 0005 and 0006 once created those rules themselves; when the rules moved to
+/// `sql/definitions/` their function bodies left those files. A database migrated before keeps their old
+/// checksums in `referral_sync_schema_migrations` (a record of what was applied, never compared), and
+/// migration 0007 plus the definitions bring it to exactly the schema a fresh database gets (a test checks it).
 public enum Migrations {
     /// The highest migration version this build carries.
-    public static var latestVersion: Int { EmbeddedSQL.migrations.map(\.version).max() ?? 0 }
+    public static var latestVersion: Int { SQL.migrations.map(\.version).max() ?? 0 }
 
     /// Applies every migration not yet applied, each in its own transaction, under an advisory lock so two
     /// concurrent `migrate` commands cannot interleave. Idempotent.
@@ -57,7 +70,7 @@ public enum Migrations {
                 throw SchemaError(kind: .newerThanTool(databaseVersion: newest, toolVersion: latestVersion))
             }
             var result: [AppliedMigration] = []
-            for migration in EmbeddedSQL.migrations.sorted(by: { $0.version < $1.version }) {
+            for migration in SQL.migrations.sorted(by: { $0.version < $1.version }) {
                 if applied[migration.version] != nil {
                     result.append(AppliedMigration(version: migration.version, name: migration.name, appliedNow: false))
                     continue
@@ -68,6 +81,7 @@ public enum Migrations {
                     [String(migration.version), migration.name, checksum(migration.sql)])
                 result.append(AppliedMigration(version: migration.version, name: migration.name, appliedNow: true))
             }
+            try applyDefinitions(on: connection)
             return result
         }
     }
@@ -84,9 +98,37 @@ public enum Migrations {
         if newest > latestVersion {
             throw SchemaError(kind: .newerThanTool(databaseVersion: newest, toolVersion: latestVersion))
         }
-        let missing = EmbeddedSQL.migrations.map(\.version).filter { applied[$0] == nil }
+        let missing = SQL.migrations.map(\.version).filter { applied[$0] == nil }
         if let first = missing.min() {
             throw SchemaError(kind: .notMigrated(appliedVersion: first - 1, latestVersion: latestVersion))
+        }
+        var recorded: [String: String] = [:]
+        for row in try connection.query("SELECT name, checksum FROM referral_sync_schema_definitions") {
+            if let name = row[0] { recorded[name] = row[1] ?? "" }
+        }
+        let expected = definitionChecksums
+        let differing = Set(recorded.keys).union(expected.keys).filter { recorded[$0] != expected[$0] }
+        if !differing.isEmpty {
+            throw SchemaError(kind: .definitionsOutdated(names: differing.sorted()))
+        }
+    }
+
+    /// Each file of `sql/definitions/` by name, with the checksum of its text.
+    static var definitionChecksums: [String: String] {
+        Dictionary(uniqueKeysWithValues: SQL.definitions.map { ($0.name, checksum($0.sql)) })
+    }
+
+    /// Runs every definition in file order (each is idempotent) and records exactly this build's set. Inside the
+    /// migration transaction: a definition that fails rolls the whole migrate back.
+    private static func applyDefinitions(on connection: PostgresConnection) throws {
+        for definition in SQL.definitions {
+            try connection.run(definition.sql)
+        }
+        try connection.run("DELETE FROM referral_sync_schema_definitions")
+        for definition in SQL.definitions {
+            try connection.execute(
+                "INSERT INTO referral_sync_schema_definitions (name, checksum) VALUES ($1, $2)",
+                [definition.name, checksum(definition.sql)])
         }
     }
 

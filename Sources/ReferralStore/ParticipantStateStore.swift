@@ -1,6 +1,6 @@
 import Postgres
 
-/// What bringing the recompute up to date did (`referral_sync_refresh`, migration 0006).
+/// What bringing the recompute up to date did (`referral_sync_refresh`, `sql/definitions/80_refresh.sql`).
 public struct StateRefresh: Sendable, Equatable {
     /// How the derived rows were brought up to date.
     public enum Mode: String, Sendable {
@@ -60,9 +60,9 @@ public struct StateMismatch: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
-/// The recompute kept between runs (migration 0006): every participant's values and identity problem, every
-/// rejected row, and the row counts of the input tables, brought up to date at the start of each run and then
-/// read by `sql/queries` in one snapshot.
+/// The recompute kept between runs (tables of migration 0006, refreshed by `sql/definitions/80_refresh.sql`):
+/// every participant's values and identity problem, every rejected row, and the row counts of the input tables,
+/// brought up to date at the start of each run and then read by `sql/queries` in one snapshot.
 public enum ParticipantStateStore {
     /// The advisory lock that makes refreshes take turns (shards of one night refresh one after the other).
     public static let refreshLockKey: Int64 = 7_226_175_002_999
@@ -96,7 +96,8 @@ public enum ParticipantStateStore {
                     parameters.phoneRegion, full ? "true" : "false",
                 ])
             try connection.run("COMMIT")
-            guard let row = rows.first, let mode = row[0].flatMap(StateRefresh.Mode.init(rawValue:)) else {
+            guard let row = rows.first, let mode = try row.value("mode").flatMap(StateRefresh.Mode.init(rawValue:))
+            else {
                 throw PostgresError(code: .unexpectedResponse, message: "referral_sync_refresh returned no row")
             }
             try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -105,7 +106,10 @@ public enum ParticipantStateStore {
                 throw PostgresError(code: .unexpectedResponse, message: "unexpected snapshot id from the server")
             }
             return ExportedSnapshot(
-                refresh: StateRefresh(mode: mode, reason: row[1], recomputed: row.int(2) ?? 0), id: snapshot,
+                refresh: StateRefresh(
+                    mode: mode, reason: try row.value("reason"),
+                    recomputed: Int(try row.value("recomputed") ?? "") ?? 0),
+                id: snapshot,
                 connection: connection)
         } catch {
             try? connection.run("ROLLBACK")

@@ -37,11 +37,11 @@ public enum RowAccountingQuery {
     /// The accounts of the four input tables, without their rejected rows (the caller adds those from
     /// ``RejectedRowQuery``). Run it in the same snapshot as the rejected-row query.
     public static func accounts(on connection: PostgresConnection) throws -> [TableAccount] {
-        let sql = EmbeddedSQL.queries["row_accounting"] ?? ""
-        let rows = try connection.query(sql)
-        return rows.map { row in
+        try connection.query(SQL.rowAccounting).map { row in
             TableAccount(
-                table: row[0] ?? "", read: row.int(1) ?? 0, counted: row.int(2) ?? 0, notParticipants: row.int(3) ?? 0)
+                table: try row.value("table") ?? "", read: Int(try row.value("read") ?? "") ?? 0,
+                counted: Int(try row.value("counted") ?? "") ?? 0,
+                notParticipants: Int(try row.value("not_participants") ?? "") ?? 0)
         }
     }
 }

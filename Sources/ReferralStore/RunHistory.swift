@@ -54,17 +54,19 @@ public enum RunHistory {
     public static func recent(on connection: PostgresConnection, limit: Int) throws -> [RunRecord] {
         try connection.query(
             """
-            SELECT run_id, run_key, command, arguments, referral_sync_timestamp(started_at),
-                   referral_sync_timestamp(finished_at), exit_status, dry_run, outcome_counts::text,
-                   stage_seconds::text, message
+            SELECT run_id, run_key, command, arguments, referral_sync_timestamp(started_at) AS started_at,
+                   referral_sync_timestamp(finished_at) AS finished_at, exit_status, dry_run,
+                   outcome_counts::text AS outcome_counts, stage_seconds::text AS stage_seconds, message
             FROM referral_sync_runs ORDER BY run_id DESC LIMIT $1::integer
             """, [String(limit)]
         ).map { row in
             RunRecord(
-                runID: row[0].flatMap { Int64($0) } ?? 0, runKey: row[1] ?? "", command: row[2] ?? "",
-                arguments: row[3] ?? "", startedAt: row[4] ?? "", finishedAt: row[5], exitStatus: row.int(6),
-                dryRun: row.bool(7) ?? false, outcomeCounts: row[8] ?? "{}", stageSeconds: row[9] ?? "{}",
-                message: row[10])
+                runID: Int64(try row.value("run_id") ?? "") ?? 0, runKey: try row.value("run_key") ?? "",
+                command: try row.value("command") ?? "", arguments: try row.value("arguments") ?? "",
+                startedAt: try row.value("started_at") ?? "", finishedAt: try row.value("finished_at"),
+                exitStatus: try row.value("exit_status").flatMap { Int($0) },
+                dryRun: try row.value("dry_run") == "t", outcomeCounts: try row.value("outcome_counts") ?? "{}",
+                stageSeconds: try row.value("stage_seconds") ?? "{}", message: try row.value("message"))
         }
     }
 }

@@ -42,116 +42,20 @@ import Testing
         #expect(throws: SchemaError.self) { try Migrations.verify(on: connection) }
     }
 
-    @Test func embeddedSQLMatchesTheFilesInSqlFolder() throws {
-        for migration in EmbeddedSQL.migrations {
-            let name = String(format: "%04d_%@.sql", migration.version, migration.name)
-            let file = try String(contentsOfFile: repositoryRoot + "/sql/migrations/" + name, encoding: .utf8)
-            #expect(migration.sql + "\n" == file, "run `make embed-sql`: \(name) changed")
+    /// The build-tool plugin embeds each file's text unchanged (quotes, backslashes, `#` and all).
+    @Test func embeddedSQLIsTheTextOfTheFilesInSqlFolder() throws {
+        func file(_ path: String) throws -> String {
+            try String(contentsOfFile: repositoryRoot + "/sql/" + path, encoding: .utf8)
         }
-        let queries = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/sql/queries")
-            .filter { $0.hasSuffix(".sql") }
-        #expect(queries.count == EmbeddedSQL.queries.count)
-        for name in queries {
-            let file = try String(contentsOfFile: repositoryRoot + "/sql/queries/" + name, encoding: .utf8)
-            #expect(
-                EmbeddedSQL.queries[String(name.dropLast(4))].map { $0 + "\n" } == file,
-                "run `make embed-sql`: \(name) changed")
+        for migration in SQL.migrations {
+            let name = String(format: "migrations/%04d_%@.sql", migration.version, migration.name)
+            #expect(try migration.sql + "\n" == file(name), "\(name)")
         }
-    }
-}
-
-@Suite struct IdentityAndFormattingRuleTests {
-    func evaluate(_ sql: String, _ parameters: [String?]) throws -> String? {
-        let database = try TestDatabase.create()
-        defer { database.drop() }
-        let connection = try database.connect()
-        defer { connection.close() }
-        try Migrations.apply(on: connection)
-        return try connection.query(sql, parameters).first?[0]
-    }
-
-    @Test func emailsAreTrimmedAndLowerCasedAndValidated() throws {
-        let database = try TestDatabase.create()
-        defer { database.drop() }
-        let connection = try database.connect()
-        defer { connection.close() }
-        try Migrations.apply(on: connection)
-        func email(_ raw: String) throws -> String? {
-            try connection.query("SELECT referral_sync_email($1)", [raw]).first?[0]
+        for definition in SQL.definitions {
+            #expect(try definition.sql + "\n" == file("definitions/\(definition.name).sql"), "\(definition.name)")
         }
-        #expect(try email("  Ocean.Grove@Example.COM ") == "ocean.grove@example.com")
-        #expect(try email("zoë.müller@example.de") == "zoë.müller@example.de")
-        #expect(try email("not-an-email") == nil)
-        #expect(try email("two words@example.com") == nil)
-        #expect(try email("a@b") == nil)
-    }
-
-    @Test func phonesAreNormalisedToE164OnlyWhenUnambiguous() throws {
-        let database = try TestDatabase.create()
-        defer { database.drop() }
-        let connection = try database.connect()
-        defer { connection.close() }
-        try Migrations.apply(on: connection)
-        func phone(_ raw: String) throws -> String? {
-            try connection.query("SELECT referral_sync_phone($1)", [raw]).first?[0]
-        }
-        #expect(try phone("+1 (415) 555-0101") == "+14155550101")
-        #expect(try phone("0044 7700 900123") == "+447700900123")
-        #expect(try phone("(415) 555-0101") == nil)
-        #expect(try phone("+0123456789") == nil)
-    }
-
-    @Test func moneyIsRoundedHalfToEvenWithTrailingZeros() throws {
-        let database = try TestDatabase.create()
-        defer { database.drop() }
-        let connection = try database.connect()
-        defer { connection.close() }
-        try Migrations.apply(on: connection)
-        func money(_ amount: String, _ units: Int) throws -> String? {
-            try connection.query("SELECT referral_sync_money($1::numeric, $2::integer)", [amount, String(units)])
-                .first?[0]
-        }
-        #expect(try money("42", 2) == "42.00")
-        #expect(try money("4200", 0) == "4200")
-        #expect(try money("2.5", 0) == "2")
-        #expect(try money("3.5", 0) == "4")
-        #expect(try money("0.125", 2) == "0.12")
-        #expect(try money("1.0005", 3) == "1.000")
-        #expect(try money("1234567890123.455", 2) == "1234567890123.46")
-    }
-
-    @Test func moneyRuleMatchesBankersRoundingOnEveryHalfAndNeighbour() throws {
-        let database = try TestDatabase.create()
-        defer { database.drop() }
-        let connection = try database.connect()
-        defer { connection.close() }
-        try Migrations.apply(on: connection)
-        // Amounts k / 1000 for k in -3000...3000 (every half at 0, 1 and 2 minor units, and their neighbours),
-        // against Foundation's half-to-even rounding, as text with the minor units.
-        let rows = try connection.query(
-            """
-            SELECT k, m, referral_sync_money(k / 1000.0, m)
-            FROM generate_series(-3000, 3000) AS k, generate_series(0, 3) AS m
-            ORDER BY k, m
-            """)
-        #expect(rows.count == 6001 * 4)
-        var mismatches: [String] = []
-        for row in rows {
-            guard let k = row.int(0), let units = row.int(1) else { continue }
-            var amount = Decimal(k) / 1000
-            var rounded = Decimal()
-            NSDecimalRound(&rounded, &amount, units, .bankers)
-            let formatter = NumberFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.minimumFractionDigits = units
-            formatter.maximumFractionDigits = units
-            formatter.minimumIntegerDigits = 1
-            formatter.usesGroupingSeparator = false
-            var expected = formatter.string(from: rounded as NSDecimalNumber) ?? "?"
-            if expected.hasPrefix("-"), rounded == 0 { expected.removeFirst() }
-            if row[2] != expected { mismatches.append("\(k)/1000 at \(units): \(row[2] ?? "NULL") != \(expected)") }
-        }
-        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
-        #expect(try connection.query("SELECT referral_sync_money(NULL, 2)").first?[0] == nil)
+        #expect(try SQL.participantAttributes + "\n" == file("queries/participant_attributes.sql"))
+        #expect(try SQL.rejectedRows + "\n" == file("queries/rejected_rows.sql"))
+        #expect(try SQL.rowAccounting + "\n" == file("queries/row_accounting.sql"))
     }
 }

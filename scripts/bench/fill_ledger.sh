@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark's shortcut for "the first real sync succeeded" at scales where sending every participant through
 # the simulator would take too long (BENCHMARKS.md): writes the ledger exactly as a successful sync would, from
-# the job's own refresh (referral_sync_refresh, migration 0006) and attribute query
+# the job's own refresh (referral_sync_refresh, sql/definitions/80_refresh.sql) and attribute query
 # (sql/queries/participant_attributes.sql), run by psql with the same parameters:
 # for every sendable participant (no identity problem) its normalised identity and the four values; for every
 # participant that cannot be sent, its changed values as pending 'skipped' with the reason. A quiet night afterwards must send nothing (run.sh checks).

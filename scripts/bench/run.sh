@@ -180,7 +180,7 @@ for n in $scales; do
     cursor="SET max_parallel_workers_per_gather = 0; SET cursor_tuple_fraction = 1;"
     echo "## baseline (sql/bench/baseline.sql, server settings as for psql)"
     explain "" sql/bench/baseline.sql
-    echo "## full refresh (referral_sync_refresh, migration 0006, every statement; rolled back)"
+    echo "## full refresh (referral_sync_refresh, sql/definitions/80_refresh.sql, every statement; rolled back)"
     refresh_plans true
     echo "## attribute query (sql/queries/participant_attributes.sql, as the job's cursor runs it: no parallel workers)"
     explain "$cursor" sql/queries/participant_attributes.sql 1 0

@@ -1,6 +1,6 @@
 -- The benchmark's baseline (BENCHMARKS.md): the bare aggregation the attribute definitions need, i.e. the full
--- recompute of referral_sync_refresh (migration 0006) without the identity rules (normalisation and duplicate
--- identities), the rejected rows and the ledger comparison: every participant's customer_id, email, phone and four
+-- recompute of referral_sync_refresh (sql/definitions/80_refresh.sql) without the identity rules (normalisation and
+-- duplicate identities), the rejected rows and the ledger comparison: every participant's customer_id, email, phone and four
 -- attributes, formatted as defined, in customer_id order (attributes.csv's order). It is the physical floor of a
 -- full recompute, run by psql into /dev/null.
 -- psql variables: as_of (timestamptz), currency (ISO 4217 code), minor_units (integer).

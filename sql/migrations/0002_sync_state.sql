@@ -1,5 +1,5 @@
--- 0002: referral-sync's own state: the ledger of what Attentive accepted, values still pending, run history,
--- and the identity rules used by the attribute query (README "Identities" and "Change detection").
+-- 0002: referral-sync's own state: the ledger of what Attentive accepted, values still pending, run history
+-- (README "Change detection"). Its first identity, money and date rules now live in sql/definitions.
 
 -- The ledger: per participant, the identity and the four attribute values (exactly as sent) that Attentive
 -- last answered 2xx for. A value is written here only after that answer; NULL means Attentive holds nothing.
@@ -47,36 +47,3 @@ CREATE TABLE IF NOT EXISTS referral_sync_runs (
     stage_seconds  jsonb NOT NULL DEFAULT '{}',
     message        text
 );
-
--- Email rule: trimmed, lower-cased; valid when it is local@domain.tld with no spaces. NULL when not valid.
-CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN lower(btrim(raw)) ~ '^[^[:space:]@]+@[^[:space:]@]+\.[^[:space:]@.]+$'
-                THEN lower(btrim(raw)) END
-$$;
-
--- Phone rule: spaces, dots, dashes and parentheses removed, a leading 00 read as +; valid when E.164
--- (+, a non-zero digit, 7 to 15 digits in all). National forms are ambiguous without a country: NULL.
-CREATE OR REPLACE FUNCTION referral_sync_phone(raw text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN cleaned ~ '^\+[1-9][0-9]{6,14}$' THEN cleaned END
-    FROM (SELECT regexp_replace(regexp_replace(btrim(raw), '[[:space:].()-]', '', 'g'), '^00', '+') AS cleaned) AS c
-$$;
-
--- Money rule: rounded once, half to even, to the currency's minor units; text keeps the trailing zeros.
-CREATE OR REPLACE FUNCTION referral_sync_money(amount numeric, minor_units integer) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT (CASE
-        WHEN abs(scaled - trunc(scaled)) = 0.5
-            THEN round((trunc(scaled) + CASE WHEN mod(trunc(scaled), 2) = 0 THEN 0 ELSE sign(scaled) END)
-                       / (10::numeric ^ minor_units), minor_units)
-        ELSE round(amount, minor_units)
-    END)::text
-    FROM (SELECT amount * (10::numeric ^ minor_units) AS scaled) AS s
-$$;
-
--- Time rule: UTC, millisecond precision, e.g. 2024-11-08T06:10:36.989Z.
-CREATE OR REPLACE FUNCTION referral_sync_timestamp(at timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-$$;

@@ -1,7 +1,7 @@
 -- Every participant's four Okendo attributes, compared with the ledger in the same pass (README "Attribute
 -- definitions" and "Change detection"). The values are the recompute kept up to date by referral_sync_refresh
--- (migration 0006), which every run calls first; the job checks that they are for its as-of, currency and phone
--- region (ParticipantStateStore.verify) in the same transaction.
+-- (sql/definitions/80_refresh.sql), which every run calls first; the job checks that they are for its as-of,
+-- currency and phone region (ParticipantStateStore.verify) in the same transaction.
 -- Parameters: $1 shard count, $2 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k).
 -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
 --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,

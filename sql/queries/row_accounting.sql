@@ -1,8 +1,9 @@
 -- Per input table: the rows read, the rows that count, and (customers only) the rows that are not participants
 -- (README "Rejected rows": every row counts, is not a participant, or is in rejected_rows.csv). The job checks
 -- read = counted + not participants + rejected on every run. "Read" and "not participants" are counted from the
--- input tables themselves when the state is refreshed (referral_sync_refresh, migration 0006), on its snapshot;
--- "counted" comes from the derived rows, and "rejected" from rejected_rows.csv: a row a refresh missed shows.
+-- input tables themselves when the state is refreshed (referral_sync_refresh, sql/definitions/80_refresh.sql), on
+-- its snapshot; "counted" comes from the derived rows, and "rejected" from rejected_rows.csv: a row a refresh
+-- missed shows.
 --   customers: a participant that can be sent (a usable identity of its own);
 --   referrals: created by as-of and not a self-referral;
 --   referral_orders: the qualifying order of a successful referral (one per successful referral);

@@ -1,0 +1,48 @@
+-- Identity rules (README "Identities"): how a customer's email and phone become the identity Attentive gets.
+-- Used by the refresh (80_refresh) and its identity problems.
+--
+-- Each rule is one expression without FROM, so PostgreSQL inlines it into the queries instead of calling a
+-- function per row, and the costly steps (Unicode normalisation, regular expressions with capture groups) are
+-- avoided where they are not needed: over 200,000 customers the email rule takes about as long as the first
+-- version's lower(btrim()), where a naive form took six times as long.
+
+-- Surrounding whitespace as exports leave it: spaces, tabs, line breaks, no-break spaces and a byte-order mark.
+CREATE OR REPLACE FUNCTION referral_sync_trim(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT btrim(raw, E' \t\n\r\u000b\f\u00a0\ufeff')
+$$;
+
+-- Unicode NFC (a composed and a decomposed "é" are one string); ASCII text is already NFC and skips the work.
+CREATE OR REPLACE FUNCTION referral_sync_nfc(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN octet_length(value) = char_length(value) THEN value ELSE normalize(value, NFC) END
+$$;
+
+-- Email rule: trimmed, NFC, lower-cased with the database's collation (a UTF-8 collation lowers every letter, the
+-- C collation only A-Z); valid when it is local@domain.tld with no whitespace. NULL when not valid.
+CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT lower(substring(referral_sync_nfc(referral_sync_trim(raw)) FROM '^[^\s@]+@[^\s@]+\.[^\s@.]+$'))
+$$;
+
+-- Phone rule: whitespace (no-break spaces included), dots, dashes, slashes and parentheses removed, a leading 00
+-- read as +. Valid when E.164 (+, a non-zero digit, 7 to 15 digits in all). Without a +, a number is national and
+-- ambiguous, except with a default region of the North American Numbering Plan (US or CA): ten digits
+-- NXX NXX XXXX (N = 2-9), optionally after a 1, become +1XXXXXXXXXX. Anything else is NULL (not sent).
+CREATE OR REPLACE FUNCTION referral_sync_phone(raw text, default_region text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT substring(
+        CASE WHEN upper(default_region) IN ('US', 'CA')
+             THEN regexp_replace(
+                      regexp_replace(translate(raw, E' \t\n\r\u000b\f\u00a0\ufeff.()/-', ''), '^00', '+'),
+                      '^1?([2-9][0-9]{2}[2-9][0-9]{6})$', '+1\1')
+             ELSE regexp_replace(translate(raw, E' \t\n\r\u000b\f\u00a0\ufeff.()/-', ''), '^00', '+')
+        END
+        FROM '^\+[1-9][0-9]{6,14}$')
+$$;
+
+-- The rule without a default region (the first, one-argument form, kept for its callers).
+CREATE OR REPLACE FUNCTION referral_sync_phone(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT referral_sync_phone(raw, NULL)
+$$;

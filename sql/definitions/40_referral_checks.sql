@@ -1,0 +1,27 @@
+-- Which referrals count (README "Attribute definitions": successful referral, self-referrals, rejections). For the
+-- referrals of p_referrers (NULL: of everyone), each referral with reason, the first reason it cannot be successful
+-- (NULL when it counts: created by as-of, not a self-referral), and its rejection, which applies when dated by
+-- as-of whatever its date relative to the order. A successful referral (52_successful_referral) is a counted,
+-- unrejected referral with a qualifying order (50_qualifying_order).
+--
+-- Like every set below, a single SELECT in a SQL function that is neither STRICT nor VOLATILE: PostgreSQL inlines
+-- it into the calling query, so the refresh's filter on p_referrers reaches the index on referrals.referrer_id.
+CREATE OR REPLACE FUNCTION referral_sync_referral_checks(p_as_of timestamptz, p_referrers text[])
+RETURNS TABLE (referral_id text, referrer_id text, created_at timestamptz, reason text, rejected_at timestamptz,
+               rejected boolean)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT r.referral_id, r.referrer_id, r.created_at,
+           CASE
+               WHEN r.created_at > p_as_of THEN 'created_after_as_of'
+               WHEN r.recipient_customer_id = r.referrer_id THEN 'self_referral_by_customer_id'
+               -- Only two present, non-blank emails can be the same.
+               WHEN nullif(lower(btrim(r.recipient_email)), '') = nullif(lower(btrim(referrer.email)), '')
+                   THEN 'self_referral_by_email'
+           END,
+           j.rejected_at,
+           coalesce(j.rejected_at <= p_as_of, false)
+    FROM referrals r
+    JOIN customers referrer ON referrer.customer_id = r.referrer_id
+    LEFT JOIN referral_rejections j ON j.referral_id = r.referral_id
+    WHERE p_referrers IS NULL OR r.referrer_id = ANY (p_referrers)
+$$;

@@ -1,0 +1,35 @@
+-- The qualifying order (README "Attribute definitions"): each referral counts once, with its first valid order
+-- (earliest redeemed_at, then smallest order_id). Every order of the referrals of p_referrers (NULL: of everyone)
+-- with its referral's checks (40_referral_checks), reason, the first reason it is not valid (NULL when it is), its
+-- rank among its referral's orders of the same validity, the first of them, and whether it is the qualifying order.
+-- An order is not valid when it was redeemed after as-of or at ±infinity, its total is NaN, ±Infinity or negative,
+-- its currency is not exactly the shop currency, its referral does not count, or it was redeemed before its
+-- referral was created.
+CREATE OR REPLACE FUNCTION referral_sync_order_checks(p_as_of timestamptz, p_currency text, p_referrers text[])
+RETURNS TABLE (order_id text, referral_id text, referrer_id text, redeemed_at timestamptz, currency text,
+               total_price numeric, referral_created_at timestamptz, referral_reason text, rejected_at timestamptz,
+               referral_rejected boolean, reason text, order_rank bigint, first_order_id text, qualifying boolean)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT oc.order_id, oc.referral_id, oc.referrer_id, oc.redeemed_at, oc.currency, oc.total_price,
+           oc.referral_created_at, oc.referral_reason, oc.rejected_at, oc.referral_rejected, oc.reason,
+           row_number() OVER by_referral,
+           first_value(oc.order_id) OVER by_referral,
+           oc.reason IS NULL AND row_number() OVER by_referral = 1
+    FROM (
+        SELECT o.order_id, o.referral_id, rc.referrer_id, o.redeemed_at, o.currency, o.total_price,
+               rc.created_at AS referral_created_at, rc.reason AS referral_reason, rc.rejected_at,
+               rc.rejected AS referral_rejected,
+               CASE
+                   WHEN o.redeemed_at > p_as_of THEN 'redeemed_after_as_of'
+                   WHEN NOT isfinite(o.redeemed_at) THEN 'redeemed_at_not_finite'
+                   WHEN o.total_price IN ('NaN', 'Infinity', '-Infinity') THEN 'total_not_finite'
+                   WHEN o.total_price < 0 THEN 'negative_total'
+                   WHEN o.currency IS DISTINCT FROM p_currency THEN 'currency_mismatch'
+                   WHEN rc.reason IS NOT NULL THEN 'referral_not_counted'
+                   WHEN o.redeemed_at < rc.created_at THEN 'redeemed_before_referral_created'
+               END AS reason
+        FROM referral_sync_referral_checks(p_as_of, p_referrers) rc
+        JOIN referral_orders o ON o.referral_id = rc.referral_id
+    ) AS oc
+    WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
+$$;

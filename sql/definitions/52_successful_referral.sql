@@ -1,0 +1,11 @@
+-- Successful referrals (README "Attribute definitions"): a referral that counts (40_referral_checks), has a
+-- qualifying order (50_qualifying_order), and is not rejected by a rejection dated by as-of. One row per successful
+-- referral of p_referrers (NULL: of everyone), with its qualifying order. A zero total counts.
+CREATE OR REPLACE FUNCTION referral_sync_successful_referrals(
+    p_as_of timestamptz, p_currency text, p_referrers text[])
+RETURNS TABLE (referral_id text, referrer_id text, order_id text, redeemed_at timestamptz, total_price numeric)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT q.referral_id, q.referrer_id, q.order_id, q.redeemed_at, q.total_price
+    FROM referral_sync_order_checks(p_as_of, p_currency, p_referrers) q
+    WHERE q.qualifying AND NOT q.referral_rejected
+$$;

@@ -1,0 +1,55 @@
+-- Change notes (README "Incremental recompute"): triggers on the four input tables write into
+-- referral_sync_changes (a table of migration 0006) which customers' derived rows are out of date, so a refresh
+-- (80_refresh) recomputes only those.
+--
+-- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT, not one row
+-- per row. The key noted is the table's own customer (customers.customer_id, referrals.referrer_id) or referral
+-- (referral_orders and referral_rejections: referral_id); an update notes the old key and the new. SECURITY
+-- DEFINER so whoever loads the input tables needs no rights on referral-sync's own tables; its search_path (set
+-- below) is this schema, then pg_temp, so a loader's temporary table of the same name cannot take the notes.
+CREATE OR REPLACE FUNCTION referral_sync_note_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+    key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id' WHEN 'referrals' THEN 'referrer_id'
+                                          ELSE 'referral_id' END;
+    note_column text := CASE WHEN TG_TABLE_NAME IN ('customers', 'referrals') THEN 'customer_id'
+                             ELSE 'referral_id' END;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO referral_sync_changes (everything, why) VALUES (true, TG_TABLE_NAME || ' was truncated');
+    ELSE
+        -- The transition tables (new_rows, old_rows) are visible to EXECUTE as to any query of the trigger.
+        EXECUTE format('INSERT INTO referral_sync_changes (%I) SELECT DISTINCT k FROM (%s) AS changed (k)',
+                       note_column,
+                       CASE TG_OP
+                           WHEN 'INSERT' THEN format('SELECT %I FROM new_rows', key_column)
+                           WHEN 'DELETE' THEN format('SELECT %I FROM old_rows', key_column)
+                           ELSE format('SELECT %1$I FROM new_rows UNION ALL SELECT %1$I FROM old_rows', key_column)
+                       END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+DO $triggers$
+DECLARE
+    input_table text;
+BEGIN
+    EXECUTE format('ALTER FUNCTION referral_sync_note_change() SET search_path = %I, pg_temp', current_schema());
+    FOREACH input_table IN ARRAY ARRAY['customers', 'referrals', 'referral_orders', 'referral_rejections'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_inserted ON %I', input_table);
+        EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_updated ON %I', input_table);
+        EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_deleted ON %I', input_table);
+        EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_truncated ON %I', input_table);
+        EXECUTE format('CREATE TRIGGER referral_sync_inserted AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+        EXECUTE format('CREATE TRIGGER referral_sync_updated AFTER UPDATE ON %I '
+                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+        EXECUTE format('CREATE TRIGGER referral_sync_deleted AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+        EXECUTE format('CREATE TRIGGER referral_sync_truncated AFTER TRUNCATE ON %I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+    END LOOP;
+END
+$triggers$;
