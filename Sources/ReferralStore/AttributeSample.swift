@@ -1,4 +1,5 @@
 import Postgres
+import ReferralModel
 
 extension AttributeQuery {
     /// Opens a cursor over a deterministic sample of `size` participants, in `customer_id` order: the attribute

@@ -1,4 +1,5 @@
 import Postgres
+import ReferralModel
 
 /// What bringing the recompute up to date did (`referral_sync_refresh`, `sql/definitions/80_refresh.sql`).
 public struct StateRefresh: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Postgres
+import ReferralModel
 import ReferralStore
 
 /// Record: once every participant is sent, counts the rejected rows, checks that every input row is accounted
