@@ -11,7 +11,7 @@ import Foundation
 /// - `GET /v2/bulk/job/{id}`: `{"bulkJobId", "status": "IN_PROGRESS"|"COMPLETED", "totalRecords", "url"?}`.
 ///
 /// Every API answer carries `x-ratelimit-limit` and `x-ratelimit-remaining` (1,000,000 when no limit is set).
-/// Pipeline: authenticate → rate limit (fixed 1-second windows per endpoint, method and key; see `RateLimiter`)
+/// Pipeline: authenticate → rate limit (fixed 1-second windows per endpoint, method and key; see `FixedWindowLimiter`)
 /// → draw one fault → validate → apply → wait the latency → answer. Faulted requests never change the store.
 ///
 /// Bulk jobs stay IN_PROGRESS for `bulkCompletionDelayMilliseconds`, then complete: valid records are applied
@@ -31,8 +31,8 @@ import Foundation
 /// ```
 public final class AttentiveSimulator: Sendable {
     private let engine: SimulatorEngine
-    private let server = Locked<HTTPServer?>(nil)
-    private let boundPort = Locked<UInt16>(0)
+    private let server = SharedState<HTTPServer?>(nil)
+    private let boundPort = SharedState<UInt16>(0)
 
     /// Creates a stopped simulator.
     public init(configuration: SimulatorConfiguration) {

@@ -29,7 +29,7 @@ enum AttributeValidation {
 
     /// Validates a custom-attributes object and returns its members as stored strings, in order.
     /// Strings are kept exactly; numbers keep their JSON text; booleans become "true"/"false".
-    static func attributes(_ value: JSONValue, field: String) -> Result<
+    static func attributes(_ value: OrderedJSON, field: String) -> Result<
         [(name: String, value: String)], ValidationFailure
     > {
         guard let members = value.objectMembers else {
@@ -65,7 +65,7 @@ enum AttributeValidation {
     }
 
     /// Validates an email and phone pair (either may be absent) and checks them against the bad identities.
-    static func identifiers(email: JSONValue?, phone: JSONValue?, field: String, badIdentities: Set<String>)
+    static func identifiers(email: OrderedJSON?, phone: OrderedJSON?, field: String, badIdentities: Set<String>)
         -> Result<(email: String?, phone: String?), ValidationFailure>
     {
         var emailText: String?
@@ -93,9 +93,9 @@ enum AttributeValidation {
     static func customAttributesRequest(_ body: [UInt8], badIdentities: Set<String>)
         -> Result<ProfileUpdate, ValidationFailure>
     {
-        let document: JSONValue
+        let document: OrderedJSON
         do {
-            document = try JSONParser.parse(body)
+            document = try OrderedJSONParser.parse(body)
         } catch {
             return .failure(ValidationFailure(message: "Request body is not valid JSON: \(error)"))
         }

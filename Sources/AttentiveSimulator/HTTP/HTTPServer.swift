@@ -22,10 +22,10 @@ final class HTTPServer: @unchecked Sendable {
 
     private let listener: Int32
     private let handler: Handler
-    private let state = Locked(State())
+    private let state = SharedState(State())
     private let acceptLoopExited = DispatchSemaphore(value: 0)
     /// Threads serving connections; created on first use, dropped when the accept loop ends.
-    private let workerPool = Locked<WorkerPool?>(nil)
+    private let workerPool = SharedState<WorkerPool?>(nil)
 
     private var workers: WorkerPool {
         workerPool.withLock { pool in
@@ -73,7 +73,7 @@ final class HTTPServer: @unchecked Sendable {
         state.withLock { $0.connections.count }
     }
 
-    private var isStopped: Bool {
+    var isStopped: Bool {
         state.withLock { $0.stopped }
     }
 
@@ -122,7 +122,7 @@ final class HTTPServer: @unchecked Sendable {
             case .closed:
                 return
             case .failed(let error):
-                let response = HTTPResponse.error(error.status, error.message)
+                let response = ServerResponse.error(error.status, error.message)
                 _ = Socket.writeAll(connection, response.serialized(keepAlive: false))
                 return
             case .request(let parsed):
@@ -143,110 +143,5 @@ final class HTTPServer: @unchecked Sendable {
                 return
             }
         }
-    }
-
-    /// Sends a 200 head and then one-byte chunks every 100 ms, never the last chunk, until `seconds` pass, the
-    /// server stops or the peer closes the connection.
-    private func trickle(_ connection: Int32, seconds: Int) {
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-        guard Socket.writeAll(connection, Array(head.utf8)) else { return }
-        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, seconds)) * 1_000_000_000
-        while MonotonicClock.nanoseconds() < deadline, !isStopped {
-            guard Socket.writeAll(connection, Array("1\r\n \r\n".utf8)) else { return }
-            usleep(100_000)
-        }
-    }
-
-    /// Keeps the connection open without answering until `seconds` pass or the peer closes it.
-    private func hold(_ connection: Int32, seconds: Int) {
-        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, seconds)) * 1_000_000_000
-        var discard: [UInt8] = []
-        var scratch = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let now = MonotonicClock.nanoseconds()
-            guard now < deadline, !isStopped else { return }
-            let remaining = Int32(min((deadline - now) / 1_000_000 + 1, 1000))
-            if Socket.waitReadable(connection, milliseconds: remaining) {
-                guard Socket.read(connection, into: &discard, scratch: &scratch) > 0 else { return }
-                discard.removeAll(keepingCapacity: true)
-            }
-        }
-    }
-}
-
-/// Reads successive requests from one connection.
-struct ConnectionReader {
-    enum Result {
-        case request(HTTPRequest)
-        case closed
-        case failed(HTTPParseError)
-    }
-
-    let fd: Int32
-    private var buffer: [UInt8] = []
-    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-
-    init(fd: Int32) {
-        self.fd = fd
-        buffer.reserveCapacity(16 * 1024)
-    }
-
-    /// Waits for and reads the next complete request.
-    mutating func nextRequest() -> Result {
-        var searchFrom = 0
-        var headEnd: Int
-        while true {
-            while buffer.count >= 2, buffer[0] == 13, buffer[1] == 10 { buffer.removeFirst(2) }
-            if let end = HTTPParser.headEnd(in: buffer, searchingFrom: searchFrom) {
-                headEnd = end
-                break
-            }
-            if buffer.count > HTTPParser.maximumHeadSize {
-                return .failed(HTTPParseError(status: 431, message: "request head too large"))
-            }
-            searchFrom = buffer.count
-            guard fill() else { return .closed }
-        }
-        do {
-            let head = try HTTPParser.parseHead(buffer[0..<(headEnd - 4)])
-            let framing = try HTTPParser.framing(of: head)
-            let body: [UInt8]
-            let consumed: Int
-            if framing != .none, head.header("expect")?.lowercased() == "100-continue" {
-                _ = Socket.writeAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-            }
-            switch framing {
-            case .none:
-                body = []
-                consumed = headEnd
-            case .contentLength(let length):
-                while buffer.count < headEnd + length {
-                    guard fill() else { return .closed }
-                }
-                body = Array(buffer[headEnd..<(headEnd + length)])
-                consumed = headEnd + length
-            case .chunked:
-                while true {
-                    if let decoded = try HTTPParser.decodeChunked(buffer[headEnd...]) {
-                        body = decoded.body
-                        consumed = headEnd + decoded.consumed
-                        break
-                    }
-                    guard fill() else { return .closed }
-                }
-            }
-            buffer.removeFirst(consumed)
-            return .request(
-                HTTPRequest(
-                    method: head.method, target: head.target, version: head.version, headers: head.headers,
-                    body: body))
-        } catch {
-            return .failed(error)
-        }
-    }
-
-    /// Blocks for more bytes (the socket's receive timeout bounds idle and stalled connections).
-    private mutating func fill() -> Bool {
-        Socket.read(fd, into: &buffer, scratch: &scratch) > 0
     }
 }
