@@ -42,7 +42,7 @@ let package = Package(
         ),
         .executableTarget(name: "referral-sync", dependencies: ["ReferralSyncCLI", "ReferralSyncJob"]),
         .target(name: "AttentiveSimulator"),
-        .executableTarget(name: "attentive-simulator", dependencies: ["AttentiveSimulator"]),
+        .executableTarget(name: "attentive-simulator", dependencies: ["AttentiveSimulator", "Options"]),
 
         .target(name: "TestSupport", dependencies: ["Postgres", "AttentiveSimulator"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
