@@ -28,13 +28,28 @@ enum SimulatorOptions {
     static let faultTimeout = probability(
         "fault-timeout", summary: "probability of never answering (connection held up to --hang-seconds)")
     static let faultDrop = probability(
-        "fault-drop", summary: "probability of closing the connection without answering")
+        "fault-drop", summary: "probability of closing the connection (a plain close) without answering")
+    static let faultShutdown = probability(
+        "fault-shutdown", summary: "probability of shutdown(SHUT_RDWR) and close after reading, without answering")
+    static let faultReset = probability(
+        "fault-reset", summary: "probability of resetting the connection (RST) after reading, without answering")
+    static let faultHalfOpen = probability(
+        "fault-half-open", summary: "probability of never answering nor closing (held up to --hang-seconds)")
+    static let idleCloseSeconds = Option<Double?>(
+        "idle-close-seconds", unsetMeans: "never",
+        summary: "close a keep-alive connection idle this long after an answer, like a load balancer",
+        expected: "seconds, 0 or more", read: { text in Double(text).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } })
+    static let faultIdleClose = Option<Double>(
+        "fault-idle-close", default: 1, defaultText: "1",
+        summary: "share of answers after which --idle-close-seconds applies", expected: "a probability from 0 to 1",
+        read: { text in Double(text).flatMap { (0...1).contains($0) ? $0 : nil } })
     static let faultUnexpected = probability(
         "fault-unexpected", summary: "probability of a success answer with a non-JSON body (values are stored)")
     static let faultEndless = probability(
         "fault-endless", summary: "probability of a 200 whose chunked body never ends (not processed)")
     static let hangSeconds = Option<Int>(
-        "hang-seconds", default: 30, summary: "longest hold of a --fault-timeout or --fault-endless answer",
+        "hang-seconds", default: 30,
+        summary: "longest hold of a --fault-timeout, --fault-endless or --fault-half-open connection",
         expected: "a whole number of seconds, 0 or more", read: { wholeNumber($0, in: 0...Int.max) })
     static let badIdentity = Option<String?>(
         text: "bad-identity", summary: "email or phone whose requests/records fail with 400 (repeatable)")
@@ -59,8 +74,9 @@ enum SimulatorOptions {
     /// Every option, in help order.
     static let all: [any OptionDeclaration] = [
         port, apiKey, forbiddenKey, rateLimit, bulkRateLimit, retryAfter, latency, jitter, fault500, faultHTML,
-        fault429, faultTimeout, faultDrop, faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage,
-        successStatus, bulkDelay, seed, portFile, dumpFile, help,
+        fault429, faultTimeout, faultDrop, faultShutdown, faultReset, faultHalfOpen, idleCloseSeconds, faultIdleClose,
+        faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, successStatus, bulkDelay, seed,
+        portFile, dumpFile, help,
     ]
 
     static func probability(_ name: String, summary: String) -> Option<Double> {
@@ -112,6 +128,11 @@ struct CommandLineOptions: Sendable {
         configuration.faults.tooManyRequestsRate = try parsed.value(O.fault429)
         configuration.faults.timeoutRate = try parsed.value(O.faultTimeout)
         configuration.faults.dropConnectionRate = try parsed.value(O.faultDrop)
+        configuration.faults.shutdownAfterRequestRate = try parsed.value(O.faultShutdown)
+        configuration.faults.resetConnectionRate = try parsed.value(O.faultReset)
+        configuration.faults.halfOpenRate = try parsed.value(O.faultHalfOpen)
+        configuration.faults.idleCloseSeconds = try parsed.value(O.idleCloseSeconds)
+        configuration.faults.idleCloseRate = try parsed.value(O.faultIdleClose)
         configuration.faults.unexpectedBodyRate = try parsed.value(O.faultUnexpected)
         configuration.faults.endlessBodyRate = try parsed.value(O.faultEndless)
         configuration.faults.hangSeconds = try parsed.value(O.hangSeconds)

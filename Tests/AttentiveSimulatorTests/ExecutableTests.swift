@@ -81,8 +81,14 @@ struct ExecutableTests {
                 "--port VALUE              port to bind on 127.0.0.1 (default: 0 = ephemeral)",
                 "--api-key VALUE           accepted bearer token (required) [env: ATTENTIVE_API_KEY]",
                 "--rate-limit VALUE        requests/s per key for /v1/attributes/custom (default: unlimited)",
-                "--fault-drop VALUE        probability of closing the connection without answering (default: 0)",
-                "--hang-seconds VALUE      longest hold of a --fault-timeout or --fault-endless answer (default: 30)",
+                "--fault-drop VALUE        probability of closing the connection (a plain close) without answering (default: 0)",
+                "--fault-reset VALUE       probability of resetting the connection (RST) after reading, without answering "
+                    + "(default: 0)",
+                "--idle-close-seconds VALUE  close a keep-alive connection idle this long after an answer, like a load "
+                    + "balancer (default: never)",
+                "--fault-idle-close VALUE  share of answers after which --idle-close-seconds applies (default: 1)",
+                "--hang-seconds VALUE      longest hold of a --fault-timeout, --fault-endless or --fault-half-open connection "
+                    + "(default: 30)",
                 "--success-status VALUE    status of an accepted POST /v1/attributes/custom (default: 200)",
                 "--bulk-delay-ms VALUE     time a bulk job stays IN_PROGRESS (default: 200)",
                 "--seed VALUE              seed of the fault and jitter generators (default: 1)",
@@ -99,6 +105,8 @@ struct ExecutableTests {
         let binary = try #require(SimulatorExecutable.url).path
         let cases: [([String], String)] = [
             (["--port", "70000"], "--port is '70000'"), (["--fault-500", "1.5"], "--fault-500 is '1.5'"),
+            (["--fault-reset", "-0.1"], "--fault-reset is '-0.1'"),
+            (["--idle-close-seconds", "soon"], "--idle-close-seconds is 'soon'"),
             (["--success-status", "302"], "--success-status is '302'"), (["--rate-limit", "0"], "--rate-limit is '0'"),
             (["--seed", "-1"], "--seed is '-1'"), (["--nonsense"], "unknown option --nonsense"),
             (["--latency-ms"], "--latency-ms needs a value"),
@@ -126,7 +134,9 @@ struct ExecutableTests {
             "--api-key", "flag-key", "--forbidden-key", "ro-1", "--forbidden-key", "ro-2", "--rate-limit", "7",
             "--bulk-rate-limit", "3", "--retry-after", "2", "--latency-ms", "5", "--jitter-ms", "4",
             "--fault-500", "0.1", "--fault-html", "0.05", "--fault-429", "0.02", "--fault-timeout", "0.01",
-            "--fault-drop=0.03", "--fault-unexpected", "0.04", "--fault-endless", "0.06", "--hang-seconds", "9",
+            "--fault-drop=0.03", "--fault-shutdown", "0.07", "--fault-reset", "0.08", "--fault-half-open", "0.09",
+            "--idle-close-seconds", "1.5", "--fault-idle-close", "0.25", "--fault-unexpected", "0.04",
+            "--fault-endless", "0.06", "--hang-seconds", "9",
             "--bad-identity", "a@example.com", "--bad-identity", "+15550001111", "--rejection-message", "nope",
             "--success-status", "204", "--bulk-delay-ms", "0", "--seed", "42",
         ]
@@ -155,6 +165,11 @@ struct ExecutableTests {
         expected.faults.tooManyRequestsRate = 0.02
         expected.faults.timeoutRate = 0.01
         expected.faults.dropConnectionRate = 0.03
+        expected.faults.shutdownAfterRequestRate = 0.07
+        expected.faults.resetConnectionRate = 0.08
+        expected.faults.halfOpenRate = 0.09
+        expected.faults.idleCloseSeconds = 1.5
+        expected.faults.idleCloseRate = 0.25
         expected.faults.unexpectedBodyRate = 0.04
         expected.faults.endlessBodyRate = 0.06
         expected.faults.hangSeconds = 9

@@ -167,6 +167,16 @@ public final class LoopbackConnection: @unchecked Sendable {
     /// Sends a text as UTF-8.
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
+    /// Shuts down the sending side (a FIN to the peer) and keeps reading possible: a client that has gone away as
+    /// far as the server can tell.
+    public func finishSending() {
+        #if canImport(Darwin)
+            _ = shutdown(fd, SHUT_WR)
+        #else
+            _ = shutdown(fd, Int32(SHUT_WR))
+        #endif
+    }
+
     /// Reads until the peer closes or resets the connection, or `seconds` pass.
     public func receive(seconds: Double) -> (received: [UInt8], ending: LoopbackSocket.Ending) {
         LoopbackSocket.receive(fd, seconds: seconds)

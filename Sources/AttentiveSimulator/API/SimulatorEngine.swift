@@ -112,11 +112,20 @@ final class SimulatorEngine: Sendable {
         case .dropConnection:
             statistics.recordFault(.dropConnection)
             return .drop
+        case .shutdownAfterRequest:
+            statistics.recordFault(.shutdownAfterRequest)
+            return .shutdown
+        case .resetConnection:
+            statistics.recordFault(.resetConnection)
+            return .reset
+        case .halfOpen:
+            statistics.recordFault(.halfOpen)
+            return .halfOpen(seconds: configuration.faults.hangSeconds)
         case .endlessBody:
             statistics.recordFault(.endlessBody)
             statistics.recordStatus(200)
             return .endless(seconds: configuration.faults.hangSeconds)
-        case .unexpectedBody, .badIdentity, nil:
+        case .unexpectedBody, .badIdentity, .idleClose, nil:
             break
         }
         var response = perform(route, request: request, configuration: configuration)
@@ -142,7 +151,8 @@ final class SimulatorEngine: Sendable {
         statistics.recordStatus(response.status, rateLimited: rateLimited)
         let delay = faults.latency(
             base: configuration.latencyMilliseconds, jitter: configuration.latencyJitterMilliseconds)
-        return .respond(response, delayMilliseconds: delay)
+        return .respond(
+            response, delayMilliseconds: delay, idleCloseSeconds: faults.drawIdleClose(configuration.faults))
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

@@ -10,6 +10,10 @@ enum FaultKind: String, Sendable, CaseIterable {
     case unexpectedBody
     case badIdentity
     case endlessBody
+    case shutdownAfterRequest
+    case resetConnection
+    case halfOpen
+    case idleClose
 }
 
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform.
@@ -37,12 +41,13 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 /// Draws faults and latency jitter from generators seeded by the configuration's `seed`.
 ///
 /// Every API request draws exactly one number for the fault choice (whether or not faults are enabled), so a given
-/// seed and request order give the same faults. Jitter comes from a second generator so that enabling it does not
-/// shift the fault sequence.
+/// seed and request order give the same faults. Jitter and idle closes come from generators of their own so that
+/// enabling them does not shift the fault sequence.
 final class FaultInjector: Sendable {
     private struct State {
         var faultGenerator: SplitMix64
         var jitterGenerator: SplitMix64
+        var idleCloseGenerator: SplitMix64
     }
 
     private let state: SharedState<State>
@@ -54,7 +59,8 @@ final class FaultInjector: Sendable {
     private static func makeState(seed: UInt64) -> State {
         State(
             faultGenerator: SplitMix64(seed: seed),
-            jitterGenerator: SplitMix64(seed: seed ^ 0x5EED_0F_1A77E2))
+            jitterGenerator: SplitMix64(seed: seed ^ 0x5EED_0F_1A77E2),
+            idleCloseGenerator: SplitMix64(seed: seed ^ 0x1D1E_C105_E000))
     }
 
     /// Restarts both generators from `seed`.
@@ -69,7 +75,8 @@ final class FaultInjector: Sendable {
             (.internalError, mix.internalErrorRate), (.htmlError, mix.htmlErrorRate),
             (.tooManyRequests, mix.tooManyRequestsRate), (.timeout, mix.timeoutRate),
             (.dropConnection, mix.dropConnectionRate), (.unexpectedBody, mix.unexpectedBodyRate),
-            (.endlessBody, mix.endlessBodyRate),
+            (.endlessBody, mix.endlessBodyRate), (.shutdownAfterRequest, mix.shutdownAfterRequestRate),
+            (.resetConnection, mix.resetConnectionRate), (.halfOpen, mix.halfOpenRate),
         ]
         var cumulative = 0.0
         for (kind, rate) in rates {
@@ -79,6 +86,15 @@ final class FaultInjector: Sendable {
             if draw < cumulative { return kind }
         }
         return nil
+    }
+
+    /// How long the connection of one answer may then stay idle before the server closes it: `idleCloseSeconds`
+    /// for a share `idleCloseRate` of answers (one draw per answer while it is set), `nil` for the others.
+    func drawIdleClose(_ mix: FaultMix) -> Double? {
+        guard let seconds = mix.idleCloseSeconds, seconds.isFinite, seconds >= 0 else { return nil }
+        let draw = state.withLock { $0.idleCloseGenerator.nextUnit() }
+        let rate = mix.idleCloseRate.isFinite ? min(max(mix.idleCloseRate, 0), 1) : 0
+        return draw < rate ? seconds : nil
     }
 
     /// The delay for one answer: `base` plus a uniform jitter in `0...jitter`.

@@ -35,4 +35,15 @@ extension HTTPServer {
             }
         }
     }
+
+    /// Waits up to `seconds` for the next request to start; when none does (and the server is not stopping),
+    /// counts an idle close and returns true so the caller closes the connection, as a load balancer's idle timeout
+    /// does. A client that closes meanwhile, or a stopping server, makes it return false: the reader then sees the
+    /// end itself.
+    func closeIfIdle(_ connection: Int32, seconds: Double) -> Bool {
+        let milliseconds = Int32(min(max(0, seconds) * 1000, Double(Int32.max)))
+        guard !Socket.waitReadable(connection, milliseconds: milliseconds), !isStopped else { return false }
+        idleClosed()
+        return true
+    }
 }

@@ -17,6 +17,11 @@ struct ConnectionReader {
         buffer.reserveCapacity(16 * 1024)
     }
 
+    /// Whether bytes of a next request have already been read (pipelined), so the connection is not idle.
+    var hasBufferedBytes: Bool {
+        !buffer.isEmpty
+    }
+
     /// Waits for and reads the next complete request.
     mutating func nextRequest() -> Result {
         var searchFrom = 0

@@ -129,12 +129,19 @@ struct ServerResponse: Sendable {
 
 /// What the server does with a request.
 enum HTTPOutcome: Sendable {
-    /// Answer after waiting `delayMilliseconds`.
-    case respond(ServerResponse, delayMilliseconds: Int)
+    /// Answer after waiting `delayMilliseconds`; with `idleCloseSeconds`, close a kept-alive connection when no
+    /// next request starts within that time.
+    case respond(ServerResponse, delayMilliseconds: Int, idleCloseSeconds: Double? = nil)
     /// Never answer; hold the connection up to `seconds` (or until the peer closes it), then close it.
     case hang(seconds: Int)
-    /// Close the connection without answering.
+    /// Close the connection without answering (a plain `close`).
     case drop
+    /// `shutdown(SHUT_RDWR)` the connection without answering, then close it.
+    case shutdown
+    /// Reset the connection (an RST) without answering.
+    case reset
+    /// Never answer and keep the connection open, not reading, for `seconds` (or until the server stops).
+    case halfOpen(seconds: Int)
     /// Send a 200 head with a chunked body that never ends, up to `seconds` (or until the peer closes it).
     case endless(seconds: Int)
 }

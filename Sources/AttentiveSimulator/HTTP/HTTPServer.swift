@@ -18,10 +18,14 @@ final class HTTPServer: @unchecked Sendable {
     private struct State {
         var stopped = false
         var connections = Set<Int32>()
+        /// Half-open connections nobody serves, with the monotonic time at which they are closed.
+        var parked: [Int32: UInt64] = [:]
     }
 
     private let listener: Int32
     private let handler: Handler
+    /// Called when the server closes a kept-alive connection at its idle timeout.
+    let idleClosed: @Sendable () -> Void
     private let state = SharedState(State())
     private let acceptLoopExited = DispatchSemaphore(value: 0)
     /// Threads serving connections; created on first use, dropped when the accept loop ends.
@@ -41,11 +45,14 @@ final class HTTPServer: @unchecked Sendable {
     private static let threadStackSize = 512 * 1024
 
     /// Binds the listener; call `start()` to begin accepting.
-    init(port: UInt16, handler: @escaping Handler) throws(SimulatorError) {
+    init(port: UInt16, idleClosed: @escaping @Sendable () -> Void = {}, handler: @escaping Handler)
+        throws(SimulatorError)
+    {
         let bound = try Socket.listen(port: port)
         self.listener = bound.fd
         self.port = bound.port
         self.handler = handler
+        self.idleClosed = idleClosed
     }
 
     /// Starts the accept thread.
@@ -85,9 +92,11 @@ final class HTTPServer: @unchecked Sendable {
                 pool?.shutdown()
                 pool = nil
             }
+            closeParked(all: true)
             acceptLoopExited.signal()
         }
         while !isStopped {
+            closeParked(all: false)
             guard Socket.waitReadable(listener, milliseconds: 250) else { continue }
             guard let connection = Socket.accept(listener) else {
                 if errno == EMFILE || errno == ENFILE { usleep(10_000) }
@@ -113,34 +122,78 @@ final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Leaves a connection open, unread and unanswered, until `seconds` pass or the server stops.
+    private func park(_ connection: Int32, seconds: Int) {
+        let deadline = MonotonicClock.nanoseconds() + UInt64(max(0, seconds)) * 1_000_000_000
+        state.withLock { $0.parked[connection] = deadline }
+    }
+
+    /// Closes the parked connections whose time has come (every one with `all`).
+    private func closeParked(all: Bool) {
+        let now = MonotonicClock.nanoseconds()
+        let due = state.withLock { state in state.parked.filter { all || $0.value <= now }.map(\.key) }
+        for connection in due {
+            state.withLock { _ = $0.parked.removeValue(forKey: connection) }
+            release(connection)
+        }
+    }
+
+    /// What becomes of a connection once its thread is done with it.
+    private enum Ending {
+        case close
+        case park(seconds: Int)
+    }
+
     private func serve(_ connection: Int32) {
-        defer { release(connection) }
+        switch converse(connection) {
+        case .close: release(connection)
+        case .park(let seconds): park(connection, seconds: seconds)
+        }
+    }
+
+    /// Reads requests and carries out their outcomes until the connection is to end.
+    private func converse(_ connection: Int32) -> Ending {
         var reader = ConnectionReader(fd: connection)
         while true {
             let request: HTTPRequest
             switch reader.nextRequest() {
             case .closed:
-                return
+                return .close
             case .failed(let error):
                 let response = ServerResponse.error(error.status, error.message)
                 _ = Socket.writeAll(connection, response.serialized(keepAlive: false))
-                return
+                return .close
             case .request(let parsed):
                 request = parsed
             }
             switch handler(request) {
-            case .respond(let response, let delay):
+            case .respond(let response, let delay, let idleCloseSeconds):
                 if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1000) }
                 let keepAlive = request.wantsKeepAlive && !isStopped
-                guard Socket.writeAll(connection, response.serialized(keepAlive: keepAlive)), keepAlive else { return }
+                guard Socket.writeAll(connection, response.serialized(keepAlive: keepAlive)), keepAlive else {
+                    return .close
+                }
+                if let idleCloseSeconds, !reader.hasBufferedBytes,
+                    closeIfIdle(connection, seconds: idleCloseSeconds)
+                {
+                    return .close
+                }
             case .hang(let seconds):
                 hold(connection, seconds: seconds)
-                return
+                return .close
             case .drop:
-                return
+                return .close
+            case .shutdown:
+                Socket.shutdownBoth(connection)
+                return .close
+            case .reset:
+                Socket.lingerZero(connection)
+                return .close
+            case .halfOpen(let seconds):
+                return .park(seconds: seconds)
             case .endless(let seconds):
                 trickle(connection, seconds: seconds)
-                return
+                return .close
             }
         }
     }
