@@ -123,18 +123,22 @@ struct CommandLineOptions: Sendable {
         configuration.retryAfterSeconds = try parsed.value(O.retryAfter)
         configuration.latencyMilliseconds = try parsed.value(O.latency)
         configuration.latencyJitterMilliseconds = try parsed.value(O.jitter)
-        configuration.faults.internalErrorRate = try parsed.value(O.fault500)
-        configuration.faults.htmlErrorRate = try parsed.value(O.faultHTML)
-        configuration.faults.tooManyRequestsRate = try parsed.value(O.fault429)
-        configuration.faults.timeoutRate = try parsed.value(O.faultTimeout)
-        configuration.faults.dropConnectionRate = try parsed.value(O.faultDrop)
-        configuration.faults.shutdownAfterRequestRate = try parsed.value(O.faultShutdown)
-        configuration.faults.resetConnectionRate = try parsed.value(O.faultReset)
-        configuration.faults.halfOpenRate = try parsed.value(O.faultHalfOpen)
+        // Each fault's probability option and the rate it sets, paired once.
+        let rates: [(Option<Double>, WritableKeyPath<FaultMix, Double>)] = [
+            (O.fault500, \.internalErrorRate),
+            (O.faultHTML, \.htmlErrorRate),
+            (O.fault429, \.tooManyRequestsRate),
+            (O.faultTimeout, \.timeoutRate),
+            (O.faultDrop, \.dropConnectionRate),
+            (O.faultShutdown, \.shutdownAfterRequestRate),
+            (O.faultReset, \.resetConnectionRate),
+            (O.faultHalfOpen, \.halfOpenRate),
+            (O.faultUnexpected, \.unexpectedBodyRate),
+            (O.faultEndless, \.endlessBodyRate),
+        ]
+        for (option, rate) in rates { configuration.faults[keyPath: rate] = try parsed.value(option) }
         configuration.faults.idleCloseSeconds = try parsed.value(O.idleCloseSeconds)
         configuration.faults.idleCloseRate = try parsed.value(O.faultIdleClose)
-        configuration.faults.unexpectedBodyRate = try parsed.value(O.faultUnexpected)
-        configuration.faults.endlessBodyRate = try parsed.value(O.faultEndless)
         configuration.faults.hangSeconds = try parsed.value(O.hangSeconds)
         configuration.faults.badIdentities = try parsed.values(O.badIdentity).compactMap { $0 }
         configuration.faults.rejectionMessage = try parsed.value(O.rejectionMessage)

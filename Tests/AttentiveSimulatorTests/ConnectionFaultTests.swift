@@ -7,6 +7,30 @@ import Testing
 /// and how the connection ends (a FIN, an RST, or not at all).
 @Suite("connection faults on the wire")
 struct ConnectionFaultTests {
+    /// The request faults that end a connection with a FIN or an RST, and how the client sees them.
+    enum EndingFault: CaseIterable, Sendable {
+        case shutdown, reset, plainClose
+
+        func enable(in faults: inout FaultMix, rate: Double) {
+            switch self {
+            case .shutdown: faults.shutdownAfterRequestRate = rate
+            case .reset: faults.resetConnectionRate = rate
+            case .plainClose: faults.dropConnectionRate = rate
+            }
+        }
+
+        var ending: LoopbackSocket.Ending { self == .reset ? .reset : .closedByPeer }
+
+        /// Its key in `SimulatorStatistics.faultsInjected`.
+        var countedAs: String {
+            switch self {
+            case .shutdown: "shutdownAfterRequest"
+            case .reset: "resetConnection"
+            case .plainClose: "dropConnection"
+            }
+        }
+    }
+
     /// A keep-alive `POST /v1/attributes/custom` for `email`.
     static func post(_ email: String, close: Bool = false) -> String {
         let body = customAttributesBody(email: email)
@@ -29,37 +53,17 @@ struct ConnectionFaultTests {
         }
     }
 
-    @Test("shutdown after the request: the client reads EOF and no answer, store unchanged")
-    func shutdownAfterRequest() async throws {
-        let harness = try SimulatorHarness { $0.faults.shutdownAfterRequestRate = 1 }
+    @Test(
+        "after the request: shutdown and a plain close give EOF, a reset ECONNRESET; no answer, store unchanged",
+        arguments: EndingFault.allCases)
+    func endsTheConnection(fault: EndingFault) async throws {
+        let harness = try SimulatorHarness { fault.enable(in: &$0.faults, rate: 1) }
         defer { harness.shutdown() }
-        let (received, ending) = try await Self.exchange(harness, Self.post("shut@example.com"))
+        let (received, ending) = try await Self.exchange(harness, Self.post("ended@example.com"))
         #expect(received.isEmpty)
-        #expect(ending == .closedByPeer)
+        #expect(ending == fault.ending)
         #expect(harness.simulator.profiles().isEmpty)
-        #expect(harness.simulator.statistics().faultsInjected["shutdownAfterRequest"] == 1)
-    }
-
-    @Test("a plain close after the request (dropConnectionRate): the client reads EOF and no answer")
-    func plainClose() async throws {
-        let harness = try SimulatorHarness { $0.faults.dropConnectionRate = 1 }
-        defer { harness.shutdown() }
-        let (received, ending) = try await Self.exchange(harness, Self.post("drop@example.com"))
-        #expect(received.isEmpty)
-        #expect(ending == .closedByPeer)
-        #expect(harness.simulator.profiles().isEmpty)
-        #expect(harness.simulator.statistics().faultsInjected["dropConnection"] == 1)
-    }
-
-    @Test("a reset after the request: the client's read fails with ECONNRESET, store unchanged")
-    func reset() async throws {
-        let harness = try SimulatorHarness { $0.faults.resetConnectionRate = 1 }
-        defer { harness.shutdown() }
-        let (received, ending) = try await Self.exchange(harness, Self.post("rst@example.com"))
-        #expect(received.isEmpty)
-        #expect(ending == .reset)
-        #expect(harness.simulator.profiles().isEmpty)
-        #expect(harness.simulator.statistics().faultsInjected["resetConnection"] == 1)
+        #expect(harness.simulator.statistics().faultsInjected[fault.countedAs] == 1)
     }
 
     @Test("half-open: never answered and never closed, even after the client's FIN, until the simulator stops")
@@ -137,21 +141,6 @@ struct ConnectionFaultTests {
         }
         #expect(ending == .stillOpen)
         #expect(harness.simulator.statistics().faultsInjected["idleClose"] == nil)
-    }
-
-    /// The request faults that end a connection with a FIN or an RST, and how the client sees them.
-    enum EndingFault: CaseIterable, Sendable {
-        case shutdown, reset, plainClose
-
-        func enable(in faults: inout FaultMix, rate: Double) {
-            switch self {
-            case .shutdown: faults.shutdownAfterRequestRate = rate
-            case .reset: faults.resetConnectionRate = rate
-            case .plainClose: faults.dropConnectionRate = rate
-            }
-        }
-
-        var ending: LoopbackSocket.Ending { self == .reset ? .reset : .closedByPeer }
     }
 
     @Test("a share of requests is faulted, the same ones for the same seed", arguments: EndingFault.allCases)

@@ -29,13 +29,9 @@ enum BulkRequestParser {
     /// Validates the envelope (400 on failure) and each record (record failures are reported in the results file).
     static func parse(_ body: [UInt8], badIdentities: Set<String>) -> Result<[BulkRecord], ValidationFailure> {
         let document: OrderedJSON
-        do {
-            document = try OrderedJSONParser.parse(body)
-        } catch {
-            return .failure(ValidationFailure(message: "Request body is not valid JSON: \(error)"))
-        }
-        guard document.objectMembers != nil else {
-            return .failure(ValidationFailure(message: "Request body must be a JSON object"))
+        switch AttributeValidation.jsonObject(body) {
+        case .success(let object): document = object
+        case .failure(let failure): return .failure(failure)
         }
         guard case .array(let users)? = document["users"] else {
             return .failure(ValidationFailure(message: "users is required and must be an array"))

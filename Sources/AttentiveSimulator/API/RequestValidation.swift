@@ -89,10 +89,8 @@ enum AttributeValidation {
         return .success((emailText, phoneText))
     }
 
-    /// Validates a `POST /v1/attributes/custom` body (`CustomAttributesRequest`).
-    static func customAttributesRequest(_ body: [UInt8], badIdentities: Set<String>)
-        -> Result<ProfileUpdate, ValidationFailure>
-    {
+    /// A request body that must be a JSON object: the same 400 message for every endpoint when it is not.
+    static func jsonObject(_ body: [UInt8]) -> Result<OrderedJSON, ValidationFailure> {
         let document: OrderedJSON
         do {
             document = try OrderedJSONParser.parse(body)
@@ -101,6 +99,18 @@ enum AttributeValidation {
         }
         guard document.objectMembers != nil else {
             return .failure(ValidationFailure(message: "Request body must be a JSON object"))
+        }
+        return .success(document)
+    }
+
+    /// Validates a `POST /v1/attributes/custom` body (`CustomAttributesRequest`).
+    static func customAttributesRequest(_ body: [UInt8], badIdentities: Set<String>)
+        -> Result<ProfileUpdate, ValidationFailure>
+    {
+        let document: OrderedJSON
+        switch AttributeValidation.jsonObject(body) {
+        case .success(let object): document = object
+        case .failure(let failure): return .failure(failure)
         }
         guard let properties = document["properties"] else {
             return .failure(ValidationFailure(message: "properties is required"))
