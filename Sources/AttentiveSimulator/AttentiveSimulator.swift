@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A loopback HTTP/1.1 server imitating the parts of Attentive's REST API that the referral sync job uses.
 ///
