@@ -45,8 +45,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "referral-sync", dependencies: ["ReferralSyncCLI", "ReferralSyncJob"]),
-        .target(name: "AttentiveSimulator"),
-        .executableTarget(name: "attentive-simulator", dependencies: ["AttentiveSimulator"]),
+        .target(name: "AttentiveSimulator", swiftSettings: strictSettings),
+        .executableTarget(
+            name: "attentive-simulator", dependencies: ["AttentiveSimulator", "Options"], swiftSettings: strictSettings),
 
         .target(name: "TestSupport", dependencies: ["Postgres", "AttentiveSimulator"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),

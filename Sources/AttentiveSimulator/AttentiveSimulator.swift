@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A loopback HTTP/1.1 server imitating the parts of Attentive's REST API that the referral sync job uses.
 ///
@@ -11,8 +11,10 @@ import Foundation
 /// - `GET /v2/bulk/job/{id}`: `{"bulkJobId", "status": "IN_PROGRESS"|"COMPLETED", "totalRecords", "url"?}`.
 ///
 /// Every API answer carries `x-ratelimit-limit` and `x-ratelimit-remaining` (1,000,000 when no limit is set).
-/// Pipeline: authenticate → rate limit (fixed 1-second windows per endpoint, method and key; see `RateLimiter`)
+/// Pipeline: authenticate → rate limit (fixed 1-second windows per endpoint, method and key; see `FixedWindowLimiter`)
 /// → draw one fault → validate → apply → wait the latency → answer. Faulted requests never change the store.
+/// Some faults end the connection instead of answering (see `FaultMix`): a plain close, `shutdown(SHUT_RDWR)`, an
+/// RST, a half-open connection that is never answered, or an idle keep-alive connection closed after N seconds.
 ///
 /// Bulk jobs stay IN_PROGRESS for `bulkCompletionDelayMilliseconds`, then complete: valid records are applied
 /// and `GET /__simulator/bulk-results/{id}.jsonl` serves one line per input record, in input order:
@@ -31,8 +33,8 @@ import Foundation
 /// ```
 public final class AttentiveSimulator: Sendable {
     private let engine: SimulatorEngine
-    private let server = Locked<HTTPServer?>(nil)
-    private let boundPort = Locked<UInt16>(0)
+    private let server = SharedState<HTTPServer?>(nil)
+    private let boundPort = SharedState<UInt16>(0)
 
     /// Creates a stopped simulator.
     public init(configuration: SimulatorConfiguration) {
@@ -52,7 +54,9 @@ public final class AttentiveSimulator: Sendable {
             guard server == nil else { throw SimulatorError.alreadyRunning }
             let port = engine.configuration.port
             let engine = self.engine
-            let started = try HTTPServer(port: port) { request in engine.handle(request) }
+            let started = try HTTPServer(port: port, idleClosed: { engine.statistics.recordFault(.idleClose) }) {
+                request in engine.handle(request)
+            }
             engine.port = started.port
             boundPort.withLock { $0 = started.port }
             started.start()

@@ -1,5 +1,100 @@
 import AttentiveSimulator
 import Foundation
+import Options
+
+/// Every option of `attentive-simulator`, each declared once with its default, parser and help (the same small
+/// `Options` parser as `referral-sync`'s).
+enum SimulatorOptions {
+    static let port = Option<Int>(
+        "port", default: 0, defaultText: "0 = ephemeral", summary: "port to bind on 127.0.0.1",
+        expected: "a whole number from 0 to 65535", read: { wholeNumber($0, in: 0...Int(UInt16.max)) })
+    static let apiKey = Option<String?>(
+        text: "api-key", environment: "ATTENTIVE_API_KEY", summary: "accepted bearer token (required)")
+    static let forbiddenKey = Option<String?>(text: "forbidden-key", summary: "a token answered with 403 (repeatable)")
+    static let rateLimit = Option<Int?>(
+        "rate-limit", unsetMeans: "unlimited", summary: "requests/s per key for /v1/attributes/custom",
+        expected: "a whole number of requests per second, 1 or more", read: { wholeNumber($0, in: 1...Int.max) })
+    static let bulkRateLimit = Option<Int?>(
+        "bulk-rate-limit", unsetMeans: "unlimited", summary: "requests/s per key for each bulk endpoint",
+        expected: "a whole number of requests per second, 1 or more", read: { wholeNumber($0, in: 1...Int.max) })
+    static let retryAfter = Option<Int?>(
+        "retry-after", unsetMeans: "none", summary: "add Retry-After: N to 429 answers",
+        expected: "a whole number of seconds, 0 or more", read: { wholeNumber($0, in: 0...Int.max) })
+    static let latency = milliseconds("latency-ms", summary: "delay before each answer")
+    static let jitter = milliseconds("jitter-ms", summary: "extra random delay 0...N")
+    static let fault500 = probability("fault-500", summary: "probability of 500 with a JSON body")
+    static let faultHTML = probability("fault-html", summary: "probability of 502 with an HTML page")
+    static let fault429 = probability("fault-429", summary: "probability of a spurious 429")
+    static let faultTimeout = probability(
+        "fault-timeout", summary: "probability of never answering (connection held up to --hang-seconds)")
+    static let faultDrop = probability(
+        "fault-drop", summary: "probability of closing the connection (a plain close) without answering")
+    static let faultShutdown = probability(
+        "fault-shutdown", summary: "probability of shutdown(SHUT_RDWR) and close after reading, without answering")
+    static let faultReset = probability(
+        "fault-reset", summary: "probability of resetting the connection (RST) after reading, without answering")
+    static let faultHalfOpen = probability(
+        "fault-half-open", summary: "probability of never answering nor closing (held up to --hang-seconds)")
+    static let idleCloseSeconds = Option<Double?>(
+        "idle-close-seconds", unsetMeans: "never",
+        summary: "close a keep-alive connection idle this long after an answer, like a load balancer",
+        expected: "seconds, 0 or more", read: { text in Double(text).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } })
+    static let faultIdleClose = Option<Double>(
+        "fault-idle-close", default: 1, defaultText: "1",
+        summary: "share of answers after which --idle-close-seconds applies", expected: "a probability from 0 to 1",
+        read: { text in Double(text).flatMap { (0...1).contains($0) ? $0 : nil } })
+    static let faultUnexpected = probability(
+        "fault-unexpected", summary: "probability of a success answer with a non-JSON body (values are stored)")
+    static let faultEndless = probability(
+        "fault-endless", summary: "probability of a 200 whose chunked body never ends (not processed)")
+    static let hangSeconds = Option<Int>(
+        "hang-seconds", default: 30,
+        summary: "longest hold of a --fault-timeout, --fault-endless or --fault-half-open connection",
+        expected: "a whole number of seconds, 0 or more", read: { wholeNumber($0, in: 0...Int.max) })
+    static let badIdentity = Option<String?>(
+        text: "bad-identity", summary: "email or phone whose requests/records fail with 400 (repeatable)")
+    static let rejectionMessage = Option<String?>(
+        text: "rejection-message", unsetMeans: "a built-in message",
+        summary: "message of those 400 answers and failed bulk records")
+    static let successStatus = Option<Int>(
+        "success-status", default: 200, summary: "status of an accepted POST /v1/attributes/custom",
+        expected: "a status from 200 to 299", read: { wholeNumber($0, in: 200...299) })
+    static let bulkDelay = Option<Int>(
+        "bulk-delay-ms", default: 200, summary: "time a bulk job stays IN_PROGRESS",
+        expected: "a whole number of milliseconds, 0 or more", read: { wholeNumber($0, in: 0...Int.max) })
+    static let seed = Option<UInt64>(
+        "seed", default: 1, summary: "seed of the fault and jitter generators", expected: "an unsigned integer",
+        read: { UInt64($0) })
+    static let portFile = Option<String?>(
+        text: "port-file", summary: "write the bound port there (atomically) once listening")
+    static let dumpFile = Option<String?>(
+        text: "dump-file", summary: "on SIGTERM/SIGINT write the accepted profiles as JSON there, then exit 0")
+    static let help = Option(flag: "help", summary: "show this help")
+
+    /// Every option, in help order.
+    static let all: [any OptionDeclaration] = [
+        port, apiKey, forbiddenKey, rateLimit, bulkRateLimit, retryAfter, latency, jitter, fault500, faultHTML,
+        fault429, faultTimeout, faultDrop, faultShutdown, faultReset, faultHalfOpen, idleCloseSeconds, faultIdleClose,
+        faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, successStatus, bulkDelay, seed,
+        portFile, dumpFile, help,
+    ]
+
+    static func probability(_ name: String, summary: String) -> Option<Double> {
+        Option(
+            name, default: 0, defaultText: "0", summary: summary, expected: "a probability from 0 to 1",
+            read: { text in Double(text).flatMap { (0...1).contains($0) ? $0 : nil } })
+    }
+
+    static func milliseconds(_ name: String, summary: String) -> Option<Int> {
+        Option(
+            name, default: 0, summary: summary, expected: "a whole number of milliseconds, 0 or more",
+            read: { wholeNumber($0, in: 0...Int.max) })
+    }
+
+    static func wholeNumber(_ text: String, in range: ClosedRange<Int>) -> Int? {
+        Int(text).flatMap { range.contains($0) ? $0 : nil }
+    }
+}
 
 /// Parsed command line of `attentive-simulator`.
 struct CommandLineOptions: Sendable {
@@ -8,107 +103,54 @@ struct CommandLineOptions: Sendable {
     var dumpFile: String?
     var showHelp = false
 
-    static let usage = """
-        usage: attentive-simulator --api-key KEY [options]
+    static let usage = helpText(
+        program: "attentive-simulator", command: nil,
+        summary: "Serves a simulated Attentive API on http://127.0.0.1:PORT until SIGTERM or SIGINT.",
+        options: SimulatorOptions.all, usageTail: "--api-key KEY [options]")
 
-        Serves a simulated Attentive API on http://127.0.0.1:PORT until SIGTERM or SIGINT.
-
-          --port N                 port to bind on 127.0.0.1 (default 0 = ephemeral)
-          --api-key K              accepted bearer token (or env ATTENTIVE_API_KEY; required)
-          --forbidden-key K        a token answered with 403 (repeatable)
-          --rate-limit N           requests/s per key for /v1/attributes/custom (default unlimited)
-          --bulk-rate-limit N      requests/s per key for each bulk endpoint (default unlimited)
-          --retry-after N          add Retry-After: N to 429 answers
-          --latency-ms N           delay before each answer
-          --jitter-ms N            extra random delay 0...N
-          --fault-500 P            probability of 500 with a JSON body
-          --fault-html P           probability of 502 with an HTML page
-          --fault-429 P            probability of a spurious 429
-          --fault-timeout P        probability of never answering (connection held up to --hang-seconds)
-          --fault-drop P           probability of closing the connection without answering
-          --fault-unexpected P     probability of a success answer with a non-JSON body (values are stored)
-          --fault-endless P        probability of a 200 whose chunked body never ends (not processed)
-          --hang-seconds N         longest hold of a --fault-timeout or --fault-endless answer (default 30)
-          --bad-identity X         email or phone whose requests/records fail with 400 (repeatable)
-          --rejection-message M    message of those 400 answers and failed bulk records
-          --success-status N       status of an accepted POST /v1/attributes/custom, 200-299 (default 200)
-          --bulk-delay-ms N        time a bulk job stays IN_PROGRESS (default 200)
-          --seed N                 seed of the fault and jitter generators (default 1)
-          --port-file PATH         write the bound port there (atomically) once listening
-          --dump-file PATH         on SIGTERM/SIGINT write the accepted profiles as JSON there, then exit 0
-          --help                   show this help
-
-        """
-
-    /// An error message for a bad command line (never includes the API key).
-    struct UsageError: Error, CustomStringConvertible {
-        var description: String
-    }
-
+    /// Reads `arguments` (after the program name); `-h` is taken for `--help`.
+    /// - Throws: `UsageError` for an unknown option or a missing value, `InvalidOptionValue` naming the option for
+    ///   a bad value, `UsageError` when no API key is given (the messages never include the key).
     static func parse(_ arguments: [String], environment: [String: String]) throws -> CommandLineOptions {
-        var configuration = SimulatorConfiguration(apiKey: environment["ATTENTIVE_API_KEY"] ?? "")
-        var options = CommandLineOptions(configuration: configuration)
-        var remaining = arguments[...]
-        func value(_ flag: String) throws -> String {
-            guard let next = remaining.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
-            return next
-        }
-        func integer(_ flag: String, minimum: Int = 0) throws -> Int {
-            let text = try value(flag)
-            guard let number = Int(text), number >= minimum else {
-                throw UsageError(description: "\(flag) needs an integer >= \(minimum), got '\(text)'")
-            }
-            return number
-        }
-        func probability(_ flag: String) throws -> Double {
-            let text = try value(flag)
-            guard let number = Double(text), (0...1).contains(number) else {
-                throw UsageError(description: "\(flag) needs a probability between 0 and 1, got '\(text)'")
-            }
-            return number
-        }
-        while let flag = remaining.popFirst() {
-            switch flag {
-            case "--help", "-h": options.showHelp = true
-            case "--port":
-                let port = try integer(flag)
-                guard port <= Int(UInt16.max) else { throw UsageError(description: "--port must be <= 65535") }
-                configuration.port = UInt16(port)
-            case "--api-key": configuration.apiKey = try value(flag)
-            case "--forbidden-key": configuration.forbiddenKeys.append(try value(flag))
-            case "--rate-limit": configuration.rateLimitPerSecond = try integer(flag, minimum: 1)
-            case "--bulk-rate-limit": configuration.bulkRateLimitPerSecond = try integer(flag, minimum: 1)
-            case "--retry-after": configuration.retryAfterSeconds = try integer(flag)
-            case "--latency-ms": configuration.latencyMilliseconds = try integer(flag)
-            case "--jitter-ms": configuration.latencyJitterMilliseconds = try integer(flag)
-            case "--fault-500": configuration.faults.internalErrorRate = try probability(flag)
-            case "--fault-html": configuration.faults.htmlErrorRate = try probability(flag)
-            case "--fault-429": configuration.faults.tooManyRequestsRate = try probability(flag)
-            case "--fault-timeout": configuration.faults.timeoutRate = try probability(flag)
-            case "--fault-drop": configuration.faults.dropConnectionRate = try probability(flag)
-            case "--fault-unexpected": configuration.faults.unexpectedBodyRate = try probability(flag)
-            case "--fault-endless": configuration.faults.endlessBodyRate = try probability(flag)
-            case "--hang-seconds": configuration.faults.hangSeconds = try integer(flag)
-            case "--rejection-message": configuration.faults.rejectionMessage = try value(flag)
-            case "--success-status":
-                let status = try integer(flag, minimum: 200)
-                guard status < 300 else { throw UsageError(description: "--success-status must be 200-299") }
-                configuration.successStatus = status
-            case "--bad-identity": configuration.faults.badIdentities.append(try value(flag))
-            case "--bulk-delay-ms": configuration.bulkCompletionDelayMilliseconds = try integer(flag)
-            case "--seed":
-                let text = try value(flag)
-                guard let seed = UInt64(text) else { throw UsageError(description: "--seed needs an unsigned integer") }
-                configuration.seed = seed
-            case "--port-file": options.portFile = try value(flag)
-            case "--dump-file": options.dumpFile = try value(flag)
-            default: throw UsageError(description: "unknown option '\(flag)'")
-            }
-        }
+        typealias O = SimulatorOptions
+        let parsed = try ParsedOptions(
+            arguments.map { $0 == "-h" ? "--help" : $0 }, options: O.all, environment: environment)
+        var configuration = SimulatorConfiguration(apiKey: try parsed.value(O.apiKey) ?? "")
+        configuration.port = UInt16(try parsed.value(O.port))
+        configuration.forbiddenKeys = try parsed.values(O.forbiddenKey).compactMap { $0 }
+        configuration.rateLimitPerSecond = try parsed.value(O.rateLimit)
+        configuration.bulkRateLimitPerSecond = try parsed.value(O.bulkRateLimit)
+        configuration.retryAfterSeconds = try parsed.value(O.retryAfter)
+        configuration.latencyMilliseconds = try parsed.value(O.latency)
+        configuration.latencyJitterMilliseconds = try parsed.value(O.jitter)
+        // Each fault's probability option and the rate it sets, paired once.
+        let rates: [(Option<Double>, WritableKeyPath<FaultMix, Double>)] = [
+            (O.fault500, \.internalErrorRate),
+            (O.faultHTML, \.htmlErrorRate),
+            (O.fault429, \.tooManyRequestsRate),
+            (O.faultTimeout, \.timeoutRate),
+            (O.faultDrop, \.dropConnectionRate),
+            (O.faultShutdown, \.shutdownAfterRequestRate),
+            (O.faultReset, \.resetConnectionRate),
+            (O.faultHalfOpen, \.halfOpenRate),
+            (O.faultUnexpected, \.unexpectedBodyRate),
+            (O.faultEndless, \.endlessBodyRate),
+        ]
+        for (option, rate) in rates { configuration.faults[keyPath: rate] = try parsed.value(option) }
+        configuration.faults.idleCloseSeconds = try parsed.value(O.idleCloseSeconds)
+        configuration.faults.idleCloseRate = try parsed.value(O.faultIdleClose)
+        configuration.faults.hangSeconds = try parsed.value(O.hangSeconds)
+        configuration.faults.badIdentities = try parsed.values(O.badIdentity).compactMap { $0 }
+        configuration.faults.rejectionMessage = try parsed.value(O.rejectionMessage)
+        configuration.successStatus = try parsed.value(O.successStatus)
+        configuration.bulkCompletionDelayMilliseconds = try parsed.value(O.bulkDelay)
+        configuration.seed = try parsed.value(O.seed)
+        let options = CommandLineOptions(
+            configuration: configuration, portFile: try parsed.value(O.portFile),
+            dumpFile: try parsed.value(O.dumpFile), showHelp: try parsed.value(O.help))
         if !options.showHelp, configuration.apiKey.isEmpty {
-            throw UsageError(description: "an API key is required: --api-key or ATTENTIVE_API_KEY")
+            throw UsageError("an API key is required: --api-key or ATTENTIVE_API_KEY")
         }
-        options.configuration = configuration
         return options
     }
 }

@@ -1,5 +1,6 @@
 import AttentiveSimulator
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -1,5 +1,6 @@
 import AttentiveSimulator
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("v1 custom attributes")

@@ -7,20 +7,20 @@ import Testing
 struct ParsingTests {
     @Test("JSON numbers keep their literal text and strings decode escapes")
     func jsonParsing() throws {
-        let value = try JSONParser.parse(
+        let value = try OrderedJSONParser.parse(
             Array(#"{"a": 50.89, "b": -1e3, "c": "x\"\u00e9\ud83d\ude00", "d": [true, null]}"#.utf8))
         #expect(value["a"] == .number("50.89"))
         #expect(value["b"] == .number("-1e3"))
         #expect(value["c"] == .string("x\"é😀"))
         #expect(value["d"] == .array([.bool(true), .null]))
-        #expect(try JSONParser.parse(Array(value.serialized().utf8)) == value)
+        #expect(try OrderedJSONParser.parse(Array(value.serialized().utf8)) == value)
     }
 
     @Test(
         "malformed JSON is rejected",
         arguments: ["", "{", "{\"a\":}", "[1,]", "01", "{\"a\":1} x", "\"\u{01}\"", "tru"])
     func jsonRejects(_ text: String) {
-        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(text.utf8)) }
+        #expect(throws: JSONParseError.self) { try OrderedJSONParser.parse(Array(text.utf8)) }
     }
 
     @Test("E.164 validation")
@@ -56,7 +56,7 @@ struct ParsingTests {
 
     @Test("fixed windows admit at most the limit per second, per key and endpoint")
     func rateLimiterWindows() {
-        let limiter = RateLimiter()
+        let limiter = FixedWindowLimiter()
         let admitted = (0..<8).map { _ in limiter.admit(endpoint: "e", key: "k", limit: 5, second: 10).admitted }
         #expect(admitted == [true, true, true, true, true, false, false, false])
         #expect(limiter.admit(endpoint: "e", key: "other", limit: 5, second: 10).admitted)

@@ -1,5 +1,6 @@
 import AttentiveSimulator
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Attentive
@@ -194,7 +195,8 @@ struct SimulatorIntegrationTests {
 
     @Test(.timeLimit(.minutes(1)))
     func neverEndingResponseIsBounded() async throws {
-        let server = try TricklingServer()
+        let server = try LoopbackListener(
+            .trickle(head: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"))
         defer { server.stop() }
         var configuration = AttentiveClientConfiguration(baseURL: server.baseURL, apiKey: testAPIKey)
         configuration.requestTimeout = .milliseconds(1500)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A value guarded by a lock, for state shared between connection threads.
-final class Locked<Value>: @unchecked Sendable {
+final class SharedState<Value>: @unchecked Sendable {
     private var value: Value
     private let lock = NSLock()
 

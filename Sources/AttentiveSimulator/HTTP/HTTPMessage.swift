@@ -52,7 +52,7 @@ struct HTTPRequest: Sendable {
 }
 
 /// An HTTP response to serialize onto a connection.
-struct HTTPResponse: Sendable {
+struct ServerResponse: Sendable {
     /// Status code.
     var status: Int
     /// Extra header fields (Content-Length and Connection are added when serializing).
@@ -61,27 +61,27 @@ struct HTTPResponse: Sendable {
     var body: [UInt8] = []
 
     /// A response with a JSON body.
-    static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
-        HTTPResponse(
+    static func json(_ status: Int, _ value: OrderedJSON) -> ServerResponse {
+        ServerResponse(
             status: status, headers: [("Content-Type", "application/json")], body: value.serializedBytes())
     }
 
     /// A JSON error body `{"message": ...}`, the shape the simulator uses for every error.
-    static func error(_ status: Int, _ message: String) -> HTTPResponse {
+    static func error(_ status: Int, _ message: String) -> ServerResponse {
         json(status, .makeObject([("message", .string(message))]))
     }
 
     /// A response with a body of the given content type.
-    static func text(_ status: Int, _ text: String, contentType: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
+    static func text(_ status: Int, _ text: String, contentType: String) -> ServerResponse {
+        ServerResponse(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
     }
 
     /// A response whose body is an `Encodable` value as JSON with sorted keys.
-    static func encoded<Value: Encodable>(_ status: Int, _ value: Value) -> HTTPResponse {
+    static func encoded<Value: Encodable>(_ status: Int, _ value: Value) -> ServerResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(value) else { return error(500, "could not encode response") }
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(data))
+        return ServerResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(data))
     }
 
     /// Adds or replaces a header.
@@ -93,7 +93,7 @@ struct HTTPResponse: Sendable {
 
     /// The wire form: status line, headers, blank line, body.
     func serialized(keepAlive: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
+        var head = "HTTP/1.1 \(status) \(ServerResponse.reasonPhrase(status))\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         // A 204 has no body and no Content-Length (RFC 9110 8.6).
         if status != 204 { head += "Content-Length: \(body.count)\r\n" }
@@ -129,12 +129,19 @@ struct HTTPResponse: Sendable {
 
 /// What the server does with a request.
 enum HTTPOutcome: Sendable {
-    /// Answer after waiting `delayMilliseconds`.
-    case respond(HTTPResponse, delayMilliseconds: Int)
+    /// Answer after waiting `delayMilliseconds`; with `idleCloseSeconds`, close a kept-alive connection when no
+    /// next request starts within that time.
+    case respond(ServerResponse, delayMilliseconds: Int, idleCloseSeconds: Double? = nil)
     /// Never answer; hold the connection up to `seconds` (or until the peer closes it), then close it.
     case hang(seconds: Int)
-    /// Close the connection without answering.
+    /// Close the connection without answering (a plain `close`).
     case drop
+    /// `shutdown(SHUT_RDWR)` the connection without answering, then close it.
+    case shutdown
+    /// Reset the connection (an RST) without answering.
+    case reset
+    /// Never answer and keep the connection open, not reading, for `seconds` (or until the server stops).
+    case halfOpen(seconds: Int)
     /// Send a 200 head with a chunked body that never ends, up to `seconds` (or until the peer closes it).
     case endless(seconds: Int)
 }

@@ -1,115 +1,5 @@
 import Foundation
 
-/// One member of a JSON object, in document order.
-struct JSONMember: Sendable, Equatable {
-    var key: String
-    var value: JSONValue
-}
-
-/// A parsed JSON document. Numbers keep their literal text so that attribute values can be stored exactly as sent,
-/// and objects keep their member order (duplicate keys: the last one wins on lookup).
-indirect enum JSONValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case number(String)
-    case string(String)
-    case array([JSONValue])
-    case object([JSONMember])
-
-    /// The value of the last member named `key`, when this is an object.
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members.last(where: { $0.key == key })?.value
-    }
-
-    /// The members when this is an object.
-    var objectMembers: [JSONMember]? {
-        if case .object(let members) = self { return members }
-        return nil
-    }
-
-    /// The string when this is a string.
-    var stringValue: String? {
-        if case .string(let string) = self { return string }
-        return nil
-    }
-
-    /// A short name of the JSON type, for error messages.
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .number: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
-    }
-
-    /// Builds an object from key/value pairs in the given order.
-    static func makeObject(_ pairs: [(String, JSONValue)]) -> JSONValue {
-        .object(pairs.map { JSONMember(key: $0.0, value: $0.1) })
-    }
-
-    /// Compact JSON text.
-    func serialized() -> String {
-        var output = ""
-        write(to: &output)
-        return output
-    }
-
-    /// Compact JSON text as UTF-8 bytes.
-    func serializedBytes() -> [UInt8] {
-        Array(serialized().utf8)
-    }
-
-    private func write(to output: inout String) {
-        switch self {
-        case .null: output += "null"
-        case .bool(let flag): output += flag ? "true" : "false"
-        case .number(let literal): output += literal
-        case .string(let string): JSONValue.writeString(string, to: &output)
-        case .array(let elements):
-            output += "["
-            for (index, element) in elements.enumerated() {
-                if index > 0 { output += "," }
-                element.write(to: &output)
-            }
-            output += "]"
-        case .object(let members):
-            output += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { output += "," }
-                JSONValue.writeString(member.key, to: &output)
-                output += ":"
-                member.value.write(to: &output)
-            }
-            output += "}"
-        }
-    }
-
-    private static func writeString(_ string: String, to output: inout String) {
-        output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        output += "\""
-    }
-}
-
 /// Why a JSON document could not be parsed.
 struct JSONParseError: Error, Equatable, CustomStringConvertible {
     var message: String
@@ -118,14 +8,14 @@ struct JSONParseError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A small strict JSON (RFC 8259) parser over UTF-8 bytes.
-struct JSONParser {
+struct OrderedJSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private let maximumDepth = 64
 
     /// Parses one complete JSON document; trailing non-whitespace is an error.
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> OrderedJSON {
+        var parser = OrderedJSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -145,7 +35,7 @@ struct JSONParser {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(JSONParseError) -> OrderedJSON {
         guard depth < maximumDepth else { throw error("nesting too deep") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
@@ -166,9 +56,9 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseObject(depth: Int) throws(JSONParseError) -> OrderedJSON {
         index += 1
-        var members: [JSONMember] = []
+        var members: [OrderedJSONMember] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -182,7 +72,7 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            members.append(JSONMember(key: key, value: try parseValue(depth: depth + 1)))
+            members.append(OrderedJSONMember(key: key, value: try parseValue(depth: depth + 1)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unterminated object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -196,9 +86,9 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseArray(depth: Int) throws(JSONParseError) -> OrderedJSON {
         index += 1
-        var elements: [JSONValue] = []
+        var elements: [OrderedJSON] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
@@ -222,7 +112,7 @@ struct JSONParser {
 
     private mutating func parseNumber() throws(JSONParseError) -> String {
         let start = index
-        func digits(_ parser: inout JSONParser) -> Int {
+        func digits(_ parser: inout OrderedJSONParser) -> Int {
             let begin = parser.index
             while parser.index < parser.bytes.count, (0x30...0x39).contains(parser.bytes[parser.index]) {
                 parser.index += 1

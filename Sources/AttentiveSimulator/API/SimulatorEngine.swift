@@ -1,77 +1,19 @@
 import Foundation
 
-/// The API endpoints the simulator imitates.
-enum APIRoute: Equatable {
-    case postCustomAttributes
-    case getCustomAttributes
-    case me
-    case submitBulk
-    case bulkStatus(id: String)
-
-    /// Which configured limit applies.
-    enum LimitKind {
-        case customAttributes, bulk, none
-    }
-
-    /// Matches a method and path. Returns nil for unknown paths; `.failure` lists the allowed methods.
-    static func match(method: String, path: String) -> Result<APIRoute, MethodNotAllowed>? {
-        switch path {
-        case "/v1/attributes/custom":
-            if method == "POST" { return .success(.postCustomAttributes) }
-            if method == "GET" { return .success(.getCustomAttributes) }
-            return .failure(MethodNotAllowed(allowed: "GET, POST"))
-        case "/v1/me", "/v2/me":
-            return method == "GET" ? .success(.me) : .failure(MethodNotAllowed(allowed: "GET"))
-        case "/v2/bulk/user/attributes":
-            return method == "POST" ? .success(.submitBulk) : .failure(MethodNotAllowed(allowed: "POST"))
-        default:
-            let prefix = "/v2/bulk/job/"
-            guard path.hasPrefix(prefix), path.count > prefix.count else { return nil }
-            let id = String(path.dropFirst(prefix.count))
-            guard !id.contains("/") else { return nil }
-            return method == "GET" ? .success(.bulkStatus(id: id)) : .failure(MethodNotAllowed(allowed: "GET"))
-        }
-    }
-
-    /// The rate-limit bucket name (per endpoint and method).
-    var endpoint: String {
-        switch self {
-        case .postCustomAttributes: return "POST /v1/attributes/custom"
-        case .getCustomAttributes: return "GET /v1/attributes/custom"
-        case .me: return "GET /me"
-        case .submitBulk: return "POST /v2/bulk/user/attributes"
-        case .bulkStatus: return "GET /v2/bulk/job"
-        }
-    }
-
-    var limitKind: LimitKind {
-        switch self {
-        case .postCustomAttributes, .getCustomAttributes: return .customAttributes
-        case .submitBulk, .bulkStatus: return .bulk
-        case .me: return .none
-        }
-    }
-}
-
-/// A method the path does not support.
-struct MethodNotAllowed: Error, Equatable {
-    var allowed: String
-}
-
 /// Everything behind the HTTP server: configuration, stores, limiter, faults and counters, plus the request
 /// pipeline: authenticate → rate limit → inject fault → validate and apply → answer after the latency.
 final class SimulatorEngine: Sendable {
     let profiles = ProfileStore()
     let statistics = StatisticsRecorder()
-    let limiter = RateLimiter()
+    let limiter = FixedWindowLimiter()
     let faults: FaultInjector
     let bulk: BulkJobStore
-    private let state: Locked<(configuration: SimulatorConfiguration, port: UInt16)>
+    private let state: SharedState<(configuration: SimulatorConfiguration, port: UInt16)>
 
     init(configuration: SimulatorConfiguration) {
         faults = FaultInjector(seed: configuration.seed)
         bulk = BulkJobStore(profiles: profiles, statistics: statistics)
-        state = Locked((configuration, configuration.port))
+        state = SharedState((configuration, configuration.port))
     }
 
     /// The current configuration.
@@ -118,7 +60,7 @@ final class SimulatorEngine: Sendable {
         }
         switch matched {
         case .failure(let notAllowed):
-            var response = HTTPResponse.error(405, "Method Not Allowed")
+            var response = ServerResponse.error(405, "Method Not Allowed")
             response.setHeader("Allow", notAllowed.allowed)
             return answer(response, configuration: configuration)
         case .success(let route):
@@ -143,7 +85,7 @@ final class SimulatorEngine: Sendable {
             let forbidden = key.map { configuration.forbiddenKeys.contains($0) } ?? false
             let rate = limiter.peek(endpoint: route.endpoint, key: key ?? "", limit: limit)
             let response =
-                forbidden ? HTTPResponse.error(403, "Access Denied") : HTTPResponse.error(401, "Unauthorized")
+                forbidden ? ServerResponse.error(403, "Access Denied") : ServerResponse.error(401, "Unauthorized")
             return answer(response, rate: rate, configuration: configuration)
         }
         let rate = limiter.admit(endpoint: route.endpoint, key: key, limit: limit)
@@ -170,11 +112,20 @@ final class SimulatorEngine: Sendable {
         case .dropConnection:
             statistics.recordFault(.dropConnection)
             return .drop
+        case .shutdownAfterRequest:
+            statistics.recordFault(.shutdownAfterRequest)
+            return .shutdown
+        case .resetConnection:
+            statistics.recordFault(.resetConnection)
+            return .reset
+        case .halfOpen:
+            statistics.recordFault(.halfOpen)
+            return .halfOpen(seconds: configuration.faults.hangSeconds)
         case .endlessBody:
             statistics.recordFault(.endlessBody)
             statistics.recordStatus(200)
             return .endless(seconds: configuration.faults.hangSeconds)
-        case .unexpectedBody, .badIdentity, nil:
+        case .unexpectedBody, .badIdentity, .idleClose, nil:
             break
         }
         var response = perform(route, request: request, configuration: configuration)
@@ -187,12 +138,12 @@ final class SimulatorEngine: Sendable {
 
     /// Records the status, adds rate-limit (and Retry-After) headers, and applies the latency.
     private func answer(
-        _ response: HTTPResponse, rate: RateLimitDecision? = nil, configuration: SimulatorConfiguration,
+        _ response: ServerResponse, rate: RateLimitDecision? = nil, configuration: SimulatorConfiguration,
         rateLimited: Bool = false
     ) -> HTTPOutcome {
         var response = response
-        let rate =
-            rate ?? RateLimitDecision(admitted: true, limit: RateLimiter.unlimited, remaining: RateLimiter.unlimited)
+        let unlimited = FixedWindowLimiter.unlimited
+        let rate = rate ?? RateLimitDecision(admitted: true, limit: unlimited, remaining: unlimited)
         for header in rate.headers { response.setHeader(header.name, header.value) }
         if response.status == 429, let retryAfter = configuration.retryAfterSeconds {
             response.setHeader("Retry-After", String(max(0, retryAfter)))
@@ -200,7 +151,8 @@ final class SimulatorEngine: Sendable {
         statistics.recordStatus(response.status, rateLimited: rateLimited)
         let delay = faults.latency(
             base: configuration.latencyMilliseconds, jitter: configuration.latencyJitterMilliseconds)
-        return .respond(response, delayMilliseconds: delay)
+        return .respond(
+            response, delayMilliseconds: delay, idleCloseSeconds: faults.drawIdleClose(configuration.faults))
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

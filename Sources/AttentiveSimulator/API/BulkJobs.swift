@@ -4,13 +4,13 @@ import Foundation
 struct BulkRecord: Sendable {
     var index: Int
     /// The record's `identifiers` object as submitted (an empty object when missing or not an object).
-    var identifiers: JSONValue
+    var identifiers: OrderedJSON
     var outcome: Result<ProfileUpdate, ValidationFailure>
 
     /// One line of the results file:
     /// `{"index":n,"identifiers":{...},"status":"SUCCESS"|"FAILURE","error":"..."}` (`error` only on failure).
-    var resultLine: JSONValue {
-        var pairs: [(String, JSONValue)] = [("index", .number(String(index))), ("identifiers", identifiers)]
+    var resultLine: OrderedJSON {
+        var pairs: [(String, OrderedJSON)] = [("index", .number(String(index))), ("identifiers", identifiers)]
         switch outcome {
         case .success: pairs.append(("status", .string("SUCCESS")))
         case .failure(let failure):
@@ -28,14 +28,10 @@ enum BulkRequestParser {
 
     /// Validates the envelope (400 on failure) and each record (record failures are reported in the results file).
     static func parse(_ body: [UInt8], badIdentities: Set<String>) -> Result<[BulkRecord], ValidationFailure> {
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(body)
-        } catch {
-            return .failure(ValidationFailure(message: "Request body is not valid JSON: \(error)"))
-        }
-        guard document.objectMembers != nil else {
-            return .failure(ValidationFailure(message: "Request body must be a JSON object"))
+        let document: OrderedJSON
+        switch AttributeValidation.jsonObject(body) {
+        case .success(let object): document = object
+        case .failure(let failure): return .failure(failure)
         }
         guard case .array(let users)? = document["users"] else {
             return .failure(ValidationFailure(message: "users is required and must be an array"))
@@ -54,7 +50,7 @@ enum BulkRequestParser {
         return .success(records)
     }
 
-    private static func record(_ user: JSONValue, index: Int, badIdentities: Set<String>) -> BulkRecord {
+    private static func record(_ user: OrderedJSON, index: Int, badIdentities: Set<String>) -> BulkRecord {
         let identifiers = user["identifiers"]
         let echoed = identifiers?.objectMembers != nil ? identifiers ?? .object([]) : .object([])
         func failed(_ message: String) -> BulkRecord {
@@ -89,7 +85,7 @@ enum BulkRequestParser {
 }
 
 /// The state of one bulk job as `GET /v2/bulk/job/{id}` reports it.
-struct BulkJobStatus: Sendable, Equatable {
+struct BulkJobProgress: Sendable, Equatable {
     var id: String
     var completed: Bool
     var totalRecords: Int
@@ -104,7 +100,7 @@ final class BulkJobStore: Sendable {
         var results: [UInt8]?
     }
 
-    private let jobs = Locked<[String: Job]>([:])
+    private let jobs = SharedState<[String: Job]>([:])
     private let profiles: ProfileStore
     private let statistics: StatisticsRecorder
 
@@ -126,10 +122,10 @@ final class BulkJobStore: Sendable {
     }
 
     /// The job's status, completing it first when its time has come.
-    func status(_ id: String) -> BulkJobStatus? {
+    func status(_ id: String) -> BulkJobProgress? {
         complete(id, evenIfEarly: false)
         return jobs.withLock { jobs in
-            jobs[id].map { BulkJobStatus(id: id, completed: $0.results != nil, totalRecords: $0.records.count) }
+            jobs[id].map { BulkJobProgress(id: id, completed: $0.results != nil, totalRecords: $0.records.count) }
         }
     }
 

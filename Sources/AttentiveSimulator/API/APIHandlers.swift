@@ -3,7 +3,7 @@ import Foundation
 /// The endpoint behaviours, run after authentication, rate limiting and fault injection.
 extension SimulatorEngine {
     /// Produces the answer of an admitted, non-faulted request.
-    func perform(_ route: APIRoute, request: HTTPRequest, configuration: SimulatorConfiguration) -> HTTPResponse {
+    func perform(_ route: APIRoute, request: HTTPRequest, configuration: SimulatorConfiguration) -> ServerResponse {
         let badIdentities = Set(configuration.faults.badIdentities)
         switch route {
         case .postCustomAttributes:
@@ -20,7 +20,7 @@ extension SimulatorEngine {
     }
 
     /// `GET /v1/me` and `GET /v2/me` (`GetMeResponseDto`).
-    static let meResponse = JSONValue.makeObject([
+    static let meResponse = OrderedJSON.makeObject([
         ("applicationName", .string("Attentive Simulator")),
         ("attentiveDomainName", .string("simulator.attn.tv")),
         ("companyName", .string("Simulated Company")),
@@ -31,7 +31,7 @@ extension SimulatorEngine {
     /// `POST /v1/attributes/custom`: validate, upsert, answer 200 with an empty body.
     private func postCustomAttributes(
         _ body: [UInt8], badIdentities: Set<String>, configuration: SimulatorConfiguration
-    ) -> HTTPResponse {
+    ) -> ServerResponse {
         switch AttributeValidation.customAttributesRequest(body, badIdentities: badIdentities) {
         case .failure(let failure):
             guard failure.isBadIdentity else { return .error(400, failure.message) }
@@ -41,12 +41,12 @@ extension SimulatorEngine {
             profiles.apply(update)
             statistics.recordAcceptedUpdate()
             let status = configuration.successStatus
-            return HTTPResponse(status: (200..<300).contains(status) ? status : 200)
+            return ServerResponse(status: (200..<300).contains(status) ? status : 200)
         }
     }
 
     /// `GET /v1/attributes/custom?email=` or `?phone=`: `[{"name": ..., "value": ...}]` sorted by name.
-    private func getCustomAttributes(_ query: [(name: String, value: String)]) -> HTTPResponse {
+    private func getCustomAttributes(_ query: [(name: String, value: String)]) -> ServerResponse {
         let identifiers = query.filter { $0.name == "email" || $0.name == "phone" }
         guard identifiers.count == 1, let identifier = identifiers.first, !identifier.value.isEmpty else {
             return .error(400, "Exactly one query parameter is required: email or phone")
@@ -62,14 +62,14 @@ extension SimulatorEngine {
         }
         guard let profile else { return .error(404, "User not found") }
         let items = profile.attributes.sorted { $0.key < $1.key }.map { name, value in
-            JSONValue.makeObject([("name", .string(name)), ("value", .string(value))])
+            OrderedJSON.makeObject([("name", .string(name)), ("value", .string(value))])
         }
         return .json(200, .array(items))
     }
 
     /// `POST /v2/bulk/user/attributes`: validate the envelope, register the job, answer 202.
     private func submitBulk(_ body: [UInt8], configuration: SimulatorConfiguration, badIdentities: Set<String>)
-        -> HTTPResponse
+        -> ServerResponse
     {
         switch BulkRequestParser.parse(body, badIdentities: badIdentities) {
         case .failure(let failure):
@@ -101,9 +101,9 @@ extension SimulatorEngine {
     }
 
     /// `GET /v2/bulk/job/{id}` (`BulkJobStatusResponse`).
-    private func bulkStatus(_ id: String) -> HTTPResponse {
+    private func bulkStatus(_ id: String) -> ServerResponse {
         guard let status = bulk.status(id) else { return .error(404, "Bulk job not found: \(id)") }
-        var pairs: [(String, JSONValue)] = [
+        var pairs: [(String, OrderedJSON)] = [
             ("bulkJobId", .string(status.id)),
             ("status", .string(status.completed ? "COMPLETED" : "IN_PROGRESS")),
             ("totalRecords", .number(String(status.totalRecords))),

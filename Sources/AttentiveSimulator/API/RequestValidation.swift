@@ -29,7 +29,7 @@ enum AttributeValidation {
 
     /// Validates a custom-attributes object and returns its members as stored strings, in order.
     /// Strings are kept exactly; numbers keep their JSON text; booleans become "true"/"false".
-    static func attributes(_ value: JSONValue, field: String) -> Result<
+    static func attributes(_ value: OrderedJSON, field: String) -> Result<
         [(name: String, value: String)], ValidationFailure
     > {
         guard let members = value.objectMembers else {
@@ -65,7 +65,7 @@ enum AttributeValidation {
     }
 
     /// Validates an email and phone pair (either may be absent) and checks them against the bad identities.
-    static func identifiers(email: JSONValue?, phone: JSONValue?, field: String, badIdentities: Set<String>)
+    static func identifiers(email: OrderedJSON?, phone: OrderedJSON?, field: String, badIdentities: Set<String>)
         -> Result<(email: String?, phone: String?), ValidationFailure>
     {
         var emailText: String?
@@ -89,18 +89,28 @@ enum AttributeValidation {
         return .success((emailText, phoneText))
     }
 
-    /// Validates a `POST /v1/attributes/custom` body (`CustomAttributesRequest`).
-    static func customAttributesRequest(_ body: [UInt8], badIdentities: Set<String>)
-        -> Result<ProfileUpdate, ValidationFailure>
-    {
-        let document: JSONValue
+    /// A request body that must be a JSON object: the same 400 message for every endpoint when it is not.
+    static func jsonObject(_ body: [UInt8]) -> Result<OrderedJSON, ValidationFailure> {
+        let document: OrderedJSON
         do {
-            document = try JSONParser.parse(body)
+            document = try OrderedJSONParser.parse(body)
         } catch {
             return .failure(ValidationFailure(message: "Request body is not valid JSON: \(error)"))
         }
         guard document.objectMembers != nil else {
             return .failure(ValidationFailure(message: "Request body must be a JSON object"))
+        }
+        return .success(document)
+    }
+
+    /// Validates a `POST /v1/attributes/custom` body (`CustomAttributesRequest`).
+    static func customAttributesRequest(_ body: [UInt8], badIdentities: Set<String>)
+        -> Result<ProfileUpdate, ValidationFailure>
+    {
+        let document: OrderedJSON
+        switch AttributeValidation.jsonObject(body) {
+        case .success(let object): document = object
+        case .failure(let failure): return .failure(failure)
         }
         guard let properties = document["properties"] else {
             return .failure(ValidationFailure(message: "properties is required"))

@@ -10,6 +10,10 @@ enum FaultKind: String, Sendable, CaseIterable {
     case unexpectedBody
     case badIdentity
     case endlessBody
+    case shutdownAfterRequest
+    case resetConnection
+    case halfOpen
+    case idleClose
 }
 
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform.
@@ -37,24 +41,26 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 /// Draws faults and latency jitter from generators seeded by the configuration's `seed`.
 ///
 /// Every API request draws exactly one number for the fault choice (whether or not faults are enabled), so a given
-/// seed and request order give the same faults. Jitter comes from a second generator so that enabling it does not
-/// shift the fault sequence.
+/// seed and request order give the same faults. Jitter and idle closes come from generators of their own so that
+/// enabling them does not shift the fault sequence.
 final class FaultInjector: Sendable {
     private struct State {
         var faultGenerator: SplitMix64
         var jitterGenerator: SplitMix64
+        var idleCloseGenerator: SplitMix64
     }
 
-    private let state: Locked<State>
+    private let state: SharedState<State>
 
     init(seed: UInt64) {
-        state = Locked(FaultInjector.makeState(seed: seed))
+        state = SharedState(FaultInjector.makeState(seed: seed))
     }
 
     private static func makeState(seed: UInt64) -> State {
         State(
             faultGenerator: SplitMix64(seed: seed),
-            jitterGenerator: SplitMix64(seed: seed ^ 0x5EED_0F_1A77E2))
+            jitterGenerator: SplitMix64(seed: seed ^ 0x5EED_0F_1A77E2),
+            idleCloseGenerator: SplitMix64(seed: seed ^ 0x1D1E_C105_E000))
     }
 
     /// Restarts both generators from `seed`.
@@ -69,7 +75,8 @@ final class FaultInjector: Sendable {
             (.internalError, mix.internalErrorRate), (.htmlError, mix.htmlErrorRate),
             (.tooManyRequests, mix.tooManyRequestsRate), (.timeout, mix.timeoutRate),
             (.dropConnection, mix.dropConnectionRate), (.unexpectedBody, mix.unexpectedBodyRate),
-            (.endlessBody, mix.endlessBodyRate),
+            (.endlessBody, mix.endlessBodyRate), (.shutdownAfterRequest, mix.shutdownAfterRequestRate),
+            (.resetConnection, mix.resetConnectionRate), (.halfOpen, mix.halfOpenRate),
         ]
         var cumulative = 0.0
         for (kind, rate) in rates {
@@ -81,77 +88,19 @@ final class FaultInjector: Sendable {
         return nil
     }
 
+    /// How long the connection of one answer may then stay idle before the server closes it: `idleCloseSeconds`
+    /// for a share `idleCloseRate` of answers (one draw per answer while it is set), `nil` for the others.
+    func drawIdleClose(_ mix: FaultMix) -> Double? {
+        guard let seconds = mix.idleCloseSeconds, seconds.isFinite, seconds >= 0 else { return nil }
+        let draw = state.withLock { $0.idleCloseGenerator.nextUnit() }
+        let rate = mix.idleCloseRate.isFinite ? min(max(mix.idleCloseRate, 0), 1) : 0
+        return draw < rate ? seconds : nil
+    }
+
     /// The delay for one answer: `base` plus a uniform jitter in `0...jitter`.
     func latency(base: Int, jitter: Int) -> Int {
         guard jitter > 0 else { return max(0, base) }
         let extra = state.withLock { Int($0.jitterGenerator.next() % UInt64(jitter + 1)) }
         return max(0, base) + extra
-    }
-}
-
-/// Thread-safe counters behind `SimulatorStatistics`.
-final class StatisticsRecorder: Sendable {
-    private struct State {
-        var statistics = SimulatorStatistics()
-        var currentSecond: UInt64 = 0
-        var requestsThisSecond = 0
-    }
-
-    private let state = Locked(State())
-
-    /// Counts an arriving API request and updates the per-second peak.
-    func recordRequest(second: UInt64 = MonotonicClock.secondIndex()) {
-        state.withLock { state in
-            state.statistics.requests += 1
-            if state.currentSecond != second {
-                state.currentSecond = second
-                state.requestsThisSecond = 0
-            }
-            state.requestsThisSecond += 1
-            state.statistics.peakRequestsPerSecond = max(
-                state.statistics.peakRequestsPerSecond, state.requestsThisSecond)
-        }
-    }
-
-    /// Counts an answer's status code.
-    func recordStatus(_ status: Int, rateLimited: Bool = false) {
-        state.withLock { state in
-            state.statistics.statusCounts[String(status), default: 0] += 1
-            if status == 429 { state.statistics.tooManyRequests += 1 }
-            if rateLimited { state.statistics.rateLimited += 1 }
-        }
-    }
-
-    /// Counts an injected fault.
-    func recordFault(_ kind: FaultKind, count: Int = 1) {
-        guard count > 0 else { return }
-        state.withLock { $0.statistics.faultsInjected[kind.rawValue, default: 0] += count }
-    }
-
-    /// Counts an accepted v1 update.
-    func recordAcceptedUpdate() {
-        state.withLock { $0.statistics.acceptedUpdates += 1 }
-    }
-
-    /// Counts a submitted bulk job.
-    func recordBulkJob() {
-        state.withLock { $0.statistics.bulkJobsSubmitted += 1 }
-    }
-
-    /// Counts bulk records applied at job completion.
-    func recordAcceptedBulkRecords(_ count: Int) {
-        state.withLock { $0.statistics.acceptedBulkRecords += count }
-    }
-
-    /// The counters, with the limiter's admitted peak filled in.
-    func snapshot(peakAdmitted: Int) -> SimulatorStatistics {
-        var statistics = state.withLock { $0.statistics }
-        statistics.peakAdmittedPerSecond = peakAdmitted
-        return statistics
-    }
-
-    /// Zeroes every counter.
-    func reset() {
-        state.withLock { $0 = State() }
     }
 }

@@ -26,7 +26,7 @@ final class ProfileStore: Sendable {
         var nextID = 0
     }
 
-    private let state = Locked(State())
+    private let state = SharedState(State())
 
     /// Applies one update. Updates with neither email nor phone are ignored (returns false).
     @discardableResult

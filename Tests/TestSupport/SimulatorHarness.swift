@@ -6,19 +6,20 @@ import Foundation
 #endif
 
 /// An HTTP answer as the tests inspect it.
-struct TestResponse: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: Data
+public struct TestResponse: Sendable {
+    public var status: Int
+    /// Header fields, names lowercased.
+    public var headers: [String: String]
+    public var body: Data
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first(where: { $0.key.caseInsensitiveCompare(name) == .orderedSame })?.value
     }
 
     /// The body as a JSON object.
-    func jsonObject() throws -> [String: Any] {
+    public func jsonObject() throws -> [String: Any] {
         guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw HarnessError.unexpectedBody(text)
         }
@@ -26,7 +27,7 @@ struct TestResponse: Sendable {
     }
 
     /// The body as a JSON array of objects.
-    func jsonArray() throws -> [[String: Any]] {
+    public func jsonArray() throws -> [[String: Any]] {
         guard let array = try JSONSerialization.jsonObject(with: body) as? [[String: Any]] else {
             throw HarnessError.unexpectedBody(text)
         }
@@ -34,21 +35,29 @@ struct TestResponse: Sendable {
     }
 }
 
-enum HarnessError: Error {
+/// Why a harness call could not give an answer.
+public enum HarnessError: Error {
     case unexpectedBody(String)
     case notHTTP
     case timedOut(String)
 }
 
-/// A started simulator plus a URLSession pointed at it. Call `shutdown()` when done.
-final class SimulatorHarness: Sendable {
-    static let apiKey = "test-key"
+/// A started simulator on an ephemeral loopback port plus a URLSession pointed at it, the one way tests start a
+/// simulator in-process. Call `shutdown()` when done.
+public final class SimulatorHarness: Sendable {
+    /// The key the simulator accepts unless the test gives another.
+    public static let apiKey = "test-key"
 
-    let simulator: AttentiveSimulator
-    let session: URLSession
+    public let simulator: AttentiveSimulator
+    public let session: URLSession
 
-    init(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
-        var configuration = SimulatorConfiguration(apiKey: SimulatorHarness.apiKey)
+    /// Starts a simulator accepting `apiKey`, configured further by `configure`.
+    public init(
+        apiKey: String = SimulatorHarness.apiKey, _ configure: (inout SimulatorConfiguration) -> Void = { _ in }
+    )
+        throws
+    {
+        var configuration = SimulatorConfiguration(apiKey: apiKey)
         configure(&configuration)
         simulator = AttentiveSimulator(configuration: configuration)
         try simulator.start()
@@ -58,13 +67,14 @@ final class SimulatorHarness: Sendable {
         session = URLSession(configuration: sessionConfiguration)
     }
 
-    func shutdown() {
+    /// Ends the session and stops the simulator.
+    public func shutdown() {
         session.finishTasksAndInvalidate()
         simulator.stop()
     }
 
     /// Sends one request. `key` nil sends no Authorization header.
-    func send(
+    public func send(
         _ method: String, _ path: String, body: String? = nil, key: String? = SimulatorHarness.apiKey,
         timeout: TimeInterval = 30
     ) async throws -> TestResponse {
@@ -80,7 +90,7 @@ final class SimulatorHarness: Sendable {
         return try await send(request)
     }
 
-    func send(_ request: URLRequest) async throws -> TestResponse {
+    public func send(_ request: URLRequest) async throws -> TestResponse {
         let (data, response) = try await session.data(for: request)
         guard let http = response as? HTTPURLResponse else { throw HarnessError.notHTTP }
         var headers: [String: String] = [:]
@@ -91,12 +101,12 @@ final class SimulatorHarness: Sendable {
     }
 
     /// `POST /v1/attributes/custom` with the given JSON body.
-    func postAttributes(_ json: String, key: String? = SimulatorHarness.apiKey) async throws -> TestResponse {
+    public func postAttributes(_ json: String, key: String? = SimulatorHarness.apiKey) async throws -> TestResponse {
         try await send("POST", "/v1/attributes/custom", body: json, key: key)
     }
 
     /// Polls a bulk job until it reports COMPLETED (at most `seconds`).
-    func waitForBulkJob(_ id: String, seconds: Double = 20) async throws -> [String: Any] {
+    public func waitForBulkJob(_ id: String, seconds: Double = 20) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let status = try await send("GET", "/v2/bulk/job/\(id)")
@@ -109,7 +119,7 @@ final class SimulatorHarness: Sendable {
 }
 
 /// A body for `POST /v1/attributes/custom`.
-func customAttributesBody(email: String? = nil, phone: String? = nil, properties: String = #"{"tier":"gold"}"#)
+public func customAttributesBody(email: String? = nil, phone: String? = nil, properties: String = #"{"tier":"gold"}"#)
     -> String
 {
     var user: [String] = []

@@ -129,6 +129,12 @@ enum Socket {
         #endif
     }
 
+    /// Makes the next `close` reset the connection (an RST instead of a FIN): `SO_LINGER` on with a 0 s timeout.
+    static func lingerZero(_ fd: Int32) {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Releases the descriptor.
     static func close(_ fd: Int32) {
         #if canImport(Darwin)

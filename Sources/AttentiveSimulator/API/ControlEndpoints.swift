@@ -3,7 +3,7 @@ import Foundation
 /// The unauthenticated `/__simulator/...` endpoints used by tests, demos and benchmarks.
 extension SimulatorEngine {
     /// Answers a control request (never rate limited, faulted, delayed or counted).
-    func control(_ request: HTTPRequest, path: String) -> HTTPResponse {
+    func control(_ request: HTTPRequest, path: String) -> ServerResponse {
         switch (request.method, path) {
         case ("GET", "/__simulator/health"):
             return .json(200, .makeObject([("status", .string("ok"))]))
@@ -30,7 +30,7 @@ extension SimulatorEngine {
                 guard let results = bulk.results(id) else {
                     return .error(404, "No results for bulk job \(id) (unknown or not completed)")
                 }
-                return HTTPResponse(status: 200, headers: [("Content-Type", "application/jsonl")], body: results)
+                return ServerResponse(status: 200, headers: [("Content-Type", "application/jsonl")], body: results)
             }
             return .error(404, "Not Found: \(request.method) \(path)")
         }
@@ -38,7 +38,7 @@ extension SimulatorEngine {
 
     /// `POST /__simulator/config`: a (partial) `SimulatorConfiguration` JSON replaces limits and faults.
     /// A missing or empty `apiKey` keeps the current key; `port` is ignored while running.
-    private func replaceConfiguration(_ body: [UInt8]) -> HTTPResponse {
+    private func replaceConfiguration(_ body: [UInt8]) -> ServerResponse {
         let current = configuration
         var replacement: SimulatorConfiguration
         do {

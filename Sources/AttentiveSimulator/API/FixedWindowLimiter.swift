@@ -16,7 +16,7 @@ struct RateLimitDecision: Sendable, Equatable {
 /// requests are admitted, the rest get 429; the count restarts at the next whole second. This guarantees that no
 /// window admits more than the limit (a client pacing itself with a token bucket of burst ≤ limit and refill of
 /// `limit`/s can still see occasional 429s at window edges, as with a real server).
-final class RateLimiter: Sendable {
+final class FixedWindowLimiter: Sendable {
     /// The limit reported when no limit is configured (nothing is ever refused at that rate).
     static let unlimited = 1_000_000
 
@@ -30,13 +30,13 @@ final class RateLimiter: Sendable {
         var peakAdmitted = 0
     }
 
-    private let state = Locked(State())
+    private let state = SharedState(State())
 
     /// Counts a request for `endpoint` by `key` against `limit` (nil = unlimited) in the current window.
     func admit(endpoint: String, key: String, limit: Int?, second: UInt64 = MonotonicClock.secondIndex())
         -> RateLimitDecision
     {
-        let effective = max(0, limit ?? RateLimiter.unlimited)
+        let effective = max(0, limit ?? FixedWindowLimiter.unlimited)
         let bucket = endpoint + "\u{0}" + key
         return state.withLock { state in
             var window = state.windows[bucket] ?? Window(second: second, count: 0)
@@ -56,7 +56,7 @@ final class RateLimiter: Sendable {
     func peek(endpoint: String, key: String, limit: Int?, second: UInt64 = MonotonicClock.secondIndex())
         -> RateLimitDecision
     {
-        let effective = max(0, limit ?? RateLimiter.unlimited)
+        let effective = max(0, limit ?? FixedWindowLimiter.unlimited)
         let bucket = endpoint + "\u{0}" + key
         let used = state.withLock { state -> Int in
             guard let window = state.windows[bucket], window.second == second else { return 0 }

@@ -1,22 +1,23 @@
 import AttentiveSimulator
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Attentive
 
-/// Starts a simulator on an ephemeral loopback port, runs `body` with it and a client pointed at
-/// it, and stops it afterwards. Retries are fast (5–50 ms) so fault tests stay quick.
+/// Starts a simulator (``SimulatorHarness``, bulk jobs completing after 50 ms), runs `body` with it and a client
+/// pointed at it, and stops it afterwards. Retries are fast (5–50 ms) so fault tests stay quick.
 func withSimulator<T>(
     _ configureSimulator: (inout SimulatorConfiguration) -> Void = { _ in },
     client configureClient: (inout AttentiveClientConfiguration) -> Void = { _ in },
     _ body: (AttentiveSimulator, AttentiveClient) async throws -> T
 ) async throws -> T {
-    var simulatorConfiguration = SimulatorConfiguration(apiKey: testAPIKey)
-    simulatorConfiguration.bulkCompletionDelayMilliseconds = 50
-    configureSimulator(&simulatorConfiguration)
-    let simulator = AttentiveSimulator(configuration: simulatorConfiguration)
-    try simulator.start()
-    defer { simulator.stop() }
+    let harness = try SimulatorHarness(apiKey: testAPIKey) { configuration in
+        configuration.bulkCompletionDelayMilliseconds = 50
+        configureSimulator(&configuration)
+    }
+    defer { harness.shutdown() }
+    let simulator = harness.simulator
     var configuration = AttentiveClientConfiguration(baseURL: simulator.baseURL, apiKey: testAPIKey)
     configuration.requestTimeout = .seconds(5)
     configuration.retry = RetryPolicy(
