@@ -104,7 +104,7 @@ public enum Migrations {
         }
         var recorded: [String: String] = [:]
         for row in try connection.query("SELECT name, checksum FROM referral_sync_schema_definitions") {
-            if let name = row[0] { recorded[name] = row[1] ?? "" }
+            if let name = try row.value("name") { recorded[name] = try row.value("checksum") ?? "" }
         }
         let expected = definitionChecksums
         let differing = Set(recorded.keys).union(expected.keys).filter { recorded[$0] != expected[$0] }
@@ -135,7 +135,9 @@ public enum Migrations {
     private static func appliedVersions(on connection: PostgresConnection) throws -> [Int: String] {
         var versions: [Int: String] = [:]
         for row in try connection.query("SELECT version, name FROM referral_sync_schema_migrations") {
-            if let version = row.int(0) { versions[version] = row[1] ?? "" }
+            if let version = try row.value("version").flatMap({ Int($0) }) {
+                versions[version] = try row.value("name") ?? ""
+            }
         }
         return versions
     }

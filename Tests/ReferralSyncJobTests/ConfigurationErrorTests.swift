@@ -97,6 +97,19 @@ import Testing
         #expect(try harness.database.query("SELECT count(*) FROM referral_sync_runs").first?.int(0) == 0)
     }
 
+    @Test func definitionsOfAnotherVersionSayToRunMigrate() async throws {
+        let harness = try JobHarness()
+        _ = try harness.database.query(
+            "UPDATE referral_sync_schema_definitions SET checksum = 'other' WHERE name = '55_revenue'")
+        let run = await harness.runCapturingMessage()
+        Self.expectFailure(
+            (run.status, run.message), .configuration,
+            ["SQL definitions (55_revenue) are not this referral-sync's", "run `referral-sync migrate`"])
+        let migrate = await runCommand(["migrate"], environment: ["DATABASE_URL": harness.database.conninfo])
+        #expect(migrate.status == .success)
+        #expect(await harness.runCapturingMessage().status == .success)
+    }
+
     @Test func migrateRefusesADatabaseThatIsNotUTF8() async throws {
         let name = "ascii_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))"
         let server = try TestDatabase.serverConninfo()

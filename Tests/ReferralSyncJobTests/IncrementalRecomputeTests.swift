@@ -8,9 +8,9 @@ import Testing
 @testable import ReferralSyncCLI
 @testable import ReferralSyncJob
 
-/// The kept recompute (migration 0006): after any mix of inserts, updates and deletes in the four input tables,
-/// and an as-of that moves both ways, bringing it up to date incrementally gives exactly the rows a full
-/// recompute gives; and the cases that must recompute everyone do.
+/// The kept recompute (tables of migration 0006, sql/definitions/80_refresh.sql): after any mix of inserts, updates
+/// and deletes in the four input tables, and an as-of that moves both ways, bringing it up to date incrementally
+/// gives exactly the rows a full recompute gives; and the cases that must recompute everyone do.
 @Suite struct IncrementalRecomputeTests {
     /// Changes of every kind the triggers must see, each picking its rows by a hash of the salt `$1`: new and
     /// shared emails, lost identities, opt-ins, links, referrals moved between referrers, self-referrals, dates
