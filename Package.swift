@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // referral-sync: keeps Okendo referral attributes in Attentive right, every night.
-// No package dependencies by design: libpq through a system library, HTTP through Foundation.
+// No package dependencies by design: libpq and libcurl through system libraries.
 import PackageDescription
 
 /// The Swift server projects' upcoming features, where the code already holds to them.
@@ -24,10 +24,16 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // HTTP: libcurl's multi interface on a thread of its own (Sources/Attentive/CurlTransport.swift).
+        .systemLibrary(
+            name: "CLibCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "ReferralModel"),
         .target(name: "ReferralStore", dependencies: ["Postgres", "ReferralModel"]),
-        .target(name: "Attentive"),
+        .target(name: "Attentive", dependencies: ["CLibCurl"]),
         .target(name: "Reports"),
         .target(name: "Options", swiftSettings: strictSettings),
         .target(
