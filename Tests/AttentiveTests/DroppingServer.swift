@@ -35,6 +35,8 @@ final class DroppingServer: @unchecked Sendable {
     private var requestCount = 0
     private var connectionCount = 0
     private var openConnections: Set<Int32> = []
+    private var silentEnds: [ContinuousClock.Instant] = []
+    private var acceptErrors: [Int32] = []
 
     /// - Parameters:
     ///   - drop: what happens to a picked request's connection.
@@ -82,26 +84,38 @@ final class DroppingServer: @unchecked Sendable {
     /// Requests read so far, dropped ones included.
     var requests: Int { lock.withLock { requestCount } }
 
+    /// What failed `accept` calls said (errno), for a test's failure message.
+    var acceptFailures: [Int32] { lock.withLock { acceptErrors } }
+
     /// Connections accepted so far.
     var connections: Int { lock.withLock { connectionCount } }
+
+    /// When the client closed each silent connection, as the server thread saw it (not the test's task, which
+    /// may wait for a thread of the concurrency pool).
+    var silentConnectionsClosedByClient: [ContinuousClock.Instant] { lock.withLock { silentEnds } }
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
     /// Stops accepting and wakes every connection thread.
     func stop() {
-        let open = lock.withLock { () -> Set<Int32> in
+        lock.withLock {
             stopped = true
-            return openConnections
+            for connection in openConnections { shutdown(connection, Int32(SHUT_RDWR)) }
         }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for connection in open { shutdown(connection, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
         while !isStopped {
             let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { return }
+            guard connection >= 0 else {
+                // EINTR, ECONNABORTED, EMFILE under the whole suite's load: keep accepting until stopped.
+                if isStopped { return }
+                lock.withLock { acceptErrors.append(errno) }
+                usleep(1_000)
+                continue
+            }
             lock.withLock {
                 connectionCount += 1
                 openConnections.insert(connection)
@@ -112,10 +126,12 @@ final class DroppingServer: @unchecked Sendable {
     }
 
     private func serve(_ connection: Int32) {
-        var closed = false
+        // Closed under the lock and forgotten at once, so stop() can never shut down a reused descriptor number.
         defer {
-            lock.withLock { _ = openConnections.remove(connection) }
-            if !closed { close(connection) }
+            lock.withLock {
+                _ = openConnections.remove(connection)
+                close(connection)
+            }
         }
         var pending: [UInt8] = []
         while !isStopped, readRequest(connection, &pending) {
@@ -140,9 +156,8 @@ final class DroppingServer: @unchecked Sendable {
             case .silent:
                 var scratch = [UInt8](repeating: 0, count: 4096)
                 while !isStopped, recv(connection, &scratch, scratch.count, 0) > 0 {}
+                if !isStopped { lock.withLock { silentEnds.append(ContinuousClock.now) } }
             }
-            close(connection)
-            closed = true
             return
         }
     }
@@ -164,6 +179,7 @@ final class DroppingServer: @unchecked Sendable {
                 }
             }
             let count = recv(connection, &scratch, scratch.count, 0)
+            if count < 0, errno == EINTR { continue }
             guard count > 0 else { return false }
             pending.append(contentsOf: scratch[0..<count])
         }

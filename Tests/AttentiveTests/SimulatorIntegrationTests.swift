@@ -174,14 +174,17 @@ struct SimulatorIntegrationTests {
             for update in referralUpdates(15) { outcomes.append(await client.sendCustomAttributes(update)) }
             #expect(outcomes.allSatisfy { $0.isAccepted })
             // A drop on a fresh connection fails at once (curl 52) and the client retries it; on a reused
-            // keep-alive connection libcurl itself sends the request again on a fresh one, once. None waits
-            // for the deadline.
+            // keep-alive connection libcurl itself sends the request again on a fresh one, once. So the server
+            // sees the client's attempts plus libcurl's resends, less any attempt that timed out before reaching
+            // it (only on a machine loaded past the 2 s deadline).
             let statistics = client.statistics()
             let drops = simulator.statistics().faultsInjected["dropConnection"] ?? 0
             #expect(drops > 0)
-            #expect(statistics.timeouts == 0)
             #expect(statistics.connectionErrors <= drops)
-            #expect(simulator.statistics().requests == statistics.requestsSent + drops - statistics.connectionErrors)
+            let received = simulator.statistics().requests
+            let resent = drops - statistics.connectionErrors
+            #expect(received <= statistics.requestsSent + resent)
+            #expect(received >= statistics.requestsSent + resent - statistics.timeouts)
             #expect((simulator.statistics().faultsInjected["unexpectedBody"] ?? 0) > 0)
             #expect(simulator.profiles().count == 15)
         }

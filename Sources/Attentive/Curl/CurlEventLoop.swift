@@ -97,6 +97,7 @@ final class CurlEventLoop: @unchecked Sendable {
         }
         for transfer in active.values {
             _ = curl_multi_remove_handle(multi, transfer.easy)
+            transfer.releaseHandle()
             transfer.complete(.finished(.failure(.connection("the HTTP transport has stopped"))))
         }
         active.removeAll()
@@ -110,12 +111,14 @@ final class CurlEventLoop: @unchecked Sendable {
 
     private func add(_ transfer: CurlTransfer) {
         guard !transfer.isCancelled else {
+            transfer.releaseHandle()
             transfer.complete(.cancelled)
             return
         }
         let code = curl_multi_add_handle(multi, transfer.easy)
         guard code == CURLM_OK else {
             let reason = String(cString: curl_multi_strerror(code))
+            transfer.releaseHandle()
             transfer.complete(.finished(.failure(.connection("could not start the request: \(reason)"))))
             return
         }
@@ -123,8 +126,11 @@ final class CurlEventLoop: @unchecked Sendable {
     }
 
     private func remove(_ transfer: CurlTransfer) {
-        guard active.removeValue(forKey: transfer.easy) != nil else { return }
+        // Identity, not the key alone: a finished transfer's freed handle address may already serve another one.
+        guard active[transfer.easy] === transfer else { return }
+        active[transfer.easy] = nil
         _ = curl_multi_remove_handle(multi, transfer.easy)
+        transfer.releaseHandle()
         transfer.complete(.cancelled)
     }
 
@@ -136,7 +142,9 @@ final class CurlEventLoop: @unchecked Sendable {
             let code = rs_multi_message_result(message)
             _ = curl_multi_remove_handle(multi, easy)
             guard let transfer = active.removeValue(forKey: easy) else { continue }
-            transfer.complete(.finished(transfer.result(of: code)))
+            let result = transfer.result(of: code)
+            transfer.releaseHandle()
+            transfer.complete(.finished(result))
         }
     }
 }

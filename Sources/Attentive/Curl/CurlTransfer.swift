@@ -12,14 +12,14 @@ enum CurlCompletion: Sendable {
     case cancelled
 }
 
-/// One request as a configured libcurl easy handle, the answer it collects and the continuation waiting for it.
+/// One request as a configured libcurl easy handle, the answer it collects and what to call when it ends.
 ///
 /// Made on the calling thread; from submission on, the easy handle, the header and body buffers are touched only
 /// by the event loop's thread (libcurl calls the callbacks from `curl_multi_perform`). `state` is the only part
 /// shared between threads.
 final class CurlTransfer: @unchecked Sendable {
     private struct State {
-        var continuation: CheckedContinuation<CurlCompletion, Never>?
+        var handler: (@Sendable (CurlCompletion) -> Void)?
         var cancelled = false
         var completed = false
     }
@@ -40,9 +40,20 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
+        if !released { curl_easy_cleanup(easy) }
         curl_slist_free_all(requestHeaders)
         errorBuffer.deallocate()
+    }
+
+    /// Whether ``releaseHandle()`` freed the easy handle.
+    private var released = false
+
+    /// Frees the easy handle on the loop thread once the transfer is out of the multi handle and its answer taken,
+    /// rather than on whichever thread lets go of the transfer last.
+    func releaseHandle() {
+        guard !released else { return }
+        released = true
+        curl_easy_cleanup(easy)
     }
 
     /// An easy handle for `request`, or why none can be made (a request no retry can fix).
@@ -118,20 +129,21 @@ final class CurlTransfer: @unchecked Sendable {
         state.withLock { $0.cancelled = true }
     }
 
-    /// Remembers the continuation to resume. Called once, before the transfer is submitted.
-    func onCompletion(_ continuation: CheckedContinuation<CurlCompletion, Never>) {
-        state.withLock { $0.continuation = continuation }
+    /// Remembers what to call when the transfer ends. Called once, before the transfer is submitted.
+    func onCompletion(_ handler: @escaping @Sendable (CurlCompletion) -> Void) {
+        state.withLock { $0.handler = handler }
     }
 
-    /// Resumes the waiting task; later calls do nothing.
+    /// Calls the completion handler (on the loop thread, or the submitting one if the loop has stopped); later
+    /// calls do nothing.
     func complete(_ completion: CurlCompletion) {
-        let continuation = state.withLock { state -> CheckedContinuation<CurlCompletion, Never>? in
+        let handler = state.withLock { state -> (@Sendable (CurlCompletion) -> Void)? in
             guard !state.completed else { return nil }
             state.completed = true
-            defer { state.continuation = nil }
-            return state.continuation
+            defer { state.handler = nil }
+            return state.handler
         }
-        continuation?.resume(returning: completion)
+        handler?(completion)
     }
 
     /// The answer collected, or the failure `code` stands for. Loop thread, after the transfer is done.

@@ -20,7 +20,8 @@ import Foundation
 /// (`CURLOPT_TIMEOUT_MS`: connecting, sending, waiting and reading the body).
 final class CurlTransport: HTTPTransport {
     private let loop: CurlEventLoop
-    private let deadline: Duration
+    /// The bound of one whole exchange.
+    let deadline: Duration
 
     /// - Parameters:
     ///   - requestTimeout: longest time for one whole exchange, from connecting to the last byte of the body.
@@ -64,21 +65,29 @@ final class CurlTransport: HTTPTransport {
         case .success(let made): transfer = made
         case .failure(let failure): return .finished(.failure(failure))
         }
-        let loop = self.loop
         guard honouringCancellation else {
             return await withCheckedContinuation { continuation in
-                transfer.onCompletion(continuation)
-                loop.submit(transfer)
+                start(transfer) { continuation.resume(returning: $0) }
             }
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                transfer.onCompletion(continuation)
-                loop.submit(transfer)
+                start(transfer) { continuation.resume(returning: $0) }
             }
         } onCancel: {
-            transfer.markCancelled()
-            loop.cancel(transfer)
+            cancel(transfer)
         }
+    }
+
+    /// Hands `transfer` to the curl thread; `handler` runs there, once, when the transfer ends.
+    func start(_ transfer: CurlTransfer, whenDone handler: @escaping @Sendable (CurlCompletion) -> Void) {
+        transfer.onCompletion(handler)
+        loop.submit(transfer)
+    }
+
+    /// Ends `transfer` as cancelled, at once if it is still running, whether or not it has reached the curl thread.
+    func cancel(_ transfer: CurlTransfer) {
+        transfer.markCancelled()
+        loop.cancel(transfer)
     }
 }
