@@ -44,8 +44,10 @@ final class DroppingServer: @unchecked Sendable {
     init(drop: Drop, picks: @escaping @Sendable (Int) -> Bool) throws {
         self.drop = drop
         self.picks = picks
+        // Close-on-exec: the suite spawns processes while tests run, and a child holding a copy of a connection
+        // would keep close() from sending its FIN or RST until that child exits.
         #if os(Linux)
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         #else
             let descriptor = socket(AF_INET, SOCK_STREAM, 0)
         #endif
@@ -109,6 +111,7 @@ final class DroppingServer: @unchecked Sendable {
     private func acceptLoop() {
         while !isStopped {
             let connection = accept(listener, nil, nil)
+            if connection >= 0 { _ = fcntl(connection, F_SETFD, FD_CLOEXEC) }
             guard connection >= 0 else {
                 // EINTR, ECONNABORTED, EMFILE under the whole suite's load: keep accepting until stopped.
                 if isStopped { return }

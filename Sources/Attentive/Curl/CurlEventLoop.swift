@@ -19,7 +19,7 @@ final class CurlEventLoop: @unchecked Sendable {
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
     /// Longest sleep with nothing to do; `curl_multi_poll` returns earlier for sockets, timers and wake-ups.
-    private static let idlePollMilliseconds: Int32 = 5_000
+    private static let idlePollMilliseconds: Int32 = 1_000
 
     private let multi: UnsafeMutableRawPointer
     private let inbox = Locked(Inbox())
