@@ -8,9 +8,9 @@ import Foundation
 
 /// A loopback HTTP/1.1 keep-alive server that answers `200 {}` to every request except those its `drops`
 /// rule picks: those it reads in full and then abandons the way a proxy or load balancer does.
-final class DroppingServer: @unchecked Sendable {
+public final class DroppingServer: @unchecked Sendable {
     /// How a picked request's connection is abandoned after the request was read.
-    enum Drop: String, Sendable, CaseIterable {
+    public enum Drop: String, Sendable, CaseIterable {
         /// `shutdown(SHUT_RDWR)`, then close a little later.
         case shutdown
         /// A plain `close()`: a FIN.
@@ -21,12 +21,13 @@ final class DroppingServer: @unchecked Sendable {
         case silent
     }
 
-    struct StartFailure: Error, CustomStringConvertible {
-        var call: String
-        var description: String { "DroppingServer: \(call) failed (errno \(errno))" }
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var call: String
+        public var description: String { "DroppingServer: \(call) failed (errno \(errno))" }
     }
 
-    let port: UInt16
+    /// The bound port.
+    public let port: UInt16
     private let listener: Int32
     private let drop: Drop
     private let picks: @Sendable (Int) -> Bool
@@ -41,7 +42,7 @@ final class DroppingServer: @unchecked Sendable {
     /// - Parameters:
     ///   - drop: what happens to a picked request's connection.
     ///   - picks: given the request's number (1-based, across connections, in order of arrival), whether to drop it.
-    init(drop: Drop, picks: @escaping @Sendable (Int) -> Bool) throws {
+    public init(drop: Drop, picks: @escaping @Sendable (Int) -> Bool) throws {
         self.drop = drop
         self.picks = picks
         // Close-on-exec: the suite spawns processes while tests run, and a child holding a copy of a connection
@@ -79,27 +80,28 @@ final class DroppingServer: @unchecked Sendable {
         thread.start()
     }
 
-    var baseURL: URL {
+    /// `http://127.0.0.1:port`.
+    public var baseURL: URL {
         URL(string: "http://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/")
     }
 
     /// Requests read so far, dropped ones included.
-    var requests: Int { lock.withLock { requestCount } }
+    public var requests: Int { lock.withLock { requestCount } }
 
     /// What failed `accept` calls said (errno), for a test's failure message.
-    var acceptFailures: [Int32] { lock.withLock { acceptErrors } }
+    public var acceptFailures: [Int32] { lock.withLock { acceptErrors } }
 
     /// Connections accepted so far.
-    var connections: Int { lock.withLock { connectionCount } }
+    public var connections: Int { lock.withLock { connectionCount } }
 
     /// When the client closed each silent connection, as the server thread saw it (not the test's task, which
     /// may wait for a thread of the concurrency pool).
-    var silentConnectionsClosedByClient: [ContinuousClock.Instant] { lock.withLock { silentEnds } }
+    public var silentConnectionsClosedByClient: [ContinuousClock.Instant] { lock.withLock { silentEnds } }
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
     /// Stops accepting and wakes every connection thread.
-    func stop() {
+    public func stop() {
         lock.withLock {
             stopped = true
             for connection in openConnections { shutdown(connection, Int32(SHUT_RDWR)) }
