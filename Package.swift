@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // referral-sync: keeps Okendo referral attributes in Attentive right, every night.
-// No package dependencies by design: libpq through a system library, HTTP through Foundation.
+// No package dependencies by design: libpq and libcurl through system libraries.
 import PackageDescription
 
 /// The Swift server projects' upcoming features, where the code already holds to them.
@@ -24,6 +24,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // HTTP: libcurl's multi interface on a thread of its own (Sources/Attentive/Curl/).
+        .systemLibrary(
+            name: "CLibCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "ReferralModel"),
         .target(name: "ReferralStore", dependencies: ["Postgres", "ReferralModel"], plugins: ["EmbedSQL"]),
@@ -31,7 +37,7 @@ let package = Package(
         // is committed, and the binary still carries its SQL.
         .executableTarget(name: "embed-sql", dependencies: [], path: "Tools/embed-sql"),
         .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"], path: "Plugins/EmbedSQL"),
-        .target(name: "Attentive"),
+        .target(name: "Attentive", dependencies: ["CLibCurl"]),
         .target(name: "Reports"),
         .target(name: "Options", swiftSettings: strictSettings),
         .target(

@@ -2,7 +2,7 @@
 # Installs the system packages referral-sync needs to build, test and demo, through apt, only when missing.
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
-wanted=(libpq-dev postgresql pkg-config "$@")
+wanted=(libpq-dev libcurl4-openssl-dev postgresql pkg-config "$@")
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -11,8 +11,8 @@ import Foundation
 /// errors are retried per ``RetryPolicy`` within one shared retry-time budget. Methods never throw:
 /// every outcome is a value. A 401/403 halts the client (``isHalted``): later calls return
 /// `.notSent`. The caller bounds concurrency itself (for example a task group of 32); the client
-/// only paces. Cancelling a calling task never cancels a request in flight (see
-/// swift-corelibs-foundation #5412); it only stops further attempts.
+/// only paces. Cancelling a calling task never cancels a request in flight (its answer is still
+/// recorded); it only stops further attempts.
 public final class AttentiveClient: Sendable {
     /// The settings this client was created with.
     public let configuration: AttentiveClientConfiguration
@@ -24,11 +24,11 @@ public final class AttentiveClient: Sendable {
     let bulkSubmitLimiter: RateLimiter
     let bulkJobLimiter: RateLimiter
 
-    /// Creates a client over URLSession.
+    /// Creates a client over libcurl (``CurlTransport``).
     public convenience init(configuration: AttentiveClientConfiguration) {
         self.init(
             configuration: configuration,
-            transport: URLSessionTransport(
+            transport: CurlTransport(
                 requestTimeout: configuration.requestTimeout,
                 maxConnections: configuration.maxConnections
             )

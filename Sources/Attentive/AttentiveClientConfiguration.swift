@@ -14,13 +14,13 @@ public struct AttentiveClientConfiguration: Sendable, CustomStringConvertible, C
     public var maxRequestsPerSecond: Double = 150
     /// Pace of each bulk endpoint (Attentive allows 100/s).
     public var maxBulkRequestsPerSecond: Double = 100
-    /// Longest wait for one complete response, headers and body. Idle gaps are bounded by
-    /// URLSession's request timeout (whole seconds, at least 1 on Linux) and the whole exchange by
-    /// a watchdog, because swift-corelibs-foundation does not enforce the resource timeout.
+    /// Longest time for one whole exchange, from connecting to the last byte of the body, to the millisecond
+    /// (libcurl's `CURLOPT_TIMEOUT_MS`).
     public var requestTimeout: Duration = .seconds(30)
     /// How throttled and failed requests are retried.
     public var retry: RetryPolicy = .default
-    /// `httpMaximumConnectionsPerHost`; keep it at or above the caller's concurrency.
+    /// HTTP/1.1 keep-alive connections open at once, at most (per host and in all); keep it at or above the
+    /// caller's concurrency, or requests queue for a connection within their deadline.
     public var maxConnections: Int = 64
 
     /// Creates a configuration with Attentive's documented limits as defaults.

@@ -174,20 +174,25 @@ struct SimulatorIntegrationTests {
             var outcomes: [DeliveryOutcome] = []
             for update in referralUpdates(15) { outcomes.append(await client.sendCustomAttributes(update)) }
             #expect(outcomes.allSatisfy { $0.isAccepted })
-            // A drop on a fresh connection fails at once (URLError -1011); on a reused keep-alive
-            // connection corelibs stalls until the request timeout. Either way it is retried.
+            // A drop on a fresh connection fails at once (curl 52) and the client retries it; on a reused
+            // keep-alive connection libcurl itself sends the request again on a fresh one, once. So the server
+            // sees the client's attempts plus libcurl's resends, less any attempt that timed out before reaching
+            // it (only on a machine loaded past the 2 s deadline).
             let statistics = client.statistics()
             let drops = simulator.statistics().faultsInjected["dropConnection"] ?? 0
             #expect(drops > 0)
-            #expect(statistics.connectionErrors + statistics.timeouts == drops)
+            #expect(statistics.connectionErrors <= drops)
+            let received = simulator.statistics().requests
+            let resent = drops - statistics.connectionErrors
+            #expect(received <= statistics.requestsSent + resent)
+            #expect(received >= statistics.requestsSent + resent - statistics.timeouts)
             #expect((simulator.statistics().faultsInjected["unexpectedBody"] ?? 0) > 0)
             #expect(simulator.profiles().count == 15)
         }
     }
 
     @Test func subSecondTimeoutDoesNotFailFastRequests() async throws {
-        // corelibs truncates URLSession timeouts to whole seconds (0.5 → 0, an instant timeout);
-        // the client rounds the session timeout up and enforces the exact bound itself.
+        // A deadline under a second is kept to the millisecond (URLSession truncated 0.5 to 0, an instant timeout).
         try await withSimulator(client: { $0.requestTimeout = .milliseconds(500) }) { _, client in
             #expect(await client.sendCustomAttributes(sampleUpdate) == .accepted(status: 200, attempts: 1))
         }

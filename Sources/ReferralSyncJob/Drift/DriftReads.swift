@@ -13,7 +13,7 @@ enum DriftVerdict: Sendable {
 
 extension DriftCheck {
     /// Reads each participant's attributes from Attentive with at most `concurrency` requests in flight, through
-    /// a non-throwing task group; no request is ever cancelled (swift-corelibs-foundation #5412), a stop request
+    /// a non-throwing task group; no request is ever cancelled (every answer is recorded), a stop request
     /// only stops new ones. Answers arrive in any order; they are recorded in the cursor's order, so the reports
     /// are sorted by `customer_id` (a participant waits while an earlier one is still being retried).
     /// - Returns: Why the check must end with a failure status, if it must.
