@@ -21,8 +21,19 @@ public final class SpawnedProcess: @unchecked Sendable {
         public var description: String
     }
 
+    /// How a process ended, with the CPU time it used (from `wait4`, the child's own `getrusage`).
+    public struct Exit: Sendable {
+        /// The exit status, or 128 + the signal that ended it.
+        public var status: Int32
+        /// User plus system CPU seconds of the process.
+        public var cpuSeconds: Double
+    }
+
     /// Starts `executable` with `arguments`, stdout and stderr appended to `outputPath`, stdin from /dev/null.
-    public init(_ executable: String, _ arguments: [String], outputPath: String) throws {
+    /// - Parameter environment: The child's whole environment; the test's own when `nil`.
+    public init(
+        _ executable: String, _ arguments: [String], outputPath: String, environment: [String: String]? = nil
+    ) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -45,8 +56,14 @@ public final class SpawnedProcess: @unchecked Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = (environment ?? [:]).map { strdup("\($0.key)=\($0.value)") }
+        envp.append(nil)
+        defer { for pointer in envp { free(pointer) } }
         var child: pid_t = 0
-        let result = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        let result = envp.withUnsafeMutableBufferPointer { variables in
+            posix_spawn(
+                &child, executable, &actions, &attributes, argv, environment == nil ? environ : variables.baseAddress)
+        }
         guard result == 0 else { throw Failure(description: "posix_spawn \(executable) failed: \(result)") }
         pid = child
     }
@@ -80,6 +97,26 @@ public final class SpawnedProcess: @unchecked Sendable {
             usleep(20_000)
         }
         stop()
+    }
+
+    /// Awaits the end of the process without blocking a thread (it is polled), at most `seconds`, then stops
+    /// it. Returns its status and CPU time, or `nil` when it had to be stopped or was already reaped.
+    public func exit(within seconds: Double) async -> Exit? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !reaped, Date() < deadline {
+            var status: Int32 = 0
+            var usage = rusage()
+            if wait4(pid, &status, WNOHANG, &usage) == pid {
+                reaped = true
+                let signal = status & 0x7f
+                let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+                func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+                return Exit(status: code, cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime))
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        stop()
+        return nil
     }
 
     deinit { stop() }
