@@ -41,7 +41,7 @@ demo: deps
 # Sync throughput against the simulator executable at Attentive's limits (BENCHMARKS.md "Sync"); figures go to
 # reports/bench/. Not a test: it prints what it measured.
 bench-sync: deps
-	@scripts/install-deps.sh curl
+	@scripts/install-deps.sh curl time
 	$(SWIFT) build -c release --product referral-sync
 	$(SWIFT) build -c release --product attentive-simulator
 	scripts/with-postgres.sh scripts/bench-sync.sh

@@ -53,16 +53,17 @@ extension BulkJobStore {
                         """), [batch, String(runID)])
             try connection.execute(
                 """
-                DELETE FROM referral_sync_pending p USING referral_sync_bulk_records r
-                WHERE r.batch_id = $1::bigint AND r.succeeded AND p.customer_id = r.customer_id
+                DELETE FROM referral_sync_pending p
+                WHERE p.customer_id = ANY (\(Self.batchCustomers(where: "succeeded")))
                 """, [batch])
             try connection.execute(
                 """
                 UPDATE referral_sync_pending p SET state = 'failed', error = r.error, http_status = NULL,
+                    attempts = p.attempts + CASE WHEN p.http_status IS NULL THEN \(Self.submissionAttempts) ELSE 0 END,
                     last_attempt_at = now()
                 FROM referral_sync_bulk_records r
                 WHERE r.batch_id = $1::bigint AND NOT r.succeeded AND p.customer_id = r.customer_id
-                  AND p.state = 'in_flight'
+                  AND p.customer_id = ANY (\(Self.batchCustomers(where: "NOT succeeded"))) AND p.state = 'in_flight'
                 """, [batch])
             try connection.execute(
                 """

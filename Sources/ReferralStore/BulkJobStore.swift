@@ -16,15 +16,6 @@ public final class BulkJobStore {
         self.runID = runID
         try connection.run(
             """
-            CREATE TEMP TABLE IF NOT EXISTS referral_sync_bulk_record_batch (
-                record_index integer, customer_id text, email text, phone text, shareable_link text,
-                successful_referrals text, latest_successful_referral_at text, total_successful_referral_revenue text,
-                changed_mask integer, previous_shareable_link text, previous_successful_referrals text,
-                previous_latest_at text, previous_revenue text
-            ) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS referral_sync_bulk_pending_batch (
-                customer_id text, attribute text, value text
-            ) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS referral_sync_bulk_outcome_batch (
                 record_index integer, succeeded boolean, error text, email text, phone text
             ) ON COMMIT DELETE ROWS
@@ -35,60 +26,90 @@ public final class BulkJobStore {
 
     /// Records a batch before it is submitted: the job row (`submitting`), every record with its full state, and
     /// each changed value as `in_flight` in `referral_sync_pending`. The records are in `participants` order, which
-    /// must be the order of the submitted `users` array.
+    /// must be the order of the submitted `users` array. One statement (the batch's columns as array parameters),
+    /// so one round trip and, by itself, one transaction.
     /// - Returns: The batch id.
     public func recordBatch(_ participants: [ParticipantState], shard: Shard) throws -> Int64 {
-        try connection.transaction {
-            let inserted = try connection.query(
-                """
-                INSERT INTO referral_sync_bulk_jobs (run_id, shard, status, records)
-                VALUES ($1::bigint, $2, 'submitting', $3::integer) RETURNING batch_id
-                """, [String(runID), shard.description, String(participants.count)])
-            guard let batchID = inserted.first?[0].flatMap({ Int64($0) }) else {
-                throw PostgresError(
-                    code: .unexpectedResponse, message: "INSERT INTO referral_sync_bulk_jobs gave no id")
-            }
-            try connection.copyIn(
-                "COPY referral_sync_bulk_record_batch FROM STDIN",
-                rows: participants.enumerated().map { index, participant in Self.recordRow(index, participant) })
-            try connection.execute(
-                "INSERT INTO referral_sync_bulk_records SELECT $1::bigint, *, NULL, NULL FROM referral_sync_bulk_record_batch",
-                [String(batchID)])
-            let pendingRows: [[String?]] = participants.flatMap { participant in
-                participant.changedAttributes.map { [participant.customerID, $0.rawValue, participant.values[$0]] }
-            }
-            try connection.copyIn("COPY referral_sync_bulk_pending_batch FROM STDIN", rows: pendingRows)
-            try connection.execute(
-                """
-                INSERT INTO referral_sync_pending AS p (customer_id, attribute, value, state, first_seen_at,
-                    last_attempt_at, attempts, http_status, error, run_id)
-                SELECT customer_id, attribute, value, 'in_flight', now(), now(), 0, NULL, $2, $1::bigint
-                FROM referral_sync_bulk_pending_batch
-                ON CONFLICT (customer_id, attribute) DO UPDATE SET
-                    value = excluded.value, state = excluded.state, last_attempt_at = excluded.last_attempt_at,
-                    http_status = NULL, error = excluded.error, run_id = excluded.run_id
-                """, [String(runID), "in bulk batch \(batchID), being submitted"])
-            return batchID
+        var columns = [[String?]](repeating: [], count: Self.recordColumns)
+        for participant in participants {
+            for (column, value) in Self.recordRow(participant).enumerated() { columns[column].append(value) }
         }
+        let attributes = OkendoAttribute.allCases.sorted { $0.maskBit < $1.maskBit }.map(\.rawValue)
+        let parameters: [String?] =
+            [String(runID), shard.description, String(participants.count)] + attributes
+            + columns.map(PostgresArray.literal)
+        let inserted = try connection.query(Self.recordBatchSQL, parameters)
+        guard let batchID = inserted.first?[0].flatMap({ Int64($0) }) else {
+            throw PostgresError(code: .unexpectedResponse, message: "INSERT INTO referral_sync_bulk_jobs gave no id")
+        }
+        return batchID
     }
 
-    /// Records Attentive's 202: the batch is now job `jobID`, in progress.
+    /// `recordBatch`'s statement: $1 run, $2 shard, $3 records, $4-$7 the attribute names by mask bit (1, 2, 4,
+    /// 8), $8-$19 the records' columns in ``recordRow(_:)`` order. A participant's pending rows are its changed
+    /// attributes, in mask-bit order.
+    static let recordBatchSQL = """
+        WITH job AS (
+            INSERT INTO referral_sync_bulk_jobs (run_id, shard, status, records)
+            VALUES ($1::bigint, $2, 'submitting', $3::integer) RETURNING batch_id
+        ), batch AS (
+            SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                $14::text[], $15::integer[], $16::text[], $17::text[], $18::text[], $19::text[]) WITH ORDINALITY
+                AS b(customer_id, email, phone, shareable_link, successful_referrals, latest_at, revenue,
+                     changed_mask, previous_shareable_link, previous_successful_referrals, previous_latest_at,
+                     previous_revenue, position)
+        ), records AS (
+            INSERT INTO referral_sync_bulk_records (batch_id, record_index, customer_id, email, phone,
+                shareable_link, successful_referrals, latest_successful_referral_at,
+                total_successful_referral_revenue, changed_mask, previous_shareable_link,
+                previous_successful_referrals, previous_latest_at, previous_revenue)
+            SELECT job.batch_id, b.position - 1, b.customer_id, b.email, b.phone, b.shareable_link,
+                b.successful_referrals, b.latest_at, b.revenue, b.changed_mask, b.previous_shareable_link,
+                b.previous_successful_referrals, b.previous_latest_at, b.previous_revenue
+            FROM job, batch b
+        ), pending AS (
+            INSERT INTO referral_sync_pending AS p (customer_id, attribute, value, state, first_seen_at,
+                last_attempt_at, attempts, http_status, error, run_id)
+            SELECT b.customer_id, a.attribute, a.value, 'in_flight', now(), now(), 0, NULL,
+                'in bulk batch ' || job.batch_id || ', being submitted', $1::bigint
+            FROM job, batch b
+            CROSS JOIN LATERAL (VALUES (1, $4, b.shareable_link), (2, $5, b.successful_referrals),
+                                       (4, $6, b.latest_at), (8, $7, b.revenue)) AS a(bit, attribute, value)
+            WHERE b.changed_mask & a.bit <> 0
+            ORDER BY b.position, a.bit
+            ON CONFLICT (customer_id, attribute) DO UPDATE SET
+                value = excluded.value, state = excluded.state, last_attempt_at = excluded.last_attempt_at,
+                http_status = NULL, error = excluded.error, run_id = excluded.run_id
+        )
+        SELECT batch_id FROM job
+        """
+
+    /// Records Attentive's 202: the batch is now job `jobID`, in progress. One row: the job's values stay as
+    /// `recordBatch` wrote them (`in_flight`, no HTTP status yet) until the job resolves, which writes their
+    /// outcome with the submission's attempts, or until the run ends with the job still in progress
+    /// (``describeJobsInProgress()``). Rewriting a batch's pending rows here as well cost as much again as
+    /// recording the batch.
     public func markSubmitted(batchID: Int64, jobID: String, httpStatus: Int, attempts: Int) throws {
-        try connection.transaction {
-            try connection.execute(
-                """
-                UPDATE referral_sync_bulk_jobs SET job_id = $2, status = 'in_progress', submitted_at = now(),
-                    http_status = $3::integer, attempts = $4::integer
-                WHERE batch_id = $1::bigint AND status = 'submitting'
-                """, [String(batchID), jobID, String(httpStatus), String(attempts)])
-            try connection.execute(
-                """
-                UPDATE referral_sync_pending p SET attempts = p.attempts + $3::integer, http_status = $4::integer,
-                    error = $2
-                FROM referral_sync_bulk_records r
-                WHERE r.batch_id = $1::bigint AND p.customer_id = r.customer_id AND p.state = 'in_flight'
-                """, [String(batchID), "in Attentive bulk job \(jobID)", String(attempts), String(httpStatus)])
-        }
+        try connection.execute(
+            """
+            UPDATE referral_sync_bulk_jobs SET job_id = $2, status = 'in_progress', submitted_at = now(),
+                http_status = $3::integer, attempts = $4::integer
+            WHERE batch_id = $1::bigint AND status = 'submitting'
+            """, [String(batchID), jobID, String(httpStatus), String(attempts)])
+    }
+
+    /// Writes, on the pending values of this run's jobs still in progress, which Attentive job holds them, its
+    /// HTTP status and the submission's attempts (a pending row whose `http_status` is still `NULL` has not had
+    /// them yet). Called once, when the run stops waiting.
+    public func describeJobsInProgress() throws {
+        try connection.execute(
+            """
+            UPDATE referral_sync_pending p SET attempts = p.attempts + j.attempts, http_status = j.http_status,
+                error = 'in Attentive bulk job ' || j.job_id
+            FROM referral_sync_bulk_jobs j JOIN referral_sync_bulk_records r USING (batch_id)
+            WHERE j.run_id = $1::bigint AND j.status = 'in_progress' AND r.succeeded IS NULL
+              AND p.customer_id = r.customer_id AND p.state = 'in_flight' AND p.http_status IS NULL
+            """, [String(runID)])
     }
 
     /// Records that a batch will never give results: refused, unreachable, failed as a whole, unknown to Attentive,
@@ -97,19 +118,20 @@ public final class BulkJobStore {
     public func markFailed(batchID: Int64, httpStatus: Int?, error: String, attempts: Int) throws {
         let parameters = [String(batchID), error, httpStatus.map(String.init), String(attempts)]
         try connection.transaction {
+            // Before the job's row changes: a value not yet given its submission's attempts gets them here.
+            try connection.execute(
+                """
+                UPDATE referral_sync_pending p SET state = 'failed', error = $2, http_status = $3::integer,
+                    attempts = p.attempts + $4::integer + CASE WHEN p.http_status IS NULL THEN \(Self.submissionAttempts) ELSE 0 END,
+                    last_attempt_at = now()
+                WHERE p.customer_id = ANY (\(Self.batchCustomers(where: "succeeded IS NULL")))
+                  AND p.state = 'in_flight'
+                """, parameters)
             try connection.execute(
                 """
                 UPDATE referral_sync_bulk_jobs SET status = 'failed', error = $2,
                     http_status = coalesce($3::integer, http_status), attempts = attempts + $4::integer
                 WHERE batch_id = $1::bigint AND status IN ('submitting', 'in_progress')
-                """, parameters)
-            try connection.execute(
-                """
-                UPDATE referral_sync_pending p SET state = 'failed', error = $2, http_status = $3::integer,
-                    attempts = p.attempts + $4::integer, last_attempt_at = now()
-                FROM referral_sync_bulk_records r
-                WHERE r.batch_id = $1::bigint AND r.succeeded IS NULL AND p.customer_id = r.customer_id
-                  AND p.state = 'in_flight'
                 """, parameters)
             try connection.execute(
                 """
@@ -128,12 +150,27 @@ public final class BulkJobStore {
             """, [String(batchID), attentiveStatus])
     }
 
-    /// One row of `referral_sync_bulk_record_batch` (the COPY into `referral_sync_bulk_records`).
-    static func recordRow(_ index: Int, _ participant: ParticipantState) -> [String?] {
+    /// The customers of batch `$1` (with `condition` on its records) as an array, so that a statement on
+    /// `referral_sync_pending` finds their rows through its primary key. A join with the records instead lets the
+    /// planner, which has no statistics on tables that grow during the run, scan all of `referral_sync_pending`
+    /// for every batch (a hash join): a run's cost would grow with the square of its participants.
+    static func batchCustomers(where condition: String = "true") -> String {
+        "ARRAY(SELECT customer_id FROM referral_sync_bulk_records WHERE batch_id = $1::bigint AND \(condition))"
+    }
+
+    /// The attempts Attentive's 202 for batch `$1` took (0 while it is `submitting`).
+    static let submissionAttempts =
+        "coalesce((SELECT attempts FROM referral_sync_bulk_jobs WHERE batch_id = $1::bigint AND status = 'in_progress'), 0)"
+
+    /// How many columns ``recordRow(_:)`` has.
+    static let recordColumns = 12
+
+    /// One record's columns as `recordBatch` passes them (its position is its index in the batch).
+    static func recordRow(_ participant: ParticipantState) -> [String?] {
         let mask = participant.changedAttributes.reduce(0) { $0 | $1.maskBit }
         let previous = participant.ledgerValues
         return [
-            String(index), participant.customerID, participant.identity.email, participant.identity.phone,
+            participant.customerID, participant.identity.email, participant.identity.phone,
             participant.values[.shareableLink], participant.values[.successfulReferrals],
             participant.values[.latestSuccessfulReferralDate], participant.values[.totalSuccessfulReferralRevenue],
             String(mask), previous[.shareableLink], previous[.successfulReferrals],

@@ -64,6 +64,7 @@ final class BulkSender {
             tally.jobsStillOpen = submitted.count
         }
         do {
+            if tally.jobsStillOpen > 0, storeError == nil { try store.describeJobsInProgress() }
             try reportRecords()
         } catch {
             storeError = storeError ?? error
