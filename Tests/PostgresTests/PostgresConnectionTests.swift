@@ -115,6 +115,12 @@ import Testing
 
         let noDatabase = failure("host=127.0.0.1 port=\(port) dbname=no_such_database_\(UUID().uuidString.prefix(8))")
         #expect(noDatabase?.code == .connectionFailed)
+
+        // After a password was asked for, libpq's flags cannot tell a missing database from a refused password
+        // (only the server's words could, in its language): both are a configuration to fix (README, exit 78).
+        let afterPassword = failure(
+            "postgresql://password_user:correct-horse-battery@127.0.0.1:\(port)/no_such_database")
+        #expect(afterPassword?.code == .authenticationFailed)
     }
 
     @Test func advisoryLockIsExclusiveAndFreedByDisconnecting() throws {
