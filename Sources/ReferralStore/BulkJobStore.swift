@@ -34,9 +34,8 @@ public final class BulkJobStore {
         for participant in participants {
             for (column, value) in Self.recordRow(participant).enumerated() { columns[column].append(value) }
         }
-        let attributes = OkendoAttribute.allCases.sorted { $0.maskBit < $1.maskBit }.map(\.rawValue)
         let parameters: [String?] =
-            [String(runID), shard.description, String(participants.count)] + attributes
+            [String(runID), shard.description, String(participants.count)] + Self.pendingAttributeNames
             + columns.map(PostgresArray.literal)
         let inserted = try connection.query(Self.recordBatchSQL, parameters)
         guard let batchID = inserted.first?[0].flatMap({ Int64($0) }) else {
@@ -44,6 +43,13 @@ public final class BulkJobStore {
         }
         return batchID
     }
+
+    /// $4-$7 of ``recordBatchSQL``: the attributes in the order of its `VALUES` list, each with its value column
+    /// and its ``OkendoAttribute/maskBit`` (1, 2, 4, 8) beside it.
+    static let pendingAttributeNames: [String?] = [
+        OkendoAttribute.shareableLink, .successfulReferrals, .latestSuccessfulReferralDate,
+        .totalSuccessfulReferralRevenue,
+    ].map(\.rawValue)
 
     /// `recordBatch`'s statement: $1 run, $2 shard, $3 records, $4-$7 the attribute names by mask bit (1, 2, 4,
     /// 8), $8-$19 the records' columns in ``recordRow(_:)`` order. A participant's pending rows are its changed
