@@ -100,6 +100,16 @@ enum JobOptions {
         flag: "repair", environment: "REFERRAL_SYNC_DRIFT_REPAIR",
         summary: "forget the ledger entries of drifted participants so the next run sends them again")
 
+    // events
+    static let maxAge = Option<Double>(
+        "max-age", environment: "REFERRAL_SYNC_EVENTS_MAX_AGE", default: 12, defaultText: "12",
+        summary: "events: hours after which an event is too old to send (Attentive's journey window is 12)",
+        expected: "hours above 0 and at most 87600",
+        read: { text in number(text, in: 0...87_600).flatMap { $0 > 0 ? $0 : nil } })
+    static let backfill = Option(
+        flag: "backfill", environment: "REFERRAL_SYNC_EVENTS_BACKFILL",
+        summary: "events: read the whole history and send every event not yet delivered, whatever its age")
+
     // history
     static let last = Option<Int>(
         "last", default: 20, summary: "how many runs to show", expected: "a whole number above 0",
@@ -115,6 +125,12 @@ enum JobOptions {
     /// `--sample` and `--repair`.
     static let driftOptions: [any OptionDeclaration] =
         runOptions.filter { ![dryRun.name, mode.name, help.name].contains($0.name) } + [sample, repair, help]
+    /// The options of `events`: those of `run` that apply to events (not `--mode`, `--bulk-*`,
+    /// `--full-recompute`), plus `--max-age` and `--backfill`.
+    static let eventsOptions: [any OptionDeclaration] =
+        runOptions.filter {
+            ![mode.name, bulkWait.name, bulkBatchSize.name, fullRecompute.name, help.name].contains($0.name)
+        } + [maxAge, backfill, help]
     static let migrateOptions: [any OptionDeclaration] = [databaseURL, help]
     static let historyOptions: [any OptionDeclaration] = [databaseURL, last, help]
 

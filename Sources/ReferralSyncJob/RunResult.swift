@@ -17,4 +17,6 @@ public struct RunResult: Sendable {
     public var refresh: StateRefresh? = nil
     /// Attribute values that differ in Attentive (`drift` only).
     public var driftRows: Int? = nil
+    /// Events by outcome (`events` only).
+    public var eventCounts: [String: Int]? = nil
 }

@@ -19,7 +19,7 @@ struct Session {
     /// the row and releases the lock. Failures before `body` become an exit status and a message.
     /// - Parameter body: Does the command's work; returns its result and the counts to keep in the run history.
     static func open(
-        _ context: JobContext, command: String, dryRun: Bool,
+        _ context: JobContext, command: String, dryRun: Bool, lock lockKind: RunLock.Kind = .run,
         body: (Session, inout StageTimer) async -> (RunResult, countsJSON: String)
     ) async -> RunResult {
         var stages = StageTimer()
@@ -28,7 +28,7 @@ struct Session {
         do {
             let lock = try context.connect()
             defer { lock.releaseAdvisoryLocksAndClose() }
-            try RunLock.take(on: lock, shard: configuration.shard)
+            try RunLock.take(on: lock, shard: configuration.shard, kind: lockKind)
             try verifySchema(on: lock)
             let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
             stages.finish("validate")
@@ -80,13 +80,27 @@ struct Session {
 }
 
 /// The run lock: a whole-participant run holds the base key exclusively; a shard holds it shared and its own
-/// shard key exclusively, so shards run side by side but never beside a whole run or themselves.
+/// shard key exclusively, so shards run side by side but never beside a whole run or themselves. `run` and
+/// `drift` share one set of keys; `events` has its own, so it runs beside a nightly `run` but never beside itself.
 enum RunLock {
+    /// Whose keys: the attribute commands' or the events command's.
+    enum Kind {
+        case run, events
+
+        var baseKey: Int64 {
+            switch self {
+            case .run: return RunLock.baseKey
+            case .events: return 7_226_175_003_000
+            }
+        }
+    }
+
     static let baseKey: Int64 = 7_226_175_002_000
 
     /// Takes the lock for `shard` without waiting.
     /// - Throws: `JobError` 75 when another run holds it.
-    static func take(on connection: PostgresConnection, shard: Shard) throws {
+    static func take(on connection: PostgresConnection, shard: Shard, kind: Kind = .run) throws {
+        let baseKey = kind.baseKey
         let acquired: Bool
         if shard == .all {
             acquired = try connection.tryAdvisoryLock(baseKey)
@@ -97,7 +111,8 @@ enum RunLock {
         }
         guard acquired else {
             throw JobError(
-                .locked, "another referral-sync run holds the lock for shard \(shard)",
+                .locked,
+                "another referral-sync \(kind == .events ? "events" : "run") holds the lock for shard \(shard)",
                 remedy: "Let it finish; the scheduler should try again later (exit 75).")
         }
     }

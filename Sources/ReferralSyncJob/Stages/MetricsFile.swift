@@ -112,6 +112,29 @@ public struct MetricsFile {
                         samples: [([], Double(pending))]))
             }
         }
+        if command == "events", let events = result.eventCounts {
+            let eventsName = "referral_sync_events_total"
+            families.append(
+                Family(
+                    name: eventsName, type: "counter",
+                    help: "Referral events by outcome, summed over the runs that wrote this file.",
+                    samples: EventCounts.outcomes.map { outcome in
+                        let labels = [("outcome", outcome)]
+                        return (labels, (previous[seriesKey(eventsName, labels)] ?? 0) + Double(events[outcome] ?? 0))
+                    }))
+            families.append(
+                Family(
+                    name: "referral_sync_last_run_events", type: "gauge",
+                    help: "Referral events of the last run by outcome.",
+                    samples: EventCounts.outcomes.map { ([("outcome", $0)], Double(events[$0] ?? 0)) }))
+            if let pending = result.pendingValues {
+                families.append(
+                    Family(
+                        name: "referral_sync_pending_events", type: "gauge",
+                        help: "Referral events not yet delivered to Attentive after the last run.",
+                        samples: [([], Double(pending))]))
+            }
+        }
         if let drift = result.driftRows {
             families.append(
                 Family(
