@@ -222,10 +222,9 @@ BEGIN
            e.occurred_at, e.email, e.phone,
            json_strip_nulls(e.properties)::text,
            CASE
-               WHEN e.problem IS NOT NULL THEN CASE WHEN e.problem = 'created_after_as_of' THEN 'not_yet'
-                                                    ELSE e.problem END
                WHEN NOT isfinite(e.occurred_at) THEN 'occurred_at_not_finite'
-               WHEN e.occurred_at > p_as_of THEN 'not_yet'
+               WHEN e.occurred_at > p_as_of OR e.problem = 'created_after_as_of' THEN 'not_yet'
+               WHEN e.problem IS NOT NULL THEN e.problem
                WHEN e.email IS NULL AND e.phone IS NULL THEN 'no_usable_identity'
            END
     FROM events e

@@ -29,8 +29,10 @@ struct EventDiscovery {
         var alreadyPending = 0
         /// Events dated after the as-of: noted again for their time.
         var notYet = 0
-        /// First run without `--backfill`: the history older than `--max-age`, by event type, counted, not listed.
+        /// First run without `--backfill`: the events older than `--max-age`, by type, counted, not listed.
         var historyNotSent: [String: Int] = [:]
+        /// First run without `--backfill`: older rows that make no event (their reasons), counted, not listed.
+        var historyUnsendable = 0
     }
 
     struct Result {
@@ -67,7 +69,11 @@ struct EventDiscovery {
                     } else if let state = candidate.ledgerState {
                         if state == "delivered" { summary.alreadyDelivered += 1 } else { summary.alreadyPending += 1 }
                     } else if skipHistory && candidate.tooOld {
-                        summary.historyNotSent[candidate.type.isEmpty ? "(no event)" : candidate.type, default: 0] += 1
+                        if candidate.reason == nil {
+                            summary.historyNotSent[candidate.type, default: 0] += 1
+                        } else {
+                            summary.historyUnsendable += 1
+                        }
                     } else if let reason = candidate.reason {
                         report.recordSkipped(candidate, id: Self.id(of: candidate), reason: reason)
                     } else if candidate.tooOld && !options.backfill {

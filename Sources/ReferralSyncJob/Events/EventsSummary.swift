@@ -39,7 +39,8 @@ struct EventsSummary {
             text += "This is the first `events` run for this database: it sent only what happened in the last "
             text += "\(maxAge) hours before the as-of, which can still trigger a journey. The \(older) older events "
             text += "of the history were not sent and are not listed in events.csv; `referral-sync events --backfill` "
-            text += "sends them, with their true times, for segments.\n\n"
+            text += "sends them, with their true times, for segments. "
+            text += "\(discovery.historyUnsendable) older rows make no event (see a backfill's events.csv).\n\n"
             text += MarkdownTable(
                 header: ["Event type", "Older events not sent"],
                 rows: discovery.historyNotSent.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] },
