@@ -286,6 +286,43 @@ struct EventsTests {
         var testDescription: String { name }
     }
 
+    @Test("two shards send disjoint slices of the ledger that together are every event")
+    func shards() async throws {
+        let events = try Events()
+        #expect(await events.events(["--as-of", Self.asOf, "--shard", "1/2"]).0 == .success)
+        let first = try events.accepted().count
+        #expect(first > 0 && first < 10)
+        #expect(await events.events(["--as-of", Self.asOf, "--shard", "2/2"]).0 == .success)
+        let ids = try events.accepted().compactMap { $0["externalEventId"] as? String }
+        #expect(ids.count == 10)
+        #expect(Set(ids).count == 10)
+    }
+
+    @Test("metrics (command events) pass promtool and add up; the run history has an events row")
+    func metricsAndHistory() async throws {
+        let events = try Events()
+        let path = events.harness.reportsDirectory + "/events.prom"
+        #expect(await events.events(["--as-of", Self.asOf, "--metrics-file", path]).0 == .success)
+        let check = try await MetricsFileTests.promtool(path)
+        #expect(check.status == 0, "\(check.output)")
+        let samples = try MetricsFileTests.samples(path)
+        #expect(samples["referral_sync_events_total{command=\"events\",outcome=\"delivered\"}"] == 10)
+        #expect(samples["referral_sync_events_total{command=\"events\",outcome=\"skipped\"}"] == 4)
+        #expect(samples["referral_sync_pending_events{command=\"events\"}"] == 0)
+        #expect(samples["referral_sync_last_exit_status{command=\"events\"}"] == 0)
+        try events.harness.database.run(
+            "INSERT INTO referrals VALUES ('r9', 'c2', 'amy@example.com', NULL, 'email', '2025-01-10T19:00:00Z')")
+        #expect(await events.events(["--as-of", Self.asOf, "--metrics-file", path]).0 == .success)
+        let after = try MetricsFileTests.samples(path)
+        #expect(after["referral_sync_events_total{command=\"events\",outcome=\"delivered\"}"] == 12)
+        #expect(after["referral_sync_last_run_events{command=\"events\",outcome=\"delivered\"}"] == 2)
+        let history = try events.harness.database.query(
+            "SELECT command, exit_status, outcome_counts FROM referral_sync_runs ORDER BY run_id")
+        #expect(history.count == 2)
+        #expect(history.allSatisfy { $0[0] == "events" && $0[1] == "0" })
+        #expect(history.last?[2]?.contains("\"delivered\": 2") == true)
+    }
+
     @Test("events runs beside a nightly run but never beside itself")
     func lock() async throws {
         let events = try Events()
