@@ -32,20 +32,24 @@ struct EventsTests {
 
     static let asOf = "2025-01-10T20:00:00Z"
 
-    final class Events {
+    /// A harness with the history loaded. `@unchecked Sendable`: one test uses it, from one task at a time (the
+    /// signal test reads the simulator while its run is in flight; the simulator is thread-safe).
+    final class Events: @unchecked Sendable {
         let harness: JobHarness
         init(simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
             harness = try JobHarness(simulator: configure)
             try harness.database.run(EventsTests.history)
         }
 
-        func events(_ arguments: [String] = []) async -> (ReferralSyncJob.ExitStatus, ReportFiles?) {
+        func events(_ arguments: [String] = [], stopSignal: StopSignal = StopSignal()) async -> (
+            ReferralSyncJob.ExitStatus, ReportFiles?
+        ) {
             let status = await ReferralSyncCommand.main(
                 arguments: [
                     "events", "--reports-dir", harness.reportsDirectory, "--currency", "USD",
                     "--default-phone-region", "US",
                 ] + arguments,
-                environment: harness.environment, output: { _ in })
+                environment: harness.environment, stopSignal: stopSignal, output: { _ in })
             let latest = harness.reportsDirectory + "/latest"
             let files = FileManager.default.fileExists(atPath: latest + "/summary.md") ? ReportFiles(path: latest) : nil
             return (status, files)
@@ -321,6 +325,30 @@ struct EventsTests {
         #expect(history.count == 2)
         #expect(history.allSatisfy { $0[0] == "events" && $0[1] == "0" })
         #expect(history.last?[2]?.contains("\"delivered\": 2") == true)
+    }
+
+    @Test("SIGTERM mid-send: no new request, those in flight recorded, exit 143; the next run sends the rest once")
+    func stoppedBySignal() async throws {
+        let events = try Events { $0.latencyMilliseconds = 200 }
+        let stop = StopSignal()
+        async let stopped = events.events(["--as-of", Self.asOf, "--concurrency", "1"], stopSignal: stop)
+        #expect(await events.harness.wait { events.harness.simulator.acceptedEvents().count >= 2 })
+        stop.receive(SIGTERM)
+        let (status, reports) = await stopped
+        #expect(status == .terminated)
+        let rows = try #require(reports).csv("events.csv")
+        let delivered = rows.filter { $0["outcome"] == "delivered" }.count
+        #expect(delivered == events.harness.simulator.acceptedEvents().count)
+        #expect(
+            rows.filter { $0["outcome"] == "failed" && $0["error"]?.hasPrefix("not sent: ") == true }.count
+                == 10 - delivered)
+        var fast = events.harness.simulator.configuration
+        fast.latencyMilliseconds = 0
+        events.harness.simulator.update(configuration: fast)
+        #expect(await events.events(["--as-of", Self.asOf]).0 == .success)
+        let ids = try events.accepted().compactMap { $0["externalEventId"] as? String }
+        #expect(ids.count == 10)
+        #expect(Set(ids).count == 10)
     }
 
     @Test("events runs beside a nightly run but never beside itself")
