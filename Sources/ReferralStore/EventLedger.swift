@@ -96,7 +96,8 @@ public enum EventLedger {
         -> EventKeys
     {
         try connection.run("BEGIN")
-        try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(discoveryLockKey)])
+        try connection.execute(
+            "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(discoveryLockKey, on: connection))])
         var keys = EventKeys()
         keys.everything = everything
         let rows = try connection.query(

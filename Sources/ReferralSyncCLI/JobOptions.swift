@@ -10,6 +10,15 @@ enum JobOptions {
     static let databaseURL = Option<String?>(
         text: "database-url", environment: "DATABASE_URL", unsetMeans: "PG* variables",
         summary: "libpq conninfo or postgresql:// URI")
+    static let schema = Option<String?>(
+        "schema", environment: "REFERRAL_SYNC_SCHEMA", unsetMeans: "the connection's search_path",
+        summary: "the store's schema: its input tables and referral-sync's own (README \"Several stores\")",
+        expected: "a PostgreSQL schema name: 1 to 63 bytes", read: { text in
+            !text.isEmpty && text.utf8.count <= 63 && !text.contains("\u{0}") ? text : nil
+        })
+    static let createSchema = Option(
+        flag: "create-schema", environment: "REFERRAL_SYNC_CREATE_SCHEMA",
+        summary: "migrate: create the --schema when it does not exist")
     static let asOf = Option<Timestamp?>(
         "as-of", environment: "REFERRAL_SYNC_AS_OF", unsetMeans: "now",
         summary: "count only rows at or before this ISO 8601 time",
@@ -117,7 +126,7 @@ enum JobOptions {
 
     /// The options of `run`, in help order.
     static let runOptions: [any OptionDeclaration] = [
-        databaseURL, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
+        databaseURL, schema, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
         retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion, shard, keep,
         metricsFile, logFormat, quiet, verbose, help,
     ]
@@ -131,8 +140,8 @@ enum JobOptions {
         runOptions.filter {
             ![mode.name, bulkWait.name, bulkBatchSize.name, fullRecompute.name, help.name].contains($0.name)
         } + [maxAge, backfill, help]
-    static let migrateOptions: [any OptionDeclaration] = [databaseURL, help]
-    static let historyOptions: [any OptionDeclaration] = [databaseURL, last, help]
+    static let migrateOptions: [any OptionDeclaration] = [databaseURL, schema, createSchema, help]
+    static let historyOptions: [any OptionDeclaration] = [databaseURL, schema, last, help]
 
     /// A number in `range`, finite.
     static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {

@@ -119,7 +119,7 @@ struct EventStages {
                 let summary = EventsSummary(
                     runKey: context.runKey, configuration: configuration, options: options, discovery: discovery,
                     counts: counts, pendingAfter: pendingAfter, stages: stages,
-                    duration: ContinuousClock.now - started, status: status, message: message)
+                    duration: ContinuousClock.now - started, status: status, message: message, store: session.store)
                 published = try ReportStage.publish(
                     report.folder, summary: summary.markdown(), keep: configuration.keepReports)
                 stages.finish("report")

@@ -1,5 +1,6 @@
 import Foundation
 import ReferralModel
+import ReferralStore
 import Reports
 
 /// `summary.md` of an `events` run.
@@ -14,12 +15,14 @@ struct EventsSummary {
     var duration: Duration
     var status: ExitStatus
     var message: String
+    var store: String
 
     func markdown() -> String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let maxAge = EventsReport.hours(options.maxAgeHours)
         var text = "# referral-sync events \(runKey)\n\n"
         text += "- Result: **exit \(status)**: \(message)\n"
+        if store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent, nothing recorded)" : "send")"
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"

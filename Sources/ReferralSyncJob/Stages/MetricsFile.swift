@@ -18,6 +18,8 @@ public struct MetricsFile {
     let path: String
     let command: String
     let shard: Shard
+    /// The store, labelled `store` unless it is the default one (a single store's series keep their labels).
+    var store: String? = nil
 
     /// One metric family: its name, type, help and samples (extra labels, value).
     struct Family {
@@ -39,7 +41,10 @@ public struct MetricsFile {
 
     /// The labels every series of this file carries.
     var baseLabels: [(String, String)] {
-        shard == .all ? [("command", command)] : [("command", command), ("shard", shard.description)]
+        var labels = [("command", command)]
+        if let store, store != StoreKeys.defaultStore { labels.append(("store", store)) }
+        if shard != .all { labels.append(("shard", shard.description)) }
+        return labels
     }
 
     /// Writes the metrics of a finished run.
@@ -203,8 +208,9 @@ public struct MetricsFile {
     }
 
     /// Unix time of the end of the newest run of `command` that finished its work, from the run history.
-    static func lastSuccessInHistory(conninfo: String, command: String) -> Double? {
-        guard let connection = try? PostgresConnection(conninfo: conninfo, connectTimeoutSeconds: 5) else { return nil }
+    static func lastSuccessInHistory(conninfo: String, schema: String?, command: String) -> Double? {
+        guard let connection = try? PostgresConnection(conninfo: conninfo, connectTimeoutSeconds: 5, schema: schema)
+        else { return nil }
         defer { connection.close() }
         let rows = try? connection.query(
             """
@@ -223,10 +229,12 @@ extension MetricsFile {
         _ result: RunResult, command: String, configuration: RunConfiguration, logger: Logger
     ) {
         guard let path = configuration.metricsFile, result.status != .locked else { return }
-        let file = MetricsFile(path: path, command: command, shard: configuration.shard)
+        let file = MetricsFile(
+            path: path, command: command, shard: configuration.shard, store: result.store ?? configuration.schema)
         do {
             try file.write(result, finishedAt: Date().timeIntervalSince1970) {
-                MetricsFile.lastSuccessInHistory(conninfo: configuration.databaseURL, command: command)
+                MetricsFile.lastSuccessInHistory(
+                    conninfo: configuration.databaseURL, schema: configuration.schema, command: command)
             }
         } catch {
             logger.error("could not write the metrics file", [("path", path), ("error", "\(error)")])
