@@ -13,7 +13,8 @@ enum JobOptions {
     static let schema = Option<String?>(
         "schema", environment: "REFERRAL_SYNC_SCHEMA", unsetMeans: "the connection's search_path",
         summary: "the store's schema: its input tables and referral-sync's own (README \"Several stores\")",
-        expected: "a PostgreSQL schema name: 1 to 63 bytes", read: { text in
+        expected: "a PostgreSQL schema name: 1 to 63 bytes",
+        read: { text in
             !text.isEmpty && text.utf8.count <= 63 && !text.contains("\u{0}") ? text : nil
         })
     static let createSchema = Option(
