@@ -94,8 +94,37 @@ if [ -n "$scale" ]; then
   echo "== generating $scale participants" >&2
   { echo "SET bench.participants = $scale;"; cat scripts/bench/generate.sql; } | psql -X -q -v ON_ERROR_STOP=1
   psql -X -q -c "VACUUM ANALYZE"
+  rm -f "$work/port"
   start_simulator "$bin" "$work"
   for run in first $(seq 1 "$quiet_runs"); do
+    echo "== events run: $run" >&2
+    started=$(date +%s.%N)
+    set +e
+    "$bin/referral-sync" events --as-of 2025-01-01T00:00:00Z --currency USD --reports-dir "$work/reports-quiet" --quiet
+    status=$?
+    set -e
+    wall=$(psql -qAt -d postgres -c "SELECT round($(date +%s.%N) - $started, 3)")
+    row=$(psql -qAt -F ' | ' -c "
+      SELECT round((stage_seconds->>'discover')::numeric, 3), round((stage_seconds->>'send')::numeric, 3),
+             round((SELECT sum(value::numeric) FROM jsonb_each_text(stage_seconds)), 3),
+             coalesce(outcome_counts->>'delivered', '0')
+      FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1")
+    noted=$(grep -o 'Read: [^|]*' "$work/reports-quiet/latest/summary.md" | head -n 1 | sed 's/Read: //')
+    echo "| $run | $status | $wall | $row | $noted |" >>"$report"
+  done
+  # A busy five minutes: 100 referrals, 40 orders and 10 rejections land (about 250 events).
+  psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at)
+SELECT 'busy_r' || i, 'cus_' || lpad((i * 7919 % 1000000 + 1)::text, 8, '0'), 'busy' || i || '@example.com', 'email',
+       timestamptz '2024-12-31 23:50:00Z'
+FROM generate_series(1, 100) AS i;
+INSERT INTO referral_orders (order_id, order_number, referral_id, total_price, currency, redeemed_at)
+SELECT 'busy_o' || i, '#b' || i, 'busy_r' || i, 25, 'USD', timestamptz '2024-12-31 23:55:00Z'
+FROM generate_series(1, 40) AS i;
+INSERT INTO referral_rejections (referral_id, rejection_type, reason, rejected_at)
+SELECT 'busy_r' || i, 'manual', 'test', timestamptz '2024-12-31 23:58:00Z' FROM generate_series(91, 100) AS i;
+SQL
+  for run in busy quiet-after-busy; do
     echo "== events run: $run" >&2
     started=$(date +%s.%N)
     set +e

@@ -89,23 +89,90 @@ public enum EventLedger {
         try !connection.query("SELECT 1 FROM referral_sync_events_state").isEmpty
     }
 
+    /// Which rows a run considers.
+    public enum Scope: Sendable, Equatable {
+        /// The rows noted since the last run (every run but the first).
+        case notes
+        /// The whole history (`--backfill`).
+        case everything
+        /// The rows dated at or after `since` (the first run: only they can still trigger a journey), found by the
+        /// input tables' time indexes; the older rows are counted (``History``), not read.
+        case window(since: Timestamp)
+    }
+
+    /// The rows before the first run's window, per input table: counted, not evented.
+    public struct History: Sendable, Equatable {
+        public var customersOptedIn = 0
+        public var referrals = 0
+        public var orders = 0
+        public var rejections = 0
+        public var coupons = 0
+        public var total: Int { customersOptedIn + referrals + orders + rejections + coupons }
+        public init() {}
+
+        /// Rows per table, in report order.
+        public var rows: [(table: String, count: Int)] {
+            [
+                ("customers (opted in)", customersOptedIn), ("referrals", referrals), ("referral_orders", orders),
+                ("referral_rejections", rejections), ("referral_coupons", coupons),
+            ]
+        }
+    }
+
     /// Starts the discovery transaction and takes the rows to consider: every note due at `asOf` is deleted, and
-    /// its key returned, or, for `everything`, only deleted (the whole history is read instead).
-    /// Call ``commitDiscovery(on:)`` (or ``rollbackDiscovery(on:)`` for a dry run) afterwards.
-    public static func beginDiscovery(on connection: PostgresConnection, asOf: Timestamp, everything: Bool) throws
-        -> EventKeys
+    /// its key returned (``Scope/notes``); for the other scopes the notes are only deleted, and the rows of the
+    /// scope are read instead. Call ``commitDiscovery(on:)`` (or ``rollbackDiscovery(on:)`` for a dry run)
+    /// afterwards.
+    public static func beginDiscovery(on connection: PostgresConnection, asOf: Timestamp, scope: Scope) throws
+        -> (keys: EventKeys, history: History?)
     {
         try connection.run("BEGIN")
         try connection.execute(
             "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(discoveryLockKey, on: connection))])
-        var keys = EventKeys()
-        keys.everything = everything
-        let rows = try connection.query(
+        let noted = try connection.query(
             """
             DELETE FROM referral_sync_event_notes WHERE not_before IS NULL OR not_before <= $1::timestamptz
             RETURNING source, key
             """, [asOf.description])
-        if everything { return keys }
+        switch scope {
+        case .notes:
+            return (keys(noted), nil)
+        case .everything:
+            var keys = EventKeys()
+            keys.everything = true
+            return (keys, nil)
+        case .window(let since):
+            let rows = try connection.query(
+                """
+                SELECT 'customers', customer_id FROM customers WHERE opted_in_at >= $1::timestamptz
+                UNION ALL SELECT 'referrals', referral_id FROM referrals WHERE created_at >= $1::timestamptz
+                UNION ALL SELECT 'referral_orders', referral_id FROM referral_orders WHERE redeemed_at >= $1::timestamptz
+                UNION ALL SELECT 'referral_rejections', referral_id FROM referral_rejections
+                          WHERE rejected_at >= $1::timestamptz
+                UNION ALL SELECT 'referral_coupons', coupon_code FROM referral_coupons WHERE issued_at >= $1::timestamptz
+                """, [since.description])
+            let counts = try connection.query(
+                """
+                SELECT (SELECT count(*) FROM customers WHERE opted_in_at < $1::timestamptz),
+                       (SELECT count(*) FROM referrals WHERE created_at < $1::timestamptz),
+                       (SELECT count(*) FROM referral_orders WHERE redeemed_at < $1::timestamptz),
+                       (SELECT count(*) FROM referral_rejections WHERE rejected_at < $1::timestamptz),
+                       (SELECT count(*) FROM referral_coupons WHERE issued_at < $1::timestamptz)
+                """, [since.description]
+            ).first
+            var history = History()
+            history.customersOptedIn = counts?.int(0) ?? 0
+            history.referrals = counts?.int(1) ?? 0
+            history.orders = counts?.int(2) ?? 0
+            history.rejections = counts?.int(3) ?? 0
+            history.coupons = counts?.int(4) ?? 0
+            return (keys(rows), history)
+        }
+    }
+
+    /// The keys of `rows` (source table, key), each once, grouped by what they can change.
+    static func keys(_ rows: [PostgresRow]) -> EventKeys {
+        var keys = EventKeys()
         var seen = Set<String>()
         for row in rows {
             guard let source = row[0], let key = row[1], seen.insert(source + "\u{0}" + key).inserted else { continue }

@@ -86,6 +86,49 @@ import Testing
         #expect(output.isEmpty, "\(output)")
     }
 
+    @Test func storeTemplatesRunTheStoreOfTheirInstanceName() throws {
+        for name in ["referral-sync@.service", "referral-sync-events@.service"] {
+            let service = try Self.unitSettings(Self.deploy + "/systemd/" + name)
+            #expect(service["Service.EnvironmentFile"] == ["/etc/referral-sync/%i.env"])
+            let exec = service["Service.ExecStart"]?.first ?? ""
+            #expect(exec.contains(" --schema %i "))
+            #expect(exec.contains("/var/lib/referral-sync/%i/"))
+            #expect(exec.contains("_%i.prom"))
+        }
+        for (timer, unit) in [
+            ("referral-sync@.timer", "referral-sync@%i.service"),
+            ("referral-sync-events@.timer", "referral-sync-events@%i.service"),
+        ] {
+            #expect(try Self.unitSettings(Self.deploy + "/systemd/" + timer)["Timer.Unit"] == [unit])
+        }
+        let cron = try String(contentsOfFile: Self.deploy + "/cron/referral-sync-stores.cron", encoding: .utf8)
+        let jobs = cron.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("MAILTO") && !$0.isEmpty }
+        #expect(jobs.count == 4)
+        for store in ["us", "eu"] {
+            let lines = jobs.filter { $0.contains("--schema \(store) ") }
+            #expect(lines.count == 2)
+            #expect(lines.allSatisfy { $0.contains("REFERRAL_SYNC_ENV_FILE=/etc/referral-sync/\(store).env ") })
+        }
+    }
+
+    @Test func theStoreOverlayAddsItsSchemaSecretAndVolume() async throws {
+        let (status, json) = try await Self.run(
+            "/usr/bin/python3",
+            [
+                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+                Self.deploy + "/kubernetes/stores/eu/kustomization.yaml",
+            ])
+        #expect(status == 0, "\(json)")
+        let overlay = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(overlay["resources"] as? [String] == ["../.."])
+        #expect(overlay["nameSuffix"] as? String == "-eu")
+        let patch = try #require(((overlay["patches"] as? [[String: Any]])?.first)?["patch"] as? String)
+        #expect(patch.contains("name: REFERRAL_SYNC_SCHEMA"))
+        #expect(patch.contains("value: eu\n"))
+        #expect(patch.contains("value: referral-sync-eu"))
+        #expect(patch.contains("value: referral-sync-reports-eu"))
+    }
+
     @Test func crontabLinesAreWellFormed() throws {
         let text = try String(contentsOfFile: Self.deploy + "/cron/referral-sync.cron", encoding: .utf8)
         let jobs = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.contains("=") && !$0.isEmpty }

@@ -198,7 +198,11 @@ struct EventsTests {
         #expect(try events.accepted().count == 2)
         let summary = try #require(reports).text("summary.md")
         #expect(summary.contains("## First events run"))
-        #expect(summary.contains("The 8 older events of the history were not sent"))
+        #expect(summary.contains("| customers (opted in) | 2 |"))
+        #expect(summary.contains("| referrals | 3 |"))
+        #expect(summary.contains("| referral_orders | 3 |"))
+        #expect(summary.contains("| referral_rejections | 0 |"))
+        #expect(summary.contains("| referral_coupons | 2 |"))
 
         // A row landing now with an old time is too old, listed, not sent.
         try events.harness.database.run(

@@ -29,10 +29,11 @@ struct EventDiscovery {
         var alreadyPending = 0
         /// Events dated after the as-of: noted again for their time.
         var notYet = 0
-        /// First run without `--backfill`: the events older than `--max-age`, by type, counted, not listed.
-        var historyNotSent: [String: Int] = [:]
-        /// First run without `--backfill`: older rows that make no event (their reasons), counted, not listed.
-        var historyUnsendable = 0
+        /// First run without `--backfill`: the rows dated before the window, per table, counted, not read.
+        var history: EventLedger.History?
+        /// First run without `--backfill`: older events of rows in the window (an old order of a new
+        /// referral), counted, not listed.
+        var olderNotSent = 0
     }
 
     struct Result {
@@ -48,8 +49,13 @@ struct EventDiscovery {
         var summary = Summary()
         summary.firstRun = try !EventLedger.hasRun(on: connection)
         summary.readEverything = summary.firstRun || options.backfill
-        let keys = try EventLedger.beginDiscovery(
-            on: connection, asOf: configuration.asOf, everything: summary.readEverything)
+        let scope: EventLedger.Scope =
+            options.backfill
+            ? .everything
+            : summary.firstRun
+                ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
+        let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: configuration.asOf, scope: scope)
+        summary.history = history
         summary.notedRows = keys.count
         var dryRunEvents: [UnsentEvent] = []
         do {
@@ -69,11 +75,7 @@ struct EventDiscovery {
                     } else if let state = candidate.ledgerState {
                         if state == "delivered" { summary.alreadyDelivered += 1 } else { summary.alreadyPending += 1 }
                     } else if skipHistory && candidate.tooOld {
-                        if candidate.reason == nil {
-                            summary.historyNotSent[candidate.type, default: 0] += 1
-                        } else {
-                            summary.historyUnsendable += 1
-                        }
+                        summary.olderNotSent += 1
                     } else if let reason = candidate.reason {
                         report.recordSkipped(candidate, id: Self.id(of: candidate), reason: reason)
                     } else if candidate.tooOld && !options.backfill {

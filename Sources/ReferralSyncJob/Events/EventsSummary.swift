@@ -29,25 +29,26 @@ struct EventsSummary {
         text += "- Age rule: events older than \(maxAge) hours at the as-of are "
         text += options.backfill ? "sent too (--backfill)\n" : "not sent (`too_old`)\n"
         let read =
-            discovery.readEverything
-            ? "the whole history (\(discovery.firstRun ? "first events run" : "--backfill"))"
-            : "\(discovery.notedRows) rows noted since the last run"
+            options.backfill
+            ? "the whole history (--backfill)"
+            : discovery.firstRun
+                ? "\(discovery.notedRows) rows of the last \(maxAge) hours (first events run)"
+                : "\(discovery.notedRows) rows noted since the last run"
         text += "- Read: \(read)\n"
         text += "- Time taken: \(String(format: "%.2f", seconds)) s\n"
         text += "- Events not yet delivered after this run: \(pendingAfter.map(String.init) ?? "unknown")\n"
 
         if discovery.firstRun && !options.backfill {
-            let older = discovery.historyNotSent.values.reduce(0, +)
+            let history = discovery.history ?? EventLedger.History()
             text += "\n## First events run\n\n"
-            text += "This is the first `events` run for this database: it sent only what happened in the last "
-            text += "\(maxAge) hours before the as-of, which can still trigger a journey. The \(older) older events "
-            text += "of the history were not sent and are not listed in events.csv; `referral-sync events --backfill` "
-            text += "sends them, with their true times, for segments. "
-            text += "\(discovery.historyUnsendable) older rows make no event (see a backfill's events.csv).\n\n"
+            text += "This is the first `events` run for this store: it sent only what happened in the last "
+            text += "\(maxAge) hours before the as-of, which can still trigger a journey. The older history was not "
+            text += "read and not sent: the rows below, and \(discovery.olderNotSent) older events of newer rows. "
+            text += "`referral-sync events --backfill` sends every event of the history not yet delivered, with "
+            text += "its true time, for segments.\n\n"
             text += MarkdownTable(
-                header: ["Event type", "Older events not sent"],
-                rows: discovery.historyNotSent.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] },
-                rightAligned: [1]
+                header: ["Rows dated before the last \(maxAge) hours", "Rows"],
+                rows: history.rows.map { [$0.table, String($0.count)] }, rightAligned: [1]
             ).render()
         }
 
