@@ -118,6 +118,30 @@ import Testing
             output: { captured.append($0) })
         #expect(status == .success)
         #expect(captured.text.split(separator: "\n").count == 3)
+
+        // The metrics of a store carry its label; drift names the store too.
+        let metrics = stores.reports + "/eu.prom"
+        #expect(await stores.run("eu", ["--metrics-file", metrics]) == .success)
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(text.contains(#"referral_sync_last_exit_status{command="run",store="eu"} 0"#))
+        let drift = await runCommand(
+            ["drift", "--reports-dir", stores.reports + "/eu-drift"], environment: stores.environment("eu"))
+        #expect(drift.status == .success, "\(drift.message)")
+        #expect(
+            try String(contentsOfFile: stores.reports + "/eu-drift/latest/summary.md", encoding: .utf8)
+                .contains("- Store: eu"))
+    }
+
+    @Test func theSearchPathOfTheConnectionStringChoosesTheStoreToo() async throws {
+        let stores = try await Stores()
+        try stores.load(Self.customers("eu", count: 2, currency: "EUR"))
+        var environment = stores.environment("eu")
+        environment["REFERRAL_SYNC_SCHEMA"] = nil
+        environment["DATABASE_URL"] = stores.database.conninfo + " options='-csearch_path=eu'"
+        let result = await runCommand(["run", "--reports-dir", stores.reports + "/eu"], environment: environment)
+        #expect(result.status == .success, "\(result.message)")
+        #expect(try #require(stores.simulators["eu"]).profiles().count == 2)
+        #expect(try stores.database.query("SELECT count(*) FROM eu.referral_sync_ledger").first?[0] == "2")
     }
 
     @Test func aStoreStillRunsOneAtATimeWhileAnotherRuns() async throws {

@@ -35,14 +35,15 @@ struct DriftCheck {
     func execute() async -> RunResult {
         await Session.open(context, command: "drift", dryRun: false) { session, stages in
             let (result, counts) = await compareAndReport(
-                options, currency: session.currency, lock: session.lock, writer: session.writer, stages: &stages)
+                options, currency: session.currency, lock: session.lock, writer: session.writer, store: session.store,
+                stages: &stages)
             return (result, DriftCounts.historyJSON(counts))
         }
     }
 
     private func compareAndReport(
         _ options: DriftOptions, currency: Currency, lock: PostgresConnection, writer: PostgresConnection,
-        stages: inout StageTimer
+        store: String, stages: inout StageTimer
     ) async -> (RunResult, DriftCounts) {
         let parameters = context.recomputeParameters(currency: currency)
         var failure: JobError?
@@ -106,7 +107,7 @@ struct DriftCheck {
                 try recorder.close()
                 let summary = DriftSummary(
                     runKey: runKey, configuration: configuration, sample: options.sample, repair: options.repair,
-                    counts: counts, stages: stages, status: status, message: message)
+                    counts: counts, stages: stages, status: status, message: message, store: store)
                 published = try ReportStage.publish(
                     folder, summary: summary.markdown(), keep: configuration.keepReports)
                 stages.finish("report")

@@ -80,10 +80,13 @@ struct DriftSummary {
     var stages: StageTimer
     var status: ExitStatus
     var message: String
+    /// The store (schema), named unless it is the default one.
+    var store: String
 
     func markdown() -> String {
         var text = "# referral-sync drift check \(runKey)\n\n"
         text += "- Result: **exit \(status)**: \(message)\n"
+        if store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Participants: " + (sample.map { "a sample of at most \($0)" } ?? "all")
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
