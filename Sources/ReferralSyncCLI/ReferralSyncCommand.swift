@@ -4,7 +4,7 @@ import Postgres
 import ReferralStore
 public import ReferralSyncJob
 
-/// The `referral-sync` command line: `run`, `drift`, `migrate`, `history`, `--help`, `--version`.
+/// The `referral-sync` command line: `run`, `drift`, `revenue`, `migrate`, `history`, `--help`, `--version`.
 public enum ReferralSyncCommand {
     /// The tool's version.
     public static let version = "0.1.0"
@@ -17,6 +17,7 @@ public enum ReferralSyncCommand {
         commands:
           run       recompute every participant's attributes, send what changed to Attentive, write reports
           drift     compare what Attentive holds with the recomputed truth; send nothing
+          revenue   the referral revenue report for finance, reconciled with the attributes; send nothing
           migrate   create or upgrade referral-sync's tables (idempotent)
           history   show recent runs
 
@@ -50,13 +51,16 @@ public enum ReferralSyncCommand {
             return await RunCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "drift":
             return await DriftCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
+        case "revenue":
+            return await RevenueCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "migrate":
             return MigrateCommand.run(rest, environment: environment, output: output)
         case "history":
             return HistoryCommand.run(rest, environment: environment, output: output)
         default:
             return fail(
-                UsageError("unknown command '\(command)'; commands are run, drift, migrate, history (see --help)"))
+                UsageError(
+                    "unknown command '\(command)'; commands are run, drift, revenue, migrate, history (see --help)"))
         }
     }
 
