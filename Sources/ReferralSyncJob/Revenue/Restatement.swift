@@ -53,11 +53,19 @@ struct Restatement: Sendable, Equatable {
         -> (String, [String: (successes: String, netRevenue: String)])?
     {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return nil }
-        for name in names.filter({ ReportFolder.looksLikeRunID($0) && $0 < runKey }).sorted(by: >) {
+        // Run ids sort by the second only: two reports of one second are told apart by when revenue.csv was written.
+        let candidates = names.filter { ReportFolder.looksLikeRunID($0) && $0 != runKey }.compactMap {
+            name -> (name: String, written: Date)? in
             let folder = root + "/" + name
             guard (try? String(contentsOfFile: folder + "/" + optionsFile, encoding: .utf8)) == optionsKey,
-                let text = try? String(contentsOfFile: folder + "/revenue.csv", encoding: .utf8)
-            else { continue }
+                let written = (try? FileManager.default.attributesOfItem(atPath: folder + "/revenue.csv"))?[
+                    .modificationDate] as? Date
+            else { return nil }
+            return (name, written)
+        }
+        for (name, _) in candidates.sorted(by: { ($0.written, $0.name) > ($1.written, $1.name) }) {
+            let folder = root + "/" + name
+            guard let text = try? String(contentsOfFile: folder + "/revenue.csv", encoding: .utf8) else { continue }
             let records = CSVReader.parse(text)
             guard let header = records.first, let period = header.firstIndex(of: "period"),
                 let successes = header.firstIndex(of: "successful_referrals"),
