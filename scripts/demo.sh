@@ -43,6 +43,11 @@ echo "== referral-sync run (second night, nothing changed: nothing is sent)"
 grep -E '^\| (Requests sent|Participants with changes) ' "$reports/latest/summary.md"
 echo "(changes.csv of the second run lists only the values that are still not sendable: outcome skipped)"
 echo
+echo "== referral-sync revenue (finance: revenue per month, reconciled with the attributes; sends nothing)"
+"$bin/referral-sync" revenue --reports-dir "$reports/revenue" --as-of 2025-01-01 --quiet
+sed -n '/^## Revenue by/,/^Created:/p' "$reports/revenue/latest/revenue.md"
+echo "revenue.md (with channels, top referrers, what is not counted and the reconciliation): $reports/revenue/latest/revenue.md"
+echo
 echo "== referral-sync history"
 "$bin/referral-sync" history --last 5
 echo
