@@ -108,3 +108,37 @@ import Testing
         throw MissingTool(description: "\(name) is missing: `make test` installs the Debian package \(package)")
     }
 }
+
+/// The reconciliation's failure path: kept attributes that disagree with the definitions (which only a defect
+/// could cause, here made by hand) are said in bold and exit 1.
+@Suite struct RevenueReconciliationTests {
+    @Test func aDifferenceWithTheAttributesIsSaidInBoldAndExits1() async throws {
+        let harness = try JobHarness()
+        try RevenueReportTests.threeMonths().insert(into: harness.database)
+        let options = ["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"]
+        #expect(await harness.revenue(options).status == .success)
+        // A kept value no definition gives: the next refresh is incremental and keeps it.
+        try harness.database.run(
+            "UPDATE referral_sync_participant_values SET total_successful_referral_revenue = '150.51' WHERE customer_id = 'a'"
+        )
+        let outcome = await harness.revenue(options)
+        #expect(outcome.status == .needsAttention)
+        #expect(outcome.message.contains("does not reconcile"), "\(outcome.message)")
+        let markdown = try outcome.markdown()
+        #expect(markdown.hasPrefix("# Referral revenue"))
+        #expect(markdown.contains("**The report does not reconcile: over the whole history the report has 3"))
+        #expect(
+            markdown.contains("| Revenue, whole history, each referrer rounded once | 170.50 | 170.51 | **differ** |"))
+    }
+
+    @Test func topLimitsTheReferrersOfTheMarkdownOnly() async throws {
+        let harness = try JobHarness()
+        try RevenueReportTests.threeMonths().insert(into: harness.database)
+        let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD", "--top", "1"])
+        #expect(outcome.status == .success)
+        let markdown = try outcome.markdown()
+        #expect(markdown.contains("## Top 1 referrers"))
+        #expect(markdown.contains("| a | 2 | 150.50 |") && !markdown.contains("| b | 1 | 20.00 |"))
+        #expect(try requireReports(outcome.reports).csv("referrers.csv").count == 2)
+    }
+}
