@@ -18,6 +18,7 @@ public struct SVGBarLineChart: Sendable {
     /// The largest bar value as it should be read, for the left axis.
     public var barMaximumText: String
 
+    /// A chart of `labels.count` categories; `bars`, `barTexts` and `line` have one value per label.
     public init(
         labels: [String], bars: [Decimal], barTexts: [String], line: [Int], title: String, barAxisTitle: String,
         lineAxisTitle: String, barMaximumText: String

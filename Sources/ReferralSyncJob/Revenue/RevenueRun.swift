@@ -19,6 +19,7 @@ public struct RevenueOptions: Sendable, Equatable {
     /// `--top`: how many referrers `revenue.md` lists.
     public var top: Int
 
+    /// Options with the command line's defaults: the whole history by month in UTC, redemption basis, top 20.
     public init(
         from: CalendarSpan? = nil, to: CalendarSpan? = nil, unit: PeriodUnit = .month, timeZone: String = "UTC",
         timeZoneSetting: String = "--timezone", timeZoneFromEnvironment: Bool = false,
@@ -55,6 +56,7 @@ public struct RevenueRun: Sendable {
     /// The run's id, which names its report folder.
     public var runKey: String { context.runKey }
 
+    /// A report for `configuration` (as-of, currency, reports folder, database) and `options`.
     public init(
         configuration: RunConfiguration, options: RevenueOptions, logger: Logger, stopSignal: StopSignal = StopSignal()
     ) {
