@@ -230,3 +230,29 @@ import Testing
         #expect(try outcome.markdown().contains("| currency_mismatch | JPY | 1 | 500 | 0 |"))
     }
 }
+
+extension RevenueReportTests {
+    /// New York's 3 November 2024 is 25 hours long: 01:30 happens twice, once in each offset, and each order
+    /// counts once, on that day.
+    @Test func aDaylightSavingDayOf25HoursCountsTheRepeatedHourOnce() async throws {
+        let harness = try JobHarness()
+        var rows = RevenueRows()
+        rows.referral("r1", by: "a", at: "2024-10-01T00:00:00Z")
+        rows.referral("r2", by: "a", at: "2024-10-01T00:00:00Z")
+        rows.order("o1", for: "r1", total: "3.00", at: "2024-11-03T05:30:00Z")  // 01:30 EDT (-04:00)
+        rows.order("o2", for: "r2", total: "5.00", at: "2024-11-03T06:30:00Z")  // 01:30 EST (-05:00)
+        try rows.insert(into: harness.database)
+        let outcome = await harness.revenue([
+            "--as-of", "2024-12-01T00:00:00Z", "--currency", "USD", "--timezone", "America/New_York", "--by", "day",
+            "--from", "2024-11-02", "--to", "2024-11-04",
+        ])
+        #expect(outcome.status == .success, "\(outcome.message)")
+        #expect(
+            try outcome.periods().map { [$0["period"], $0["period_start"], $0["successful_referrals"], $0["revenue"]] }
+                == [
+                    ["2024-11-02", "2024-11-02T00:00:00-04:00", "0", "0.00"],
+                    ["2024-11-03", "2024-11-03T00:00:00-04:00", "2", "8.00"],
+                    ["2024-11-04", "2024-11-04T00:00:00-05:00", "0", "0.00"],
+                ])
+    }
+}
