@@ -59,6 +59,10 @@ echo
 echo "== referral-sync events again (nothing new: nothing is sent)"
 "$bin/referral-sync" events --reports-dir "$reports/events"
 grep -E '^\| (delivered|skipped) ' "$reports/events/latest/summary.md"
+echo "== referral-sync revenue (finance: revenue per month, reconciled with the attributes; sends nothing)"
+"$bin/referral-sync" revenue --reports-dir "$reports/revenue" --as-of 2025-01-01 --quiet
+sed -n '/^## Revenue by/,/^Created:/p' "$reports/revenue/latest/revenue.md"
+echo "revenue.md (with channels, top referrers, what is not counted and the reconciliation): $reports/revenue/latest/revenue.md"
 echo
 echo "== referral-sync history"
 "$bin/referral-sync" history --last 5

@@ -19,6 +19,10 @@ public struct Currency: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { code }
 
+    /// ISO 4217 currencies whose minor units are not 2 (any other code has 2), for SQL that formats amounts of
+    /// several currencies (the revenue report's excluded orders).
+    public static var codesNotInTwoMinorUnits: [String: Int] { minorUnitsByCode }
+
     /// ISO 4217 currencies whose minor units are not 2.
     static let minorUnitsByCode: [String: Int] = [
         // 0 decimal places

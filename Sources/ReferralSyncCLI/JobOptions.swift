@@ -125,6 +125,35 @@ enum JobOptions {
         "last", default: 20, summary: "how many runs to show", expected: "a whole number above 0",
         read: { text in Int(text).flatMap { $0 > 0 ? $0 : nil } })
 
+    // revenue (README "Finance")
+    static let from = Option<CalendarSpan?>(
+        "from", unsetMeans: "the first dated row", summary: "revenue: the first day, month, quarter or year",
+        expected: "a date 2025-01-01, a month 2025-11, a quarter 2025-Q4 or a year 2025",
+        read: { CalendarSpan($0) })
+    static let to = Option<CalendarSpan?>(
+        "to", unsetMeans: "the period of --as-of", summary: "revenue: the last day, month, quarter or year (inclusive)",
+        expected: "a date 2025-01-31, a month 2025-11, a quarter 2025-Q4 or a year 2025",
+        read: { CalendarSpan($0) })
+    static let by = Option<PeriodUnit>(
+        "by", default: .month, summary: "revenue: day, week (ISO, Monday first), month, quarter or year",
+        expected: "day, week, month, quarter or year", read: { PeriodUnit(rawValue: $0) })
+    static let timeZone = Option<String>(
+        "timezone", environment: "REFERRAL_SYNC_TIMEZONE", default: "UTC",
+        summary: "revenue: the IANA time zone where a day starts",
+        expected: "an IANA time zone name such as UTC, Europe/Berlin or America/New_York",
+        read: { text in
+            text.isEmpty || text.count > 64
+                || !text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/_+-".contains($0)) })
+                ? nil : text
+        })
+    static let basis = Option<RevenueBasis>(
+        "basis", default: .redemption,
+        summary: "revenue: redemption (restates past periods) or booked (reverses in the rejection's period)",
+        expected: "redemption or booked", read: { RevenueBasis(rawValue: $0) })
+    static let top = Option<Int>(
+        "top", default: 20, summary: "revenue: how many top referrers revenue.md lists",
+        expected: "a whole number from 0 to 10000", read: { wholeNumber($0, in: 0...10_000) })
+
     /// The options of `run`, in help order.
     static let runOptions: [any OptionDeclaration] = [
         databaseURL, schema, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
@@ -143,6 +172,13 @@ enum JobOptions {
         } + [maxAge, backfill, help]
     static let migrateOptions: [any OptionDeclaration] = [databaseURL, schema, createSchema, help]
     static let historyOptions: [any OptionDeclaration] = [databaseURL, schema, last, help]
+    /// The options of `revenue`: those of `run` that apply to reading and reporting, plus its own. It takes
+    /// `--default-phone-region` so that it refreshes the kept recompute for the same region as `run`.
+    static let revenueOptions: [any OptionDeclaration] = [
+        databaseURL, schema, asOf, currency, reportsDirectory, from, to, by, timeZone, basis, top, defaultPhoneRegion,
+        keep,
+        metricsFile, logFormat, quiet, verbose, help,
+    ]
 
     /// A number in `range`, finite.
     static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {

@@ -4,7 +4,7 @@ import Postgres
 import ReferralStore
 public import ReferralSyncJob
 
-/// The `referral-sync` command line: `run`, `drift`, `events`, `migrate`, `history`, `--help`, `--version`.
+/// The `referral-sync` command line: `run`, `drift`, `events`, `revenue`, `migrate`, `history`, `--help`, `--version`.
 public enum ReferralSyncCommand {
     /// The tool's version.
     public static let version = "0.1.0"
@@ -18,6 +18,7 @@ public enum ReferralSyncCommand {
           run       recompute every participant's attributes, send what changed to Attentive, write reports
           drift     compare what Attentive holds with the recomputed truth; send nothing
           events    send the referral events (invitations, rewards, …) Attentive has not had; every few minutes
+          revenue   the referral revenue report for finance, reconciled with the attributes; send nothing
           migrate   create or upgrade referral-sync's tables (idempotent)
           history   show recent runs
 
@@ -53,6 +54,8 @@ public enum ReferralSyncCommand {
             return await DriftCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "events":
             return await EventsCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
+        case "revenue":
+            return await RevenueCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "migrate":
             return MigrateCommand.run(rest, environment: environment, output: output)
         case "history":
@@ -60,7 +63,8 @@ public enum ReferralSyncCommand {
         default:
             return fail(
                 UsageError(
-                    "unknown command '\(command)'; commands are run, drift, events, migrate, history (see --help)"))
+                    "unknown command '\(command)'; commands are run, drift, events, revenue, migrate, history (see --help)"
+                ))
         }
     }
 

@@ -7,7 +7,9 @@
 #      BENCH_REAL_SYNC_MAX participants, above that fill_ledger.sh), a real run: median of BENCH_REPEAT, ratio
 #      to the baseline, requests (must be 0);
 #   4. busy night: busy_night.sql changes ~1% of the participants, a real run through the simulator: wall time,
-#      requests, their own time (at the initial real sync's request rate), ratio to the baseline.
+#      requests, their own time (at the initial real sync's request rate), ratio to the baseline;
+#   5. revenue: `revenue --by month` over all history (median of BENCH_REPEAT) and `--by day` over two years,
+#      ratio to the baseline.
 # Plans (EXPLAIN (ANALYZE, BUFFERS)) of the three queries are kept per scale. Prints a Markdown table and writes
 # it, the plans and the logs to reports/bench/<UTC time>/ (reports/bench/latest points at it).
 # Environment: BENCH_SCALES (default "100000 1000000"), BENCH_REPEAT (3), BENCH_REAL_SYNC_MAX (100000).
@@ -206,6 +208,23 @@ for n in $scales; do
     "$participants | $(awk -v p="$participants" -v w="$busy" 'BEGIN {printf "%.0f", p / w}') | $busy_requests |" \
     "$(last_run changed_participants) changed; refresh $(last_stage refresh) s, $(last_run recomputed_customers) customers recomputed; requests' own time ${own:-?} s at $request_rate req/s; target $(awk -v b="$base" -v o="${own:-0}" 'BEGIN {printf "%.2f", 1.5 * b + o}') s |" >> "$rows"
   cp "$work/reports-$n/latest/summary.md" "$out/busy-summary-$n.md" 2>/dev/null || true
+
+  # The revenue report (README "Finance") on the recompute the busy night left: all history by month (median of
+  # BENCH_REPEAT; the issue's target is 1.5 x the baseline), and two years by day.
+  log "scale $n: revenue reports"
+  revenue_options=(--as-of "$as_of" --currency "$currency" --quiet --reports-dir "$work/revenue-$n" --keep 1)
+  times=""
+  for i in $(seq 1 "$repeat"); do
+    timed "revenue-month-$n-$i" "$bin/referral-sync" revenue --by month "${revenue_options[@]}"
+    times="$times $(wall "revenue-month-$n-$i")"
+  done
+  revenue=$(echo $times | median)
+  echo "| $n | revenue --by month, all history | $revenue | $(ratio "$revenue" "$base") | $(cpu "revenue-month-$n-1") |" \
+    "$(rss_mb "revenue-month-$n-1") | $participants | | 0 | runs:$times; refresh $(last_stage refresh) s; target 1.50 x baseline |" >> "$rows"
+  timed "revenue-day-$n" "$bin/referral-sync" revenue --by day --from 2023 --to 2024 "${revenue_options[@]}"
+  day=$(wall "revenue-day-$n")
+  echo "| $n | revenue --by day, 2023-2024 | $day | $(ratio "$day" "$base") | $(cpu "revenue-day-$n") |" \
+    "$(rss_mb "revenue-day-$n") | $participants | | 0 | $(last_run periods) periods |" >> "$rows"
   psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
   unset initial_requests
 done

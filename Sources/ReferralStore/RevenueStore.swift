@@ -1,0 +1,125 @@
+import Postgres
+import ReferralModel
+
+/// The revenue report's range: local bounds in the report's zone and the instants they are.
+public struct RevenueRange: Sendable, Equatable {
+    /// The first local time of the range (`YYYY-MM-DDTHH:MM:SS`, a period start).
+    public var firstLocal: String
+    /// The local time just after the range.
+    public var endLocal: String
+    /// The first instant, as PostgreSQL writes it (passed back as a parameter).
+    public var start: String
+    /// The instant just after the range.
+    public var end: String
+    /// ``start`` as RFC 3339 with the zone's offset, for people.
+    public var startText: String
+    /// ``end`` as RFC 3339 with the zone's offset, for people.
+    public var endText: String
+}
+
+/// The SQL of `referral-sync revenue` (README "Finance"): every figure is computed by PostgreSQL over the
+/// definitions `run` uses (`sql/definitions/90_revenue_report.sql` on top of 40–55), inside the snapshot the
+/// refresh exported, in `sql/queries/revenue_*.sql`. Nothing here writes to a table of the database: the working
+/// set lives in temporary tables of the reader's transaction.
+public enum RevenueStore {
+    /// Whether PostgreSQL knows `zone` (`pg_timezone_names`).
+    public static func isKnownTimeZone(_ zone: String, on connection: PostgresConnection) throws -> Bool {
+        try connection.query(SQL.revenueTimezone, [zone]).first?.bool(0) == true
+    }
+
+    /// Starts the reader's transaction in `snapshot` (REPEATABLE READ, writable only for its temporary tables),
+    /// with `zone` as the session's time zone, so offsets are the zone's.
+    public static func begin(_ snapshot: ExportedSnapshot, zone: String, on connection: PostgresConnection) throws {
+        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        try connection.run("SET TRANSACTION SNAPSHOT '\(snapshot.id)'")
+        _ = try connection.query("SELECT set_config('TimeZone', $1, true)", [zone])
+        // As in referral_sync_refresh, JIT compiling these statements costs more than it saves (about a second at
+        // 100,000 participants). Parallel workers: the temporary tables cannot be read by them, and for the one
+        // statement that could use them PostgreSQL 15 plans the window of 50_qualifying_order in every worker.
+        try connection.run("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
+    }
+
+    /// Builds the working set: the lines of the basis and the referrals that count (revenue_lines.sql,
+    /// revenue_referrals.sql).
+    public static func prepare(
+        on connection: PostgresConnection, asOf: Timestamp, currency: Currency, basis: RevenueBasis
+    ) throws {
+        _ = try connection.execute(
+            SQL.revenueLines, [asOf.description, currency.code, basis == .booked ? "true" : "false"])
+        try connection.run("ANALYZE referral_sync_report_lines")
+        // The planner cannot estimate how many referrals count (a CASE of 40_referral_checks) and guesses a few,
+        // so it would look each one's channel up by index: a hash join over all referrals is about twice as fast.
+        try connection.run("SET LOCAL enable_nestloop = off")
+        _ = try connection.execute(SQL.revenueReferrals, [asOf.description])
+        try connection.run("SET LOCAL enable_nestloop = on; ANALYZE referral_sync_report_referrals")
+    }
+
+    /// The range from `--from`/`--to` (`nil`: from the first dated row, to the period that holds as-of).
+    public static func range(
+        on connection: PostgresConnection, zone: String, unit: PeriodUnit, from: CalendarSpan?, to: CalendarSpan?,
+        asOf: Timestamp
+    ) throws -> RevenueRange {
+        let rows = try connection.query(
+            SQL.revenueRange,
+            [zone, unit.field, unit.step, from.map { "\($0.first)" }, to.map { "\($0.end)" }, asOf.description])
+        guard let row = rows.first else {
+            throw PostgresError(code: .unexpectedResponse, message: "revenue_range.sql returned no row")
+        }
+        return RevenueRange(
+            firstLocal: try row.value("first_local") ?? "", endLocal: try row.value("end_local") ?? "",
+            start: try row.value("range_start") ?? "", end: try row.value("range_end") ?? "",
+            startText: try row.value("range_start_text") ?? "", endText: try row.value("range_end_text") ?? "")
+    }
+
+    /// The periods of the range and the totals row (revenue_periods.sql), by column name.
+    public static func periods(
+        on connection: PostgresConnection, zone: String, unit: PeriodUnit, range: RevenueRange, currency: Currency
+    ) throws -> [PostgresRow] {
+        try connection.query(
+            SQL.revenuePeriods,
+            [
+                zone, unit.field, unit.step, range.firstLocal, range.endLocal, String(currency.minorUnits),
+                unit.labelFormat,
+            ])
+    }
+
+    /// The channels of the range (revenue_channels.sql).
+    public static func channels(on connection: PostgresConnection, range: RevenueRange, currency: Currency) throws
+        -> [PostgresRow]
+    {
+        try connection.query(SQL.revenueChannels, [range.start, range.end, String(currency.minorUnits)])
+    }
+
+    /// Hands the referrers of the range to `body`, highest revenue first (revenue_referrers.sql), one at a time.
+    public static func forEachReferrer(
+        on connection: PostgresConnection, range: RevenueRange, currency: Currency, _ body: (PostgresRow) throws -> Void
+    ) throws {
+        try connection.forEachRow(SQL.revenueReferrers, [range.start, range.end, String(currency.minorUnits)], body)
+    }
+
+    /// The orders of the range that do not count, by reason and currency (revenue_excluded_orders.sql).
+    public static func excludedOrders(on connection: PostgresConnection, range: RevenueRange) throws -> [PostgresRow] {
+        let units = Currency.codesNotInTwoMinorUnits.sorted { $0.key < $1.key }
+        return try connection.query(
+            SQL.revenueExcludedOrders,
+            [
+                range.start, range.end, PostgresArray.literal(units.map { Optional($0.key) }),
+                PostgresArray.literal(units.map { Optional(String($0.value)) }),
+            ])
+    }
+
+    /// The whole history against the kept attributes (revenue_reconciliation.sql).
+    public static func reconciliation(on connection: PostgresConnection, currency: Currency) throws -> PostgresRow {
+        guard let row = try connection.query(SQL.revenueReconciliation, [String(currency.minorUnits)]).first else {
+            throw PostgresError(code: .unexpectedResponse, message: "revenue_reconciliation.sql returned no row")
+        }
+        return row
+    }
+
+    /// `new - old`, both amounts as the report writes them, rounded by the money rule (for restatements).
+    public static func difference(
+        _ new: String, minus old: String, currency: Currency, on connection: PostgresConnection
+    ) throws -> String {
+        try connection.query(SQL.revenueDifference, [new, old, String(currency.minorUnits)]).first?[0] ?? ""
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Postgres
+import ReferralModel
+import ReferralStore
+import Reports
+
+/// A period whose figures changed since the previous revenue report with the same options (README "Finance":
+/// in the redemption basis a later rejection restates the past; in the booked basis a closed period never
+/// changes, so a restatement there is news).
+struct Restatement: Sendable, Equatable {
+    var period: String
+    var label: String
+    var previousSuccesses: String
+    var successes: String
+    var previousNetRevenue: String
+    var netRevenue: String
+    /// `netRevenue - previousNetRevenue`, by the money rule.
+    var difference: String
+    /// The previous report's run id.
+    var previousReport: String
+
+    /// Compares `periods` with the `revenue.csv` of the newest earlier report folder in `root` made with the
+    /// same options (its `optionsFile` holds `optionsKey`). Periods only one of the two has are not compared.
+    /// - Returns: The changed periods, in order; none when there is no earlier report.
+    static func sincePreviousReport(
+        in root: String, runKey: String, optionsKey: String, optionsFile: String, periods: [PostgresRow],
+        currency: Currency, connection: PostgresConnection
+    ) throws -> [Restatement] {
+        guard
+            let (previousKey, previous) = previousReport(
+                in: root, runKey: runKey, optionsKey: optionsKey,
+                optionsFile: optionsFile)
+        else { return [] }
+        var changed: [Restatement] = []
+        for row in periods {
+            guard let period = try row.value("period"), let old = previous[period] else { continue }
+            let successes = try row.value("successful_referrals") ?? ""
+            let net = try row.value("net_revenue") ?? ""
+            guard old.successes != successes || old.netRevenue != net else { continue }
+            changed.append(
+                Restatement(
+                    period: period, label: try row.value("label") ?? period, previousSuccesses: old.successes,
+                    successes: successes, previousNetRevenue: old.netRevenue, netRevenue: net,
+                    difference: try RevenueStore.difference(
+                        net, minus: old.netRevenue, currency: currency, on: connection),
+                    previousReport: previousKey))
+        }
+        return changed
+    }
+
+    /// The newest report folder before `runKey` with these options, and its periods' figures by `period`.
+    static func previousReport(in root: String, runKey: String, optionsKey: String, optionsFile: String)
+        -> (String, [String: (successes: String, netRevenue: String)])?
+    {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return nil }
+        // Run ids sort by the second only: two reports of one second are told apart by when revenue.csv was written.
+        let candidates = names.filter { ReportFolder.looksLikeRunID($0) && $0 != runKey }.compactMap {
+            name -> (name: String, written: Date)? in
+            let folder = root + "/" + name
+            guard (try? String(contentsOfFile: folder + "/" + optionsFile, encoding: .utf8)) == optionsKey,
+                let written = (try? FileManager.default.attributesOfItem(atPath: folder + "/revenue.csv"))?[
+                    .modificationDate] as? Date
+            else { return nil }
+            return (name, written)
+        }
+        for (name, _) in candidates.sorted(by: { ($0.written, $0.name) > ($1.written, $1.name) }) {
+            let folder = root + "/" + name
+            guard let text = try? String(contentsOfFile: folder + "/revenue.csv", encoding: .utf8) else { continue }
+            let records = CSVReader.parse(text)
+            guard let header = records.first, let period = header.firstIndex(of: "period"),
+                let successes = header.firstIndex(of: "successful_referrals"),
+                let net = header.firstIndex(of: "net_revenue")
+            else { continue }
+            var figures: [String: (successes: String, netRevenue: String)] = [:]
+            for record in records.dropFirst() where record.count == header.count {
+                figures[record[period]] = (record[successes], record[net])
+            }
+            return (name, figures)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Postgres
+import ReferralModel
+import ReferralStore
+import Reports
+
+/// What one revenue report read from PostgreSQL, all in the snapshot the refresh exported.
+struct RevenueFigures {
+    var range: RevenueRange
+    /// One row per period of the range, in order (revenue_periods.sql).
+    var periods: [PostgresRow]
+    /// The totals row, with the rounding differences and the periods' check.
+    var totals: PostgresRow
+    var channels: [PostgresRow]
+    /// The first `--top` referrers (all of them are in referrers.csv).
+    var topReferrers: [PostgresRow]
+    var referrerCount: Int
+    var excludedOrders: [PostgresRow]
+    /// The whole history against the kept attributes (revenue_reconciliation.sql).
+    var reconciliation: PostgresRow
+    var refresh: StateRefresh
+
+    /// What does not reconcile, in words; empty when everything does.
+    var reconciliationProblems: [String] {
+        var problems: [String] = []
+        if (try? totals.value("adds_up")) != "t" {
+            problems.append("the periods do not add up to the totals row")
+        }
+        if (try? reconciliation.value("reconciles")) != "t" {
+            let value = { (name: String) in (try? reconciliation.value(name)) ?? "?" }
+            problems.append(
+                "over the whole history the report has \(value("report_successes")) successful referrals and "
+                    + "\(value("report_revenue_by_referrer")) revenue (rounded per referrer), the attributes "
+                    + "\(value("attribute_successes")) and \(value("attribute_revenue"))")
+        }
+        return problems
+    }
+}
+
+/// The stages of one `referral-sync revenue`: check the zone → refresh → read the figures in one snapshot →
+/// compare with the previous report → write the folder.
+struct RevenueReport {
+    let context: JobContext
+    let options: RevenueOptions
+    let session: Session
+    var configuration: RunConfiguration { context.configuration }
+
+    /// The file that says which options a report folder was made with (restatements compare like with like).
+    static let optionsFile = "revenue_options.txt"
+
+    func run(stages: inout StageTimer) -> (RunResult, countsJSON: String) {
+        var failure: JobError?
+        var figures: RevenueFigures?
+        var restatements: [Restatement] = []
+        var published: String?
+        do {
+            try checkTimeZone()
+            let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
+            let read = try readFigures(referrersCSV: folder.path("referrers.csv"), stages: &stages)
+            figures = read
+            restatements = try Restatement.sincePreviousReport(
+                in: configuration.reportsDirectory, runKey: context.runKey,
+                optionsKey: options.comparisonKey(currency: session.currency), optionsFile: Self.optionsFile,
+                periods: read.periods, currency: session.currency, connection: session.writer)
+            stages.finish("restatements")
+            let problems = read.reconciliationProblems
+            let (status, message) = Self.outcome(problems)
+            let files = RevenueFiles(
+                folder: folder, figures: read, options: options, currency: session.currency,
+                optionsKey: options.comparisonKey(currency: session.currency))
+            try files.write(
+                markdown: RevenueMarkdown(
+                    runKey: context.runKey, configuration: configuration, options: options,
+                    currency: session.currency, figures: read, restatements: restatements, problems: problems,
+                    status: status, message: message
+                ).render())
+            try folder.publish()
+            if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
+            published = folder.publishedPath
+            stages.finish("report")
+        } catch {
+            failure = JobError(classifying: error)
+        }
+        let problems = figures?.reconciliationProblems ?? []
+        let (status, message) = failure.map { ($0.status, $0.description) } ?? Self.outcome(problems)
+        if !problems.isEmpty {
+            context.logger.error(
+                "the revenue report does not reconcile", [("problems", problems.joined(separator: "; "))])
+        }
+        context.logger.log(
+            status == .success ? .info : .warning, "revenue report finished",
+            [
+                ("exit_status", status.description), ("basis", options.basis.rawValue), ("by", options.unit.rawValue),
+                ("timezone", options.timeZone), ("periods", String(figures?.periods.count ?? 0)),
+                ("restated_periods", String(restatements.count)), ("reports", published ?? "none"),
+            ])
+        var counts = RunCounts()
+        counts.participants = figures.flatMap { Int((try? $0.reconciliation.value("participants")) ?? "") } ?? 0
+        var result = RunResult(
+            status: status, runKey: context.runKey, reportFolder: published, counts: counts, message: message)
+        result.stageSeconds = stages.seconds
+        result.refresh = figures?.refresh
+        return (result, Self.historyJSON(figures, restatements: restatements, options: options))
+    }
+
+    static func outcome(_ problems: [String]) -> (ExitStatus, String) {
+        problems.isEmpty
+            ? (.success, "done: the report reconciles with the attributes")
+            : (
+                .needsAttention,
+                "the revenue report does not reconcile: " + problems.joined(separator: "; ")
+                    + ": a defect of referral-sync; keep the report folder and report it"
+            )
+    }
+
+    /// `--timezone` must be a zone PostgreSQL knows.
+    /// - Throws: `JobError` 64 naming the option, 78 naming the variable.
+    private func checkTimeZone() throws {
+        guard try !RevenueStore.isKnownTimeZone(options.timeZone, on: session.writer) else { return }
+        throw JobError(
+            options.timeZoneFromEnvironment ? .configuration : .usage,
+            "\(options.timeZoneSetting) is '\(options.timeZone)', which PostgreSQL does not know as a time zone",
+            remedy: "Expected an IANA time zone name from pg_timezone_names, e.g. UTC, Europe/Berlin or "
+                + "America/New_York.")
+    }
+
+    /// Refreshes the kept recompute on the lock's connection, then reads every figure on a reader in the snapshot
+    /// the refresh exported; writes referrers.csv as its rows arrive.
+    private func readFigures(referrersCSV: String, stages: inout StageTimer) throws -> RevenueFigures {
+        let parameters = context.recomputeParameters(currency: session.currency)
+        let snapshot = try RefreshStage.refresh(context, parameters, on: session.lock, stages: &stages)
+        defer { snapshot.release() }
+        let reader = try context.connect()
+        defer {
+            try? reader.run("ROLLBACK")
+            reader.close()
+        }
+        try RevenueStore.begin(snapshot, zone: options.timeZone, on: reader)
+        snapshot.release()
+        try ParticipantStateStore.verify(on: reader, parameters)
+        let currency = session.currency
+        try RevenueStore.prepare(on: reader, asOf: configuration.asOf, currency: currency, basis: options.basis)
+        let range = try RevenueStore.range(
+            on: reader, zone: options.timeZone, unit: options.unit, from: options.from, to: options.to,
+            asOf: configuration.asOf)
+        let rows = try RevenueStore.periods(
+            on: reader, zone: options.timeZone, unit: options.unit, range: range, currency: currency)
+        let periods = try rows.filter { try $0.value("kind") == "period" }
+        guard let totals = try rows.first(where: { try $0.value("kind") == "total" }) else {
+            throw PostgresError(code: .unexpectedResponse, message: "revenue_periods.sql returned no totals row")
+        }
+        let channels = try RevenueStore.channels(on: reader, range: range, currency: currency)
+        let referrers = try CSVWriter(path: referrersCSV, header: RevenueFiles.referrersHeader)
+        var top: [PostgresRow] = []
+        try RevenueStore.forEachReferrer(on: reader, range: range, currency: currency) { row in
+            referrers.write(try RevenueFiles.referrersHeader.map { try row.value($0) })
+            if top.count < options.top { top.append(row) }
+        }
+        try referrers.close()
+        let excluded = try RevenueStore.excludedOrders(on: reader, range: range)
+        let reconciliation = try RevenueStore.reconciliation(on: reader, currency: currency)
+        stages.finish("read")
+        return RevenueFigures(
+            range: range, periods: periods, totals: totals, channels: channels, topReferrers: top,
+            referrerCount: referrers.rowCount, excludedOrders: excluded, reconciliation: reconciliation,
+            refresh: snapshot.refresh)
+    }
+
+    /// The counts kept in the run history's `outcome_counts`.
+    static func historyJSON(_ figures: RevenueFigures?, restatements: [Restatement], options: RevenueOptions)
+        -> String
+    {
+        var fields = [
+            "\"basis\":\"\(options.basis.rawValue)\"", "\"by\":\"\(options.unit.rawValue)\"",
+            "\"restated_periods\":\(restatements.count)",
+        ]
+        if let figures {
+            let total = { (name: String) in (try? figures.totals.value(name)) ?? "0" }
+            fields += [
+                "\"periods\":\(figures.periods.count)", "\"successful_referrals\":\(total("successful_referrals"))",
+                "\"revenue\":\"\(total("revenue"))\"", "\"net_revenue\":\"\(total("net_revenue"))\"",
+                "\"referrers\":\(figures.referrerCount)",
+                "\"reconciled\":\(figures.reconciliationProblems.isEmpty)",
+                "\"recompute\":\"\(figures.refresh.mode.rawValue)\"",
+                "\"recomputed_customers\":\(figures.refresh.recomputed)",
+            ]
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import ReferralSyncJob
+
+/// The two bases of `referral-sync revenue` when a rejection arrives after the fact (README "Finance"): the
+/// redemption basis restates the past and says so; the booked basis keeps the closed month and reverses in the
+/// rejection's month. Figures worked out by hand.
+@Suite struct RevenueBasisTests {
+    /// Two successful referrals in January; the first report is as of 10 February.
+    static func january() -> RevenueRows {
+        var rows = RevenueRows()
+        rows.referral("r1", by: "a", at: "2025-01-02T00:00:00Z")
+        rows.order("o1", for: "r1", total: "100.00", discount: "10.00", at: "2025-01-15T00:00:00Z")
+        rows.referral("r2", by: "b", at: "2025-01-03T00:00:00Z")
+        rows.order("o2", for: "r2", total: "40.00", discount: "4.00", at: "2025-01-20T00:00:00Z")
+        return rows
+    }
+
+    static let columns = [
+        "period", "successful_referrals", "revenue", "reversed_referrals", "reversed_revenue", "net_revenue",
+    ]
+
+    /// Reports as of 10 February, then the rejection of r1 dated 20 February arrives, then reports as of 1 March.
+    static func reportsAroundALateRejection(_ basis: String) async throws -> (
+        JobHarness, RevenueOutcome, RevenueOutcome
+    ) {
+        let harness = try JobHarness()
+        try january().insert(into: harness.database)
+        let first = await harness.revenue([
+            "--as-of", "2025-02-10T00:00:00Z", "--currency", "USD", "--basis", basis, "--to", "2025-02",
+        ])
+        var late = RevenueRows()
+        late.rejection(of: "r1", at: "2025-02-20T00:00:00Z")
+        try late.insert(into: harness.database)
+        let second = await harness.revenue([
+            "--as-of", "2025-03-01T00:00:00Z", "--currency", "USD", "--basis", basis, "--to", "2025-02",
+        ])
+        return (harness, first, second)
+    }
+
+    @Test func theRedemptionBasisRestatesThePastAndSaysSo() async throws {
+        let (harness, first, second) = try await Self.reportsAroundALateRejection("redemption")
+        _ = harness
+        #expect(first.status == .success, "\(first.message)")
+        #expect(
+            try first.periods().map { figures($0, Self.columns) } == [
+                ["2025-01-01", "2", "140.00", "0", "0.00", "140.00"], ["2025-02-01", "0", "0.00", "0", "0.00", "0.00"],
+            ])
+        #expect(second.status == .success, "\(second.message)")
+        #expect(
+            try second.periods().map { figures($0, Self.columns) } == [
+                ["2025-01-01", "1", "40.00", "0", "0.00", "40.00"], ["2025-02-01", "0", "0.00", "0", "0.00", "0.00"],
+            ])
+        let restated = try second.restatedSection()
+        #expect(restated.contains("| 2025-01 | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
+        #expect(!restated.contains("| 2025-02 |"))
+        let excluded = try requireReports(second.reports).csv("excluded_orders.csv")
+        #expect(
+            excluded.map { figures($0, ["reason", "orders", "amount"]) } == [["referral_rejected", "1", "100.00"]])
+    }
+
+    @Test func theBookedBasisKeepsTheClosedMonthAndReversesLater() async throws {
+        let (harness, first, second) = try await Self.reportsAroundALateRejection("booked")
+        _ = harness
+        #expect(first.status == .success, "\(first.message)")
+        #expect(second.status == .success, "\(second.message)")
+        #expect(
+            try second.periods().map { figures($0, Self.columns) } == [
+                ["2025-01-01", "2", "140.00", "0", "0.00", "140.00"],
+                ["2025-02-01", "0", "0.00", "1", "100.00", "-100.00"],
+            ])
+        // January, closed, is as the first report had it; only February (open then) changed.
+        let january = try first.periods().first
+        #expect(january.map { figures($0, Self.columns) } == ["2025-01-01", "2", "140.00", "0", "0.00", "140.00"])
+        let restated = try second.restatedSection()
+        #expect(!restated.contains("| 2025-01 |"), "\(restated)")
+        #expect(restated.contains("| 2025-02 | 0 | 0 | 0.00 | -100.00 | -100.00 |"))
+        let markdown = try second.markdown()
+        #expect(
+            markdown.contains(
+                "| **Total** | **2** | **2** | **2** | **140.00** | **14.00** | **70.00** | **1** | **100.00** | **40.00** |"
+            ))
+    }
+
+    @Test func overAllPeriodsBothBasesAgree() async throws {
+        let harness = try JobHarness()
+        try Self.january().insert(into: harness.database)
+        var late = RevenueRows()
+        late.rejection(of: "r1", at: "2025-02-20T00:00:00Z")
+        try late.insert(into: harness.database)
+        for basis in ["redemption", "booked"] {
+            let outcome = await harness.revenue(
+                ["--as-of", "2025-03-01T00:00:00Z", "--currency", "USD", "--basis", basis],
+                directory: harness.reportsDirectory + "/" + basis)
+            #expect(outcome.status == .success, "\(outcome.message)")
+            let markdown = try outcome.markdown()
+            // The totals row ends with the net revenue: 40.00 in both, as the attributes say.
+            let total = markdown.split(separator: "\n").first { $0.hasPrefix("| **Total** |") }
+            #expect(total?.hasSuffix("| **40.00** |") == true, "\(basis): \(total ?? "none")")
+            #expect(markdown.contains("| Revenue, whole history, each referrer rounded once | 40.00 | 40.00 | equal |"))
+        }
+    }
+}

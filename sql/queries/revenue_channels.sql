@@ -1,0 +1,29 @@
+-- The revenue report's channels (README "Finance", reports/README.md "channels.csv"): per referrals.channel over
+-- the range, the referrals created (that count), the successful referrals and revenue net of the reversals dated
+-- in the range (booked basis; none in the redemption basis), so the channels add up to the periods' totals; and
+-- the conversion of the referrals created in the range: the share of them successful as of as-of, in percent.
+-- Reads the report's temporary tables (revenue_lines.sql, revenue_referrals.sql). A missing channel is ''.
+-- Parameters: $1 range start, $2 range end (exclusive), $3 minor units.
+WITH lines AS (
+    SELECT coalesce(l.channel, '') AS channel, l.sign, l.total_price
+    FROM referral_sync_report_lines l
+    WHERE l.dated_at >= $1::timestamptz AND l.dated_at < $2::timestamptz
+),
+line_figures AS (
+    SELECT channel, sum(sign) AS successes, sum(sign * total_price) AS revenue FROM lines GROUP BY channel
+),
+created AS (
+    SELECT coalesce(c.channel, '') AS channel, count(*) AS created, count(*) FILTER (WHERE c.successful) AS converted
+    FROM referral_sync_report_referrals c
+    WHERE c.created_at >= $1::timestamptz AND c.created_at < $2::timestamptz
+    GROUP BY 1
+)
+SELECT coalesce(f.channel, c.channel) AS channel, coalesce(c.created, 0) AS referrals_created,
+       coalesce(f.successes, 0) AS successful_referrals, coalesce(c.converted, 0) AS converted_referrals,
+       CASE WHEN coalesce(c.created, 0) = 0 THEN NULL
+            ELSE referral_sync_money(100::numeric * c.converted / c.created, 1) END AS conversion_percent,
+       referral_sync_money(coalesce(f.revenue, 0), $3) AS revenue,
+       referral_sync_money(coalesce(f.revenue / nullif(f.successes, 0), 0), $3) AS average_order_value
+FROM line_figures f
+FULL JOIN created c ON c.channel = f.channel
+ORDER BY coalesce(f.revenue, 0) DESC, 1
