@@ -21,8 +21,9 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(SWIFT_FORMAT_PATHS)
 
-# What only the tests need: promtool (checks the metrics file) and PyYAML (reads deploy/kubernetes).
-TEST_PACKAGES = prometheus python3-yaml
+# What only the tests need: promtool (checks the metrics file), PyYAML (reads deploy/kubernetes) and cmark-gfm
+# (renders explain's Markdown).
+TEST_PACKAGES = prometheus python3-yaml cmark-gfm
 
 test-deps:
 	@scripts/install-deps.sh $(TEST_PACKAGES)

@@ -100,6 +100,12 @@ enum JobOptions {
         flag: "repair", environment: "REFERRAL_SYNC_DRIFT_REPAIR",
         summary: "forget the ledger entries of drifted participants so the next run sends them again")
 
+    // explain
+    static let explainFormat = Option<ExplainFormat>(
+        "format", environment: "REFERRAL_SYNC_EXPLAIN_FORMAT", default: .markdown,
+        summary: "markdown, csv (one row per referral and order) or json", expected: "markdown, csv or json",
+        read: { ExplainFormat(rawValue: $0) })
+
     // history
     static let last = Option<Int>(
         "last", default: 20, summary: "how many runs to show", expected: "a whole number above 0",
@@ -116,6 +122,10 @@ enum JobOptions {
     static let driftOptions: [any OptionDeclaration] =
         runOptions.filter { ![dryRun.name, mode.name, help.name].contains($0.name) } + [sample, repair, help]
     static let migrateOptions: [any OptionDeclaration] = [databaseURL, help]
+    /// The options of `explain`: what the recompute is for, as for `run`, and the output format.
+    static let explainOptions: [any OptionDeclaration] = [
+        databaseURL, asOf, currency, defaultPhoneRegion, explainFormat, logFormat, quiet, verbose, help,
+    ]
     static let historyOptions: [any OptionDeclaration] = [databaseURL, last, help]
 
     /// A number in `range`, finite.
