@@ -279,6 +279,36 @@ import Testing
         #expect(try snapshot() == before)
     }
 
+    @Test func aRoleThatMayWriteOnlyTheKeptRecomputeIsEnough() async throws {
+        let harness = try JobHarness()
+        try Self.annWithEveryReason().insert(into: harness.database)
+        #expect(await Self.run(harness).0 == .success)
+        let role = "explain_\(UUID().uuidString.prefix(8).lowercased())"
+        // SELECT on everything; writes only on the kept recompute the refresh brings up to date.
+        try harness.database.run(
+            """
+            CREATE ROLE \(role) LOGIN;
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT INSERT, UPDATE, DELETE ON referral_sync_participant_values, referral_sync_rejected_rows,
+                referral_sync_state, referral_sync_changes TO \(role);
+            """)
+        defer { try? harness.database.run("DROP OWNED BY \(role); DROP ROLE \(role)") }
+        // Something changed since the run, so the refresh has work to do.
+        try harness.database.run("UPDATE referral_orders SET total_price = 12.00 WHERE order_id = 'o01a'")
+        let output = CapturedText()
+        let message = CapturedText()
+        var environment = harness.environment.merging(Self.shop) { $1 }
+        environment["DATABASE_URL"] = harness.database.conninfo + " user=\(role)"
+        let status = await ReferralSyncCommand.$errorOutput.withValue({ message.append($0) }) {
+            await ReferralSyncCommand.main(
+                arguments: ["explain", "ann", "--as-of", Self.asOf, "--format", "json"], environment: environment,
+                output: { output.append($0) })
+        }
+        #expect(status == .success, "\(message.text)")
+        #expect(output.text.contains(#""value" : "12.00""#), "12.005, rounded half to even")
+        #expect(output.text.contains(#""recompute" : "incremental: 1 customers recomputed""#))
+    }
+
     @Test func theMarkdownRendersThroughCmarkGFM() async throws {
         let harness = try JobHarness()
         var history = Self.annWithEveryReason()

@@ -95,7 +95,10 @@ struct ExplainCustomer {
     {
         var reasons: [String] = []
         if row.optedInByAsOf { reasons.append("opted in at \(row.optedInAt ?? "?")") }
-        if row.referredByAsOf { reasons.append("made \(row.referralsByAsOf) referrals by the as-of") }
+        if row.referredByAsOf {
+            reasons.append(
+                "made \(row.referralsByAsOf) referral\(row.referralsByAsOf == 1 ? "" : "s") by the as-of")
+        }
         let because: String
         if row.participant {
             because = reasons.joined(separator: " and ")

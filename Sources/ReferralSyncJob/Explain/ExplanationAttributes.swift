@@ -23,7 +23,10 @@ extension ExplainCustomer {
             ? "absent: customers.shareable_link is empty" : "customers.shareable_link as stored"
         let number =
             none
-            ? "no successful referral" : "\(count) successful referrals, one qualifying order each: \(ids)"
+            ? "no successful referral"
+            : counting.count == 1
+                ? "1 successful referral, with its qualifying order \(ids)"
+                : "\(count) successful referrals, one qualifying order each: \(ids)"
         let latest =
             none
             ? "absent while there is no successful referral"
