@@ -49,8 +49,8 @@ extension ExplainCustomer {
         ]
     }
 
-    /// What the next run does for the participant, by the rules the run applies (``ParticipantLoop``): nothing
-    /// when no value differs from the ledger; skipped when the identity cannot be sent; held behind an
+    /// What the next run does for the participant, by the loop's own rule (``ParticipantState/decision(heldBy:)``):
+    /// nothing when no value differs from the ledger; skipped when the identity cannot be sent; held behind an
     /// unfinished bulk job; otherwise the request the job's encoder writes.
     static func nextRun(_ participant: ParticipantState?, held: InFlightRecord?) -> CustomerExplanation.NextRun {
         guard let participant else {
@@ -59,30 +59,30 @@ extension ExplainCustomer {
         let changes = participant.changedAttributes.map {
             CustomerExplanation.Value(name: $0.rawValue, value: participant.changedProperties[$0.rawValue])
         }
-        guard !changes.isEmpty else {
-            return .init(
-                action: "nothing", why: "every value equals what Attentive last accepted (the ledger)", changes: [],
-                requestBody: nil)
-        }
         let identity =
             participant.identityChanged
             ? "a new identity is a new Attentive user: every attribute with a value is sent. " : ""
-        if let reason = participant.unsendableReason {
+        switch participant.decision(heldBy: held) {
+        case .unchanged:
+            return .init(
+                action: "nothing", why: "every value equals what Attentive last accepted (the ledger)", changes: [],
+                requestBody: nil)
+        case .skip(let reason):
             return .init(
                 action: "skipped", why: identity + "the changed values stay pending as skipped: \(reason)",
                 changes: changes, requestBody: nil)
-        }
-        if let held {
+        case .hold(let held):
             return .init(
                 action: "held",
                 why: "\(held.jobName) (since \(held.since)) holds this participant; the run collects it first, and "
                     + "values it does not settle are sent by a run after it resolves",
                 changes: changes, requestBody: nil)
+        case .send:
+            return .init(
+                action: "send",
+                why: identity + "these values differ from the ledger: the run sends them (v1: this request; bulk: "
+                    + "one record of a job)",
+                changes: changes, requestBody: CustomAttributesJSON.encode(participant.attributeUpdate))
         }
-        return .init(
-            action: "send",
-            why: identity + "these values differ from the ledger: the run sends them (v1: this request; bulk: one "
-                + "record of a job)",
-            changes: changes, requestBody: CustomAttributesJSON.encode(participant.attributeUpdate))
     }
 }
