@@ -6,8 +6,6 @@ public struct CustomerMatch: Sendable, Equatable, Codable {
     public var customerID: String
     /// How it matched: `customer_id`, `email` or `phone`.
     public var matched: String
-    /// Whether the customer is a participant as of the explained as-of.
-    public var participant: Bool
 }
 
 /// One customer's stored row and kept values (`sql/queries/explain_customer.sql`).
@@ -96,14 +94,12 @@ public struct ExplainedReferralRow: Sendable, Equatable {
 /// The reads of `referral-sync explain`, every one from `sql/queries/explain_*.sql` and the job's own attribute
 /// query, in the snapshot of a refresh for the explained parameters. Reads only.
 public enum CustomerExplanationReads {
-    /// The customers `text` names: an exact `customer_id`, else participants by identity, else any customer.
+    /// The customers `text` names: an exact `customer_id`, else the participants whose identity as sent it is.
     public static func matches(_ text: String, phoneRegion: String?, on connection: PostgresConnection) throws
         -> [CustomerMatch]
     {
         try connection.query(SQL.explainLookup, [text, phoneRegion]).map { row in
-            CustomerMatch(
-                customerID: try row.value("customer_id") ?? "", matched: try row.value("matched") ?? "",
-                participant: row.bool(try row.index(of: "participant")) ?? false)
+            CustomerMatch(customerID: try row.value("customer_id") ?? "", matched: try row.value("matched") ?? "")
         }
     }
 

@@ -248,6 +248,22 @@ import Testing
         #expect(one.attentive.nextRun.action == "skipped")
     }
 
+    @Test func aCustomerWhoIsNotAParticipantIsFoundByIDAndSaysWhy() async throws {
+        let harness = try JobHarness()
+        var history = Self.annWithEveryReason()
+        history.customer(.init("quiet", email: "quiet@example.com", optedInAt: "2024-09-01T00:00:00Z"))
+        try history.insert(into: harness.database)
+        let quiet = try await Self.document(harness, "quiet")
+        #expect(!quiet.customer.participant)
+        #expect(quiet.customer.participantBecause.hasPrefix("opted in at 2024-09-01T00:00:00.000Z, after the as-of"))
+        #expect(quiet.attributes.allSatisfy { $0.value == nil })
+        #expect(quiet.attentive.nextRun.action == "nothing")
+        // Nothing is sent for it, so its email is no identity of the job's.
+        let byEmail = await Self.explain(harness, ["quiet@example.com", "--as-of", Self.asOf])
+        #expect(byEmail.status == .dataError)
+        #expect(byEmail.message.contains("found by its customer_id"))
+    }
+
     @Test func anUnknownCustomerExits65WithAClearLine() async throws {
         let harness = try JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
@@ -256,7 +272,8 @@ import Testing
         #expect(unknown.output.isEmpty)
         #expect(
             unknown.message.hasPrefix(
-                "referral-sync: exit 65: no customer has the id, email or phone 'nobody@example.com'."))
+                "referral-sync: exit 65: no customer has the id 'nobody@example.com', and no participant has it as "
+                    + "email or phone."))
         let missing = await Self.explain(harness, ["--as-of", Self.asOf])
         #expect(missing.status == .usage)
     }

@@ -86,8 +86,9 @@ struct ExplainCustomer {
 
     static func unknown(_ asked: String) -> JobError {
         JobError(
-            .dataError, "no customer has the id, email or phone '\(asked)'",
-            remedy: "Check the spelling; a national phone number needs --default-phone-region (US or CA).")
+            .dataError, "no customer has the id '\(asked)', and no participant has it as email or phone",
+            remedy: "Check the spelling; a customer who is not a participant is found by its customer_id, and a "
+                + "national phone number needs --default-phone-region (US or CA).")
     }
 
     static func customer(_ row: ExplainedCustomerRow, shared: [SharedIdentity], asOf: String)
