@@ -296,6 +296,32 @@ import Testing
         #expect(try snapshot() == before)
     }
 
+    @Test func explainsRefreshKeepsTheRowCountsAndTheNextRunCountsAgain() async throws {
+        let harness = try JobHarness()
+        try Self.annWithEveryReason().insert(into: harness.database)
+        #expect(await Self.run(harness).0 == .success)
+        func counts() throws -> [String?] {
+            try harness.database.query("SELECT customers_read::text, referrals_read::text FROM referral_sync_state")
+                .first?.values ?? []
+        }
+        #expect(try counts() == ["2", "12"])
+        var more = ReferralHistory()
+        more.customer(.init("cy", email: "cy@example.com"))
+        more.referral("r-cy", by: "cy")
+        more.order("o-cy", for: "r-cy", total: "7.00")
+        try more.insert(into: harness.database)
+        let cy = try await Self.document(harness, "cy")
+        #expect(cy.attributes.map(\.value) == [nil, "1", "2024-03-01T00:00:00.000Z", "7.00"])
+        #expect(cy.recompute == "incremental: 1 customers recomputed")
+        // Explain accounts for nothing: the counts stay those of the last run...
+        #expect(try counts() == ["2", "12"])
+        // ...and the next run counts again, and its rows add up.
+        let (status, reports) = await Self.run(harness)
+        #expect(status == .success)
+        #expect(try counts() == ["3", "13"])
+        #expect(try #require(reports).text("summary.md").contains("unaccounted") == false)
+    }
+
     @Test func aRoleThatMayWriteOnlyTheKeptRecomputeIsEnough() async throws {
         let harness = try JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)

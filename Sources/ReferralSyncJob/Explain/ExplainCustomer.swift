@@ -31,8 +31,10 @@ struct ExplainCustomer {
                 context.configuration.currency, on: connection, logger: context.logger)
             let parameters = context.recomputeParameters(currency: currency)
             var stages = StageTimer()
-            // Read in the snapshot the refresh exports, on the same connection, then let other refreshes go.
-            let snapshot = try RefreshStage.refresh(context, parameters, on: connection, stages: &stages)
+            // Read in the snapshot the refresh exports, on the same connection, then let other refreshes go. Explain
+            // accounts for no rows, so the refresh keeps the last row counts (the next run counts again).
+            let snapshot = try RefreshStage.refresh(
+                context, parameters, on: connection, stages: &stages, countRows: false)
             defer { snapshot.release() }
             try ParticipantStateStore.verify(on: connection, parameters)
             let explanation = try read(asked, parameters, refresh: snapshot.refresh, on: connection)
