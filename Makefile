@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_FORMAT_PATHS = Package.swift Sources Tests Plugins Tools
 
-.PHONY: all deps test-deps build release test lint format demo bench bench-sync clean
+.PHONY: all deps test-deps build release test lint format demo bench bench-sync bench-events clean
 
 all: build
 
@@ -46,6 +46,15 @@ bench-sync: deps
 	$(SWIFT) build -c release --product referral-sync
 	$(SWIFT) build -c release --product attentive-simulator
 	scripts/with-postgres.sh scripts/bench-sync.sh
+
+# Events (BENCHMARKS.md "Events"): a backfill's throughput against the simulator at 150/s and 50 ms, and the cost of
+# a quiet events run at BENCH_EVENTS_SCALE participants (default 1,000,000; empty skips it). Not a test.
+export BENCH_EVENTS_COUNT BENCH_EVENTS_SCALE BENCH_EVENTS_QUIET_RUNS
+bench-events: deps
+	@scripts/install-deps.sh curl time
+	$(SWIFT) build -c release --product referral-sync
+	$(SWIFT) build -c release --product attentive-simulator
+	REFERRAL_SYNC_PG_OPTIONS="$(BENCH_PG_OPTIONS)" scripts/with-postgres.sh scripts/bench-events.sh
 
 # The million-referrer benchmark (BENCHMARKS.md): throwaway cluster with the settings below, generated data at
 # BENCH_SCALES participants, release build; prints a Markdown table and writes it to reports/bench/.

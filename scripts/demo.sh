@@ -43,6 +43,23 @@ echo "== referral-sync run (second night, nothing changed: nothing is sent)"
 grep -E '^\| (Requests sent|Participants with changes) ' "$reports/latest/summary.md"
 echo "(changes.csv of the second run lists only the values that are still not sendable: outcome skipped)"
 echo
+echo "== referral-sync events (first run: only the last 12 hours could trigger a journey, and the sample is older)"
+"$bin/referral-sync" events --reports-dir "$reports/events"
+sed -n '/^## First events run/,/^## Events by outcome/p' "$reports/events/latest/summary.md" | sed '$d'
+echo "== referral-sync events --backfill (send the older history too, with its true times)"
+set +e
+"$bin/referral-sync" events --reports-dir "$reports/events" --backfill
+status=$?
+set -e
+echo "exit status: $status"
+grep -E '^\| (delivered|failed|skipped|too_old) ' "$reports/events/latest/summary.md"
+echo "== events.csv"
+cat "$reports/events/latest/events.csv"
+echo
+echo "== referral-sync events again (nothing new: nothing is sent)"
+"$bin/referral-sync" events --reports-dir "$reports/events"
+grep -E '^\| (delivered|skipped) ' "$reports/events/latest/summary.md"
+echo
 echo "== referral-sync history"
 "$bin/referral-sync" history --last 5
 echo

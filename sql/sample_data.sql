@@ -1,7 +1,7 @@
 -- A small, realistic sample of an Okendo Referrals export for `make demo`: a shop in USD, referrers with
 -- several, one or no successful referrals, and a few rows the job must reject (README "Rejected rows").
 BEGIN;
-TRUNCATE referral_rejections, referral_orders, referrals, customers;
+TRUNCATE referral_coupons, referral_rejections, referral_orders, referrals, customers;
 
 INSERT INTO customers (customer_id, email, phone, first_name, last_name, locale, shareable_link, opted_in_at) VALUES
  ('cus_001', 'ocean.grove@example.com', '+14155550101', 'Ocean', 'Grove', 'en', 'https://test.oken.do/z7itbfwu', '2024-11-05T07:37:47.959Z'),
@@ -47,4 +47,9 @@ INSERT INTO referral_orders (order_id, order_number, referral_id, coupon_code, t
 -- ref_005 was rejected (a fraudulent order).
 INSERT INTO referral_rejections (referral_id, rejection_type, reason, rejected_at) VALUES
  ('ref_005', 'manual', 'Invalid Email: buddy@example.com', '2024-10-07T09:00:00Z');
+-- The coupons Okendo issued: the friends' (role recipient) and a referrer's reward (role referrer).
+INSERT INTO referral_coupons (coupon_code, referral_id, customer_id, role, description, issued_at, expires_at) VALUES
+ ('OKR0-00001', 'ref_001', 'cus_008', 'recipient', '$10 off your first order', '2024-11-05T07:40:01Z', '2024-12-05T00:00:00Z'),
+ ('OKR0-00002', 'ref_002', 'cus_009', 'recipient', '$10 off your first order', '2024-11-06T10:00:01Z', '2024-12-06T00:00:00Z'),
+ ('OKR-REWARD-001', 'ref_001', 'cus_001', 'referrer', '$15 reward for a successful referral', '2024-11-06T06:10:40Z', NULL);
 COMMIT;

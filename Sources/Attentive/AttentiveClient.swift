@@ -20,6 +20,7 @@ public final class AttentiveClient: Sendable {
     let executor: RequestExecutor
     let requests: RequestFactory
     let customAttributesLimiter: RateLimiter
+    let customEventsLimiter: RateLimiter
     let meLimiter: RateLimiter
     let bulkSubmitLimiter: RateLimiter
     let bulkJobLimiter: RateLimiter
@@ -51,6 +52,7 @@ public final class AttentiveClient: Sendable {
         )
         requests = RequestFactory(baseURL: configuration.baseURL, apiKey: configuration.apiKey)
         customAttributesLimiter = RateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond, clock: clock)
+        customEventsLimiter = RateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond, clock: clock)
         meLimiter = RateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond, clock: clock)
         bulkSubmitLimiter = RateLimiter(requestsPerSecond: configuration.maxBulkRequestsPerSecond, clock: clock)
         bulkJobLimiter = RateLimiter(requestsPerSecond: configuration.maxBulkRequestsPerSecond, clock: clock)
@@ -88,6 +90,17 @@ public final class AttentiveClient: Sendable {
         }
         let request = requests.request(method: "POST", url: url, body: body)
         return outcome(of: await executor.execute(request, limiter: customAttributesLimiter))
+    }
+
+    /// Sends one custom event: `POST /v1/events/custom` with `body` (``CustomEventJSON``, kept by the caller so
+    /// every attempt sends the same bytes). Paced by its own limiter (Attentive limits each endpoint apart);
+    /// answers map as for ``sendCustomAttributes(_:)``. Never throws.
+    public func sendCustomEvent(body: String) async -> DeliveryOutcome {
+        guard let url = requests.url(path: "/v1/events/custom") else {
+            return .rejected(status: 0, message: "the base URL is not usable", attempts: 0)
+        }
+        let request = requests.request(method: "POST", url: url, body: Data(body.utf8))
+        return outcome(of: await executor.execute(request, limiter: customEventsLimiter))
     }
 
     /// Checks the API key with `GET /v1/me`: `.accepted` when the key works, `.unauthorized` when

@@ -120,6 +120,12 @@ public final class AttentiveSimulator: Sendable {
         engine.profiles.all()
     }
 
+    /// Every custom event accepted (`POST /v1/events/custom`), in arrival order, duplicates included: each body as
+    /// compact JSON text, keys in the order they were sent (the format of `/__simulator/events`).
+    public func acceptedEvents() -> [String] {
+        engine.events.all().map { $0.serialized() }
+    }
+
     /// Counters since start or the last reset.
     public func statistics() -> SimulatorStatistics {
         engine.statisticsSnapshot()

@@ -15,10 +15,15 @@ public final class PostgresConnection: @unchecked Sendable {
     ///     `PG*` environment variables alone.
     ///   - applicationName: Shown in `pg_stat_activity` unless the conninfo names one.
     ///   - connectTimeoutSeconds: How long to wait for the server unless the conninfo says otherwise.
+    ///   - schema: When set, the connection's `search_path` is this one schema (a store of several in one
+    ///     database): every table and function the job names is looked up there, and created there.
     /// - Throws: `PostgresError` with code `.invalidConnectionString` when libpq cannot parse `conninfo`,
     ///   `.authenticationFailed` when the server asked for a password and refused the connection, and
     ///   `.connectionFailed` when it cannot be reached. The message never contains the password.
-    public init(conninfo: String, applicationName: String = "referral-sync", connectTimeoutSeconds: Int = 10) throws {
+    public init(
+        conninfo: String, applicationName: String = "referral-sync", connectTimeoutSeconds: Int = 10,
+        schema: String? = nil
+    ) throws {
         secrets = Conninfo.secrets(in: conninfo)
         if !conninfo.isEmpty, let problem = Conninfo.parseProblem(conninfo) {
             throw PostgresError(code: .invalidConnectionString, message: problem).redacting(secrets)
@@ -48,6 +53,9 @@ public final class PostgresConnection: @unchecked Sendable {
         // job's stderr, which schedulers capture: drop them.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
+        if let schema {
+            try execute("SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1), false)", [schema])
+        }
     }
 
     deinit { close() }

@@ -80,6 +80,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// The current time.
+    /// This instant moved by `seconds` (negative: earlier), to the microsecond.
+    public func adding(seconds: Double) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + Int64((seconds * 1_000_000).rounded()))
+    }
+
     public static func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)

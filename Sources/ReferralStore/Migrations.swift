@@ -64,7 +64,8 @@ public enum Migrations {
             )
             """)
         return try connection.transaction {
-            try connection.query("SELECT pg_advisory_xact_lock(7226175001)")
+            try connection.query(
+                "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(7_226_175_001, on: connection))])
             let applied = try appliedVersions(on: connection)
             if let newest = applied.keys.max(), newest > latestVersion {
                 throw SchemaError(kind: .newerThanTool(databaseVersion: newest, toolVersion: latestVersion))

@@ -38,12 +38,14 @@ public final class ExportedSnapshot: @unchecked Sendable {
     /// The snapshot id, for `SET TRANSACTION SNAPSHOT` (a server-generated hex string).
     public let id: String
     private let connection: PostgresConnection
+    private let lockKey: Int64
     private var released = false
 
-    init(refresh: StateRefresh, id: String, connection: PostgresConnection) {
+    init(refresh: StateRefresh, id: String, connection: PostgresConnection, lockKey: Int64) {
         self.refresh = refresh
         self.id = id
         self.connection = connection
+        self.lockKey = lockKey
     }
 
     /// Ends the exporting transaction and lets other runs refresh. Call once every reader has imported the
@@ -52,7 +54,7 @@ public final class ExportedSnapshot: @unchecked Sendable {
         guard !released else { return }
         released = true
         try? connection.run("COMMIT")
-        try? connection.advisoryUnlock(ParticipantStateStore.refreshLockKey)
+        try? connection.advisoryUnlock(lockKey)
     }
 }
 
@@ -65,7 +67,8 @@ public struct StateMismatch: Error, CustomStringConvertible, Sendable {
 /// every participant's values and identity problem, every rejected row, and the row counts of the input tables,
 /// brought up to date at the start of each run and then read by `sql/queries` in one snapshot.
 public enum ParticipantStateStore {
-    /// The advisory lock that makes refreshes take turns (shards of one night refresh one after the other).
+    /// The advisory lock that makes refreshes take turns (shards of one night refresh one after the other), for the
+    /// default store; each store's is ``StoreKeys/key(_:store:)`` of it.
     public static let refreshLockKey: Int64 = 7_226_175_002_999
 
     /// Brings the derived rows up to date for `parameters` (the shard does not matter: they cover everyone).
@@ -89,7 +92,8 @@ public enum ParticipantStateStore {
     public static func refreshAndExportSnapshot(
         on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool, countRows: Bool = true
     ) throws -> ExportedSnapshot {
-        try connection.advisoryLock(refreshLockKey)
+        let lockKey = try StoreKeys.key(refreshLockKey, on: connection)
+        try connection.advisoryLock(lockKey)
         do {
             try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
             let rows = try connection.query(
@@ -116,10 +120,10 @@ public enum ParticipantStateStore {
                     mode: mode, reason: try row.value("reason"),
                     recomputed: Int(try row.value("recomputed") ?? "") ?? 0),
                 id: snapshot,
-                connection: connection)
+                connection: connection, lockKey: lockKey)
         } catch {
             try? connection.run("ROLLBACK")
-            try? connection.advisoryUnlock(refreshLockKey)
+            try? connection.advisoryUnlock(lockKey)
             throw error
         }
     }

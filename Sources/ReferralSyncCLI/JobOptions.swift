@@ -10,6 +10,16 @@ enum JobOptions {
     static let databaseURL = Option<String?>(
         text: "database-url", environment: "DATABASE_URL", unsetMeans: "PG* variables",
         summary: "libpq conninfo or postgresql:// URI")
+    static let schema = Option<String?>(
+        "schema", environment: "REFERRAL_SYNC_SCHEMA", unsetMeans: "the connection's search_path",
+        summary: "the store's schema: its input tables and referral-sync's own (README \"Several stores\")",
+        expected: "a PostgreSQL schema name: 1 to 63 bytes",
+        read: { text in
+            !text.isEmpty && text.utf8.count <= 63 && !text.contains("\u{0}") ? text : nil
+        })
+    static let createSchema = Option(
+        flag: "create-schema", environment: "REFERRAL_SYNC_CREATE_SCHEMA",
+        summary: "migrate: create the --schema when it does not exist")
     static let asOf = Option<Timestamp?>(
         "as-of", environment: "REFERRAL_SYNC_AS_OF", unsetMeans: "now",
         summary: "count only rows at or before this ISO 8601 time",
@@ -100,6 +110,16 @@ enum JobOptions {
         flag: "repair", environment: "REFERRAL_SYNC_DRIFT_REPAIR",
         summary: "forget the ledger entries of drifted participants so the next run sends them again")
 
+    // events
+    static let maxAge = Option<Double>(
+        "max-age", environment: "REFERRAL_SYNC_EVENTS_MAX_AGE", default: 12, defaultText: "12",
+        summary: "events: hours after which an event is too old to send (Attentive's journey window is 12)",
+        expected: "hours above 0 and at most 87600",
+        read: { text in number(text, in: 0...87_600).flatMap { $0 > 0 ? $0 : nil } })
+    static let backfill = Option(
+        flag: "backfill", environment: "REFERRAL_SYNC_EVENTS_BACKFILL",
+        summary: "events: read the whole history and send every event not yet delivered, whatever its age")
+
     // explain
     static let explainFormat = Option<ExplainFormat>(
         "format", environment: "REFERRAL_SYNC_EXPLAIN_FORMAT", default: .markdown,
@@ -113,7 +133,7 @@ enum JobOptions {
 
     /// The options of `run`, in help order.
     static let runOptions: [any OptionDeclaration] = [
-        databaseURL, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
+        databaseURL, schema, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
         retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion, shard, keep,
         metricsFile, logFormat, quiet, verbose, help,
     ]
@@ -121,12 +141,18 @@ enum JobOptions {
     /// `--sample` and `--repair`.
     static let driftOptions: [any OptionDeclaration] =
         runOptions.filter { ![dryRun.name, mode.name, help.name].contains($0.name) } + [sample, repair, help]
-    static let migrateOptions: [any OptionDeclaration] = [databaseURL, help]
+    /// The options of `events`: those of `run` that apply to events (not `--mode`, `--bulk-*`,
+    /// `--full-recompute`), plus `--max-age` and `--backfill`.
+    static let eventsOptions: [any OptionDeclaration] =
+        runOptions.filter {
+            ![mode.name, bulkWait.name, bulkBatchSize.name, fullRecompute.name, help.name].contains($0.name)
+        } + [maxAge, backfill, help]
+    static let migrateOptions: [any OptionDeclaration] = [databaseURL, schema, createSchema, help]
+    static let historyOptions: [any OptionDeclaration] = [databaseURL, schema, last, help]
     /// The options of `explain`: what the recompute is for, as for `run`, and the output format.
     static let explainOptions: [any OptionDeclaration] = [
-        databaseURL, asOf, currency, defaultPhoneRegion, explainFormat, logFormat, quiet, verbose, help,
+        databaseURL, schema, asOf, currency, defaultPhoneRegion, explainFormat, logFormat, quiet, verbose, help,
     ]
-    static let historyOptions: [any OptionDeclaration] = [databaseURL, last, help]
 
     /// A number in `range`, finite.
     static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {

@@ -13,7 +13,15 @@ enum MigrateCommand {
                     arguments, command: "migrate", summary: "Apply referral-sync's migrations (idempotent).",
                     options: JobOptions.migrateOptions, environment: environment, output: output)
             else { return .success }
-            let connection = try PostgresConnection(conninfo: try options.value(JobOptions.databaseURL) ?? "")
+            let conninfo = try options.value(JobOptions.databaseURL) ?? ""
+            let schema = try options.value(JobOptions.schema)
+            if let schema {
+                let admin = try PostgresConnection(conninfo: conninfo)
+                defer { admin.close() }
+                try StoreSchema.prepare(
+                    schema, create: try options.value(JobOptions.createSchema), on: admin, output: output)
+            }
+            let connection = try PostgresConnection(conninfo: conninfo, schema: schema)
             defer { connection.close() }
             let applied = try Migrations.apply(on: connection)
             for migration in applied {
@@ -32,6 +40,27 @@ enum MigrateCommand {
     }
 }
 
+/// A store's schema before `migrate --schema` creates its tables in it.
+enum StoreSchema {
+    /// Creates `schema` when asked and missing; refuses a missing one otherwise.
+    /// - Throws: `JobError` 78 naming the way to create it.
+    static func prepare(_ schema: String, create: Bool, on connection: PostgresConnection, output: (String) -> Void)
+        throws
+    {
+        let exists = try !connection.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]).isEmpty
+        guard !exists else { return }
+        guard create else {
+            throw JobError(
+                .configuration, "the schema \(schema) does not exist in this database",
+                remedy: "Run `referral-sync migrate --schema \(schema) --create-schema` to create the store, or fix "
+                    + "--schema / REFERRAL_SYNC_SCHEMA.")
+        }
+        let quoted = try connection.query("SELECT pg_catalog.quote_ident($1)", [schema]).first?[0] ?? ""
+        try connection.run("CREATE SCHEMA IF NOT EXISTS \(quoted)")
+        output("schema \(schema) created\n")
+    }
+}
+
 /// `referral-sync history`: recent runs, newest first.
 enum HistoryCommand {
     static func run(_ arguments: [String], environment: [String: String], output: (String) -> Void) -> ExitStatus {
@@ -42,7 +71,8 @@ enum HistoryCommand {
                     options: JobOptions.historyOptions, environment: environment, output: output)
             else { return .success }
             let last = try options.value(JobOptions.last)
-            let connection = try PostgresConnection(conninfo: try options.value(JobOptions.databaseURL) ?? "")
+            let connection = try PostgresConnection(
+                conninfo: try options.value(JobOptions.databaseURL) ?? "", schema: try options.value(JobOptions.schema))
             defer { connection.close() }
             try Migrations.verify(on: connection)
             output(HistoryTable.render(try RunHistory.recent(on: connection, limit: last)))

@@ -4,7 +4,7 @@ import Postgres
 import ReferralStore
 public import ReferralSyncJob
 
-/// The `referral-sync` command line: `run`, `drift`, `migrate`, `history`, `--help`, `--version`.
+/// The `referral-sync` command line: `run`, `drift`, `events`, `migrate`, `history`, `--help`, `--version`.
 public enum ReferralSyncCommand {
     /// The tool's version.
     public static let version = "0.1.0"
@@ -17,6 +17,7 @@ public enum ReferralSyncCommand {
         commands:
           run       recompute every participant's attributes, send what changed to Attentive, write reports
           drift     compare what Attentive holds with the recomputed truth; send nothing
+          events    send the referral events (invitations, rewards, …) Attentive has not had; every few minutes
           migrate   create or upgrade referral-sync's tables (idempotent)
           history   show recent runs
           explain   explain one customer's numbers: referrals, orders, attributes, what Attentive was told
@@ -51,6 +52,8 @@ public enum ReferralSyncCommand {
             return await RunCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "drift":
             return await DriftCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
+        case "events":
+            return await EventsCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
         case "migrate":
             return MigrateCommand.run(rest, environment: environment, output: output)
         case "history":
@@ -59,7 +62,8 @@ public enum ReferralSyncCommand {
             return await ExplainCommand.run(rest, environment: environment, output: output)
         default:
             return fail(
-                UsageError("unknown command '\(command)'; commands are run, drift, migrate, history (see --help)"))
+                UsageError(
+                    "unknown command '\(command)'; commands are run, drift, events, migrate, history (see --help)"))
         }
     }
 

@@ -65,6 +65,7 @@ extension RunConfiguration {
                 requestTimeoutSeconds: requestTimeout, maxAttempts: maxAttempts, phoneRegion: phoneRegion,
                 attentiveBaseURL: attentiveBaseURL, apiKey: apiKey, shard: shard, keepReports: keep,
                 metricsFile: metricsFile, arguments: arguments)
+            schema = try options.value(JobOptions.schema)
         } catch let error as InvalidOptionValue {
             throw JobError(error)
         } catch let error as JobError {

@@ -26,7 +26,7 @@ struct JobContext: Sendable {
     ///   otherwise.
     func connect() throws -> PostgresConnection {
         do {
-            return try PostgresConnection(conninfo: configuration.databaseURL)
+            return try PostgresConnection(conninfo: configuration.databaseURL, schema: configuration.schema)
         } catch let error as PostgresError where configuration.databaseURLIsUnset && error.code == .connectionFailed {
             throw JobError(
                 .configuration,

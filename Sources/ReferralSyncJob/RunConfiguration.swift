@@ -44,6 +44,8 @@ public struct RunConfiguration: Sendable {
     public var metricsFile: String?
     /// The command line with secrets removed, for the run history.
     public var argumentsForHistory: String
+    /// `--schema`: the store's schema (README "Several stores"); `nil` uses the connection's `search_path`.
+    public var schema: String? = nil
 
     /// The strings that must never be printed.
     public var secrets: [String] {

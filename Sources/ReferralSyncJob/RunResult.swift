@@ -17,4 +17,8 @@ public struct RunResult: Sendable {
     public var refresh: StateRefresh? = nil
     /// Attribute values that differ in Attentive (`drift` only).
     public var driftRows: Int? = nil
+    /// The store (schema) the run worked in, when known (README "Several stores").
+    public var store: String? = nil
+    /// Events by outcome (`events` only).
+    public var eventCounts: [String: Int]? = nil
 }

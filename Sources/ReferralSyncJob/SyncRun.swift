@@ -51,6 +51,8 @@ struct SyncStages {
         var pendingCount: Int?
         var pendingLine = "none"
         var bulk = BulkProgress()
+        /// The store the run works in, named in the summary unless it is the default one.
+        var store: String?
     }
 
     /// Where the run writes what it did: the report folder, its recorder and (unless a dry run) the ledger.
@@ -62,6 +64,7 @@ struct SyncStages {
 
     func run(stages: inout StageTimer, started: ContinuousClock.Instant) async -> RunResult {
         var outcome = Outcome()
+        outcome.store = session.store
         var outputs: Outputs?
         do {
             let opened = try openOutputs()

@@ -29,6 +29,8 @@ enum SimulatorOptions {
         "fault-timeout", summary: "probability of never answering (connection held up to --hang-seconds)")
     static let faultDrop = probability(
         "fault-drop", summary: "probability of closing the connection (a plain close) without answering")
+    static let faultAcceptedThen500 = probability(
+        "fault-accepted-then-500", summary: "probability of processing the request, then answering 500")
     static let faultShutdown = probability(
         "fault-shutdown", summary: "probability of shutdown(SHUT_RDWR) and close after reading, without answering")
     static let faultReset = probability(
@@ -74,7 +76,8 @@ enum SimulatorOptions {
     /// Every option, in help order.
     static let all: [any OptionDeclaration] = [
         port, apiKey, forbiddenKey, rateLimit, bulkRateLimit, retryAfter, latency, jitter, fault500, faultHTML,
-        fault429, faultTimeout, faultDrop, faultShutdown, faultReset, faultHalfOpen, idleCloseSeconds, faultIdleClose,
+        fault429, faultTimeout, faultDrop, faultAcceptedThen500, faultShutdown, faultReset, faultHalfOpen,
+        idleCloseSeconds, faultIdleClose,
         faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, successStatus, bulkDelay, seed,
         portFile, dumpFile, help,
     ]
@@ -130,6 +133,7 @@ struct CommandLineOptions: Sendable {
             (O.fault429, \.tooManyRequestsRate),
             (O.faultTimeout, \.timeoutRate),
             (O.faultDrop, \.dropConnectionRate),
+            (O.faultAcceptedThen500, \.acceptedThenErrorRate),
             (O.faultShutdown, \.shutdownAfterRequestRate),
             (O.faultReset, \.resetConnectionRate),
             (O.faultHalfOpen, \.halfOpenRate),

@@ -48,6 +48,14 @@ import Testing
         #expect(timer["Timer.Persistent"] == ["true"])
         #expect(timer["Timer.Unit"] == ["referral-sync.service"])
         #expect(timer["Install.WantedBy"] == ["timers.target"])
+
+        let events = try Self.unitSettings(Self.deploy + "/systemd/referral-sync-events.service")
+        #expect(events["Service.ExecStart"]?.first?.hasPrefix("/usr/local/bin/referral-sync events ") == true)
+        #expect(Set(events["Service.SuccessExitStatus"]?.first?.split(separator: " ") ?? []) == ["75", "143"])
+        #expect(events["Unit.OnFailure"] == ["referral-sync-alert@%n.service"])
+        let eventsTimer = try Self.unitSettings(Self.deploy + "/systemd/referral-sync-events.timer")
+        #expect(eventsTimer["Timer.OnCalendar"] == ["*:0/5"])
+        #expect(eventsTimer["Timer.Unit"] == ["referral-sync-events.service"])
     }
 
     static let analyze = "/usr/bin/systemd-analyze"
@@ -62,7 +70,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let names = [
             "referral-sync.service", "referral-sync.timer", "referral-sync-drift.service",
-            "referral-sync-drift.timer", "referral-sync-alert@.service",
+            "referral-sync-drift.timer", "referral-sync-alert@.service", "referral-sync-events.service",
+            "referral-sync-events.timer",
         ]
         for name in names {
             let text = try String(contentsOfFile: Self.deploy + "/systemd/" + name, encoding: .utf8)
@@ -77,10 +86,53 @@ import Testing
         #expect(output.isEmpty, "\(output)")
     }
 
+    @Test func storeTemplatesRunTheStoreOfTheirInstanceName() throws {
+        for name in ["referral-sync@.service", "referral-sync-events@.service"] {
+            let service = try Self.unitSettings(Self.deploy + "/systemd/" + name)
+            #expect(service["Service.EnvironmentFile"] == ["/etc/referral-sync/%i.env"])
+            let exec = service["Service.ExecStart"]?.first ?? ""
+            #expect(exec.contains(" --schema %i "))
+            #expect(exec.contains("/var/lib/referral-sync/%i/"))
+            #expect(exec.contains("_%i.prom"))
+        }
+        for (timer, unit) in [
+            ("referral-sync@.timer", "referral-sync@%i.service"),
+            ("referral-sync-events@.timer", "referral-sync-events@%i.service"),
+        ] {
+            #expect(try Self.unitSettings(Self.deploy + "/systemd/" + timer)["Timer.Unit"] == [unit])
+        }
+        let cron = try String(contentsOfFile: Self.deploy + "/cron/referral-sync-stores.cron", encoding: .utf8)
+        let jobs = cron.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("MAILTO") && !$0.isEmpty }
+        #expect(jobs.count == 4)
+        for store in ["us", "eu"] {
+            let lines = jobs.filter { $0.contains("--schema \(store) ") }
+            #expect(lines.count == 2)
+            #expect(lines.allSatisfy { $0.contains("REFERRAL_SYNC_ENV_FILE=/etc/referral-sync/\(store).env ") })
+        }
+    }
+
+    @Test func theStoreOverlayAddsItsSchemaSecretAndVolume() async throws {
+        let (status, json) = try await Self.run(
+            "/usr/bin/python3",
+            [
+                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+                Self.deploy + "/kubernetes/stores/eu/kustomization.yaml",
+            ])
+        #expect(status == 0, "\(json)")
+        let overlay = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(overlay["resources"] as? [String] == ["../.."])
+        #expect(overlay["nameSuffix"] as? String == "-eu")
+        let patch = try #require(((overlay["patches"] as? [[String: Any]])?.first)?["patch"] as? String)
+        #expect(patch.contains("name: REFERRAL_SYNC_SCHEMA"))
+        #expect(patch.contains("value: eu\n"))
+        #expect(patch.contains("value: referral-sync-eu"))
+        #expect(patch.contains("value: referral-sync-reports-eu"))
+    }
+
     @Test func crontabLinesAreWellFormed() throws {
         let text = try String(contentsOfFile: Self.deploy + "/cron/referral-sync.cron", encoding: .utf8)
         let jobs = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.contains("=") && !$0.isEmpty }
-        #expect(jobs.count == 2)
+        #expect(jobs.count == 3)
         for job in jobs {
             let fields = job.split(separator: " ")
             #expect(fields.count >= 8)
@@ -89,7 +141,9 @@ import Testing
             #expect(fields[6] == "/usr/local/bin/referral-sync-cron")
         }
         #expect(jobs.first?.split(separator: " ")[7] == "run")
-        #expect(jobs.last?.split(separator: " ")[7] == "drift")
+        #expect(jobs.dropFirst().first?.split(separator: " ")[7] == "drift")
+        #expect(jobs.last?.split(separator: " ")[7] == "events")
+        #expect(jobs.last?.split(separator: " ").prefix(5).joined(separator: " ") == "*/5 * * * *")
     }
 
     @Test func cronWrapperAlertsWithTheInstructionAndKeepsTheStatus() async throws {
@@ -127,14 +181,15 @@ import Testing
         #expect(try String(contentsOfFile: alerts, encoding: .utf8) == before)
     }
 
-    @Test func kubernetesCronJobNeverOverlapsAndActsOnTheExitStatuses() async throws {
+    @Test(arguments: [("cronjob.yaml", "run"), ("cronjob-events.yaml", "events")])
+    func kubernetesCronJobNeverOverlapsAndActsOnTheExitStatuses(file: String, command: String) async throws {
         // PyYAML (Debian python3-yaml, installed by `make test`) reads the manifest as Kubernetes would.
         let python = "/usr/bin/python3"
         let (status, json) = try await Self.run(
             python,
             [
                 "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-                Self.deploy + "/kubernetes/cronjob.yaml",
+                Self.deploy + "/kubernetes/" + file,
             ])
         #expect(status == 0, "\(json)")
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
@@ -157,6 +212,6 @@ import Testing
         #expect(pod["restartPolicy"] as? String == "Never")
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         #expect(container["name"] as? String == "referral-sync")
-        #expect((container["args"] as? [String])?.first == "run")
+        #expect((container["args"] as? [String])?.first == command)
     }
 }

@@ -33,3 +33,12 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     ) AS oc
     WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
 $$;
+
+-- The reason code of an order that does not count (rejected_rows.csv), from its row of referral_sync_order_checks:
+-- its own reason, else its referral's rejection, else that it is not its referral's first valid order.
+CREATE OR REPLACE FUNCTION referral_sync_order_row_reason(reason text, referral_rejected boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN reason IS NULL AND referral_rejected THEN 'referral_rejected'
+                WHEN reason IS NULL THEN 'not_first_order_of_referral'
+                ELSE reason END
+$$;

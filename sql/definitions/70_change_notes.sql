@@ -1,12 +1,17 @@
--- Change notes (README "Incremental recompute"): triggers on the four input tables write into
--- referral_sync_changes (a table of migration 0006) which customers' derived rows are out of date, so a refresh
--- (80_refresh) recomputes only those.
+-- Change notes (README "Incremental recompute", "Events"): triggers on the input tables write
+--   into referral_sync_changes (a table of migration 0006) which customers' derived rows are out of date, so a
+--   refresh (80_refresh) recomputes only those; and
+--   into referral_sync_event_notes (migration 0008) which rows were inserted or updated, so `referral-sync events`
+--   derives the events of those rows only (85_events), never re-reading the history every few minutes.
 --
--- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT, not one row
--- per row. The key noted is the table's own customer (customers.customer_id, referrals.referrer_id) or referral
--- (referral_orders and referral_rejections: referral_id); an update notes the old key and the new. SECURITY
--- DEFINER so whoever loads the input tables needs no rights on referral-sync's own tables; its search_path (set
--- below) is this schema, then pg_temp, so a loader's temporary table of the same name cannot take the notes.
+-- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT per note table,
+-- not one row per row. The key noted for the refresh is the table's own customer (customers.customer_id,
+-- referrals.referrer_id) or referral (referral_orders and referral_rejections: referral_id); an update notes the old
+-- key and the new. For events: customers.customer_id, referrals.referral_id, the referral_id of an order or a
+-- rejection, referral_coupons.coupon_code; a deleted order or rejection is noted too (it can change which order of
+-- its referral earns the reward). referral_coupons feeds events only. SECURITY DEFINER so whoever loads the input
+-- tables needs no rights on referral-sync's own tables; its search_path (set below) is this schema, then pg_temp,
+-- so a loader's temporary table of the same name cannot take the notes.
 CREATE OR REPLACE FUNCTION referral_sync_note_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
@@ -14,7 +19,18 @@ DECLARE
                                           ELSE 'referral_id' END;
     note_column text := CASE WHEN TG_TABLE_NAME IN ('customers', 'referrals') THEN 'customer_id'
                              ELSE 'referral_id' END;
+    event_key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id'
+                                                WHEN 'referral_coupons' THEN 'coupon_code'
+                                                ELSE 'referral_id' END;
 BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE')
+       OR (TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('referral_orders', 'referral_rejections')) THEN
+        EXECUTE format('INSERT INTO referral_sync_event_notes (source, key) SELECT DISTINCT %L, %I FROM %I',
+                       TG_TABLE_NAME, event_key_column, CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
+    END IF;
+    IF TG_TABLE_NAME = 'referral_coupons' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO referral_sync_changes (everything, why) VALUES (true, TG_TABLE_NAME || ' was truncated');
     ELSE
@@ -36,7 +52,8 @@ DECLARE
     input_table text;
 BEGIN
     EXECUTE format('ALTER FUNCTION referral_sync_note_change() SET search_path = %I, pg_temp', current_schema());
-    FOREACH input_table IN ARRAY ARRAY['customers', 'referrals', 'referral_orders', 'referral_rejections'] LOOP
+    FOREACH input_table IN ARRAY ARRAY['customers', 'referrals', 'referral_orders', 'referral_rejections',
+                                          'referral_coupons'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_inserted ON %I', input_table);
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_updated ON %I', input_table);
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_deleted ON %I', input_table);

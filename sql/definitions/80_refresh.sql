@@ -132,9 +132,7 @@ BEGIN
             WHERE rc.reason IS NOT NULL
             UNION ALL
             SELECT 'referral_orders', oc.order_id, oc.referrer_id,
-                   CASE WHEN oc.reason IS NULL AND oc.referral_rejected THEN 'referral_rejected'
-                        WHEN oc.reason IS NULL THEN 'not_first_order_of_referral'
-                        ELSE oc.reason END,
+                   referral_sync_order_row_reason(oc.reason, oc.referral_rejected),
                    CASE
                        WHEN oc.reason = 'redeemed_after_as_of'
                            THEN 'redeemed_at ' || referral_sync_detail_time(oc.redeemed_at) || ' is after --as-of'

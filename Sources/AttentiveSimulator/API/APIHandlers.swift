@@ -10,6 +10,8 @@ extension SimulatorEngine {
             return postCustomAttributes(request.body, badIdentities: badIdentities, configuration: configuration)
         case .getCustomAttributes:
             return getCustomAttributes(request.queryItems)
+        case .postCustomEvents:
+            return postCustomEvents(request.body)
         case .me:
             return .json(200, SimulatorEngine.meResponse)
         case .submitBulk:

@@ -3,6 +3,7 @@ import Foundation
 /// The API endpoints the simulator imitates.
 enum APIRoute: Equatable {
     case postCustomAttributes
+    case postCustomEvents
     case getCustomAttributes
     case me
     case submitBulk
@@ -20,6 +21,8 @@ enum APIRoute: Equatable {
             if method == "POST" { return .success(.postCustomAttributes) }
             if method == "GET" { return .success(.getCustomAttributes) }
             return .failure(MethodNotAllowed(allowed: "GET, POST"))
+        case "/v1/events/custom":
+            return method == "POST" ? .success(.postCustomEvents) : .failure(MethodNotAllowed(allowed: "POST"))
         case "/v1/me", "/v2/me":
             return method == "GET" ? .success(.me) : .failure(MethodNotAllowed(allowed: "GET"))
         case "/v2/bulk/user/attributes":
@@ -37,6 +40,7 @@ enum APIRoute: Equatable {
     var endpoint: String {
         switch self {
         case .postCustomAttributes: return "POST /v1/attributes/custom"
+        case .postCustomEvents: return "POST /v1/events/custom"
         case .getCustomAttributes: return "GET /v1/attributes/custom"
         case .me: return "GET /me"
         case .submitBulk: return "POST /v2/bulk/user/attributes"
@@ -46,7 +50,7 @@ enum APIRoute: Equatable {
 
     var limitKind: LimitKind {
         switch self {
-        case .postCustomAttributes, .getCustomAttributes: return .customAttributes
+        case .postCustomAttributes, .getCustomAttributes, .postCustomEvents: return .customAttributes
         case .submitBulk, .bulkStatus: return .bulk
         case .me: return .none
         }

@@ -9,6 +9,8 @@ extension SimulatorEngine {
             return .json(200, .makeObject([("status", .string("ok"))]))
         case ("GET", "/__simulator/accepted"):
             return .encoded(200, profiles.all())
+        case ("GET", "/__simulator/events"):
+            return .json(200, .array(events.all()))
         case ("GET", "/__simulator/stats"):
             return .encoded(200, statisticsSnapshot())
         case ("POST", "/__simulator/bulk/complete"):

@@ -4,6 +4,7 @@ import Foundation
 /// pipeline: authenticate → rate limit → inject fault → validate and apply → answer after the latency.
 final class SimulatorEngine: Sendable {
     let profiles = ProfileStore()
+    let events = EventStore()
     let statistics = StatisticsRecorder()
     let limiter = FixedWindowLimiter()
     let faults: FaultInjector
@@ -37,6 +38,7 @@ final class SimulatorEngine: Sendable {
     func reset() {
         bulk.removeAll()
         profiles.removeAll()
+        events.removeAll()
         limiter.reset()
         statistics.reset()
         faults.reseed(configuration.seed)
@@ -125,10 +127,14 @@ final class SimulatorEngine: Sendable {
             statistics.recordFault(.endlessBody)
             statistics.recordStatus(200)
             return .endless(seconds: configuration.faults.hangSeconds)
-        case .unexpectedBody, .badIdentity, .idleClose, nil:
+        case .unexpectedBody, .badIdentity, .idleClose, .acceptedThenError, nil:
             break
         }
         var response = perform(route, request: request, configuration: configuration)
+        if fault == .acceptedThenError, (200..<300).contains(response.status) {
+            statistics.recordFault(.acceptedThenError)
+            response = .error(500, "Internal Server Error")
+        }
         if fault == .unexpectedBody, (200..<300).contains(response.status) {
             statistics.recordFault(.unexpectedBody)
             response = .text(response.status, "OK: request processed\n", contentType: "text/plain")

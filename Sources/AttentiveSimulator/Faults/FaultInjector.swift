@@ -14,6 +14,7 @@ enum FaultKind: String, Sendable, CaseIterable {
     case resetConnection
     case halfOpen
     case idleClose
+    case acceptedThenError
 }
 
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform.
@@ -77,6 +78,7 @@ final class FaultInjector: Sendable {
             (.dropConnection, mix.dropConnectionRate), (.unexpectedBody, mix.unexpectedBodyRate),
             (.endlessBody, mix.endlessBodyRate), (.shutdownAfterRequest, mix.shutdownAfterRequestRate),
             (.resetConnection, mix.resetConnectionRate), (.halfOpen, mix.halfOpenRate),
+            (.acceptedThenError, mix.acceptedThenErrorRate),
         ]
         var cumulative = 0.0
         for (kind, rate) in rates {

@@ -43,6 +43,9 @@ public struct FaultMix: Sendable, Codable, Equatable {
     /// Longest time a `timeoutRate` request holds its connection, an `endlessBodyRate` answer lasts, and a
     /// `halfOpenRate` connection stays open.
     public var hangSeconds: Int = 30
+    /// The request is processed normally (values stored, events kept) but answered 500: the client cannot tell it
+    /// was accepted, as when a server or proxy fails after the write. A client that retries sends it twice.
+    public var acceptedThenErrorRate: Double = 0
     /// Emails or phones whose requests (v1) or records (bulk) are rejected with a 400-style error.
     public var badIdentities: [String] = []
     /// The message of those 400 answers (v1) and failed records (bulk results) instead of the default one (any
@@ -56,6 +59,7 @@ public struct FaultMix: Sendable, Codable, Equatable {
         case internalErrorRate, htmlErrorRate, tooManyRequestsRate, timeoutRate, dropConnectionRate
         case unexpectedBodyRate, hangSeconds, badIdentities, endlessBodyRate, rejectionMessage
         case shutdownAfterRequestRate, resetConnectionRate, halfOpenRate, idleCloseSeconds, idleCloseRate
+        case acceptedThenErrorRate
     }
 
     /// Decodes a possibly partial fault mix; missing keys take their defaults.
@@ -76,6 +80,7 @@ public struct FaultMix: Sendable, Codable, Equatable {
         halfOpenRate = try container.decodeIfPresent(Double.self, forKey: .halfOpenRate) ?? 0
         idleCloseSeconds = try container.decodeIfPresent(Double.self, forKey: .idleCloseSeconds)
         idleCloseRate = try container.decodeIfPresent(Double.self, forKey: .idleCloseRate) ?? 1
+        acceptedThenErrorRate = try container.decodeIfPresent(Double.self, forKey: .acceptedThenErrorRate) ?? 0
     }
 
     /// True when any fault rate is above zero, a bad identity is listed or idle connections are closed.
@@ -83,6 +88,7 @@ public struct FaultMix: Sendable, Codable, Equatable {
         internalErrorRate > 0 || htmlErrorRate > 0 || tooManyRequestsRate > 0 || timeoutRate > 0
             || dropConnectionRate > 0 || unexpectedBodyRate > 0 || endlessBodyRate > 0 || !badIdentities.isEmpty
             || shutdownAfterRequestRate > 0 || resetConnectionRate > 0 || halfOpenRate > 0
+            || acceptedThenErrorRate > 0
             || (idleCloseSeconds != nil && idleCloseRate > 0)
     }
 }

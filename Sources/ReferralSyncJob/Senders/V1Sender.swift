@@ -13,10 +13,7 @@ final class V1Sender {
     private let recorder: RunRecorder
     private let stopSignal: StopSignal
     private let concurrency: Int
-    /// Attentive's answer to the first 401/403.
-    private var unauthorized: String?
-    /// The last failure that got no HTTP answer, to name a TLS or connection problem if none ever answered.
-    private var lastUnanswered: String?
+    private let tracker = DeliveryTracker()
 
     init(client: AttentiveClient, recorder: RunRecorder, stopSignal: StopSignal, concurrency: Int) {
         self.client = client
@@ -53,35 +50,18 @@ final class V1Sender {
             while let delivery = await group.next() { handle(delivery) }
             return interruption
         }
-        if let signal = stopSignal.stopRequest { return JobError.stopped(by: signal) }
-        if let unauthorized { return JobError.unauthorized(unauthorized) }
-        if let unreachable = AttentiveReachability.unreachable(client.statistics(), lastError: lastUnanswered) {
-            return unreachable
-        }
-        return interruption
+        return tracker.verdict(stopSignal: stopSignal, client: client, otherwise: interruption)
     }
 
     private var notSendingReason: String? {
-        NotSending.reason(
-            stopSignal: stopSignal, keyRefused: unauthorized != nil, cannotRecord: recorder.ledgerError != nil)
+        tracker.notSendingReason(stopSignal: stopSignal, cannotRecord: recorder.ledgerError != nil)
     }
 
     private func handle(_ delivery: Delivery) {
-        let participant = delivery.participant
-        switch delivery.outcome {
-        case .accepted(let status, let attempts):
-            recorder.recordOutcome(participant, .synced, httpStatus: status, attempts: attempts)
-        case .rejected(let status, let message, let attempts):
-            recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: attempts)
-        case .gaveUp(let status, let message, let attempts):
-            if status == nil { lastUnanswered = message }
-            recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: attempts)
-        case .unauthorized(let status, let message):
-            unauthorized = unauthorized ?? "Attentive answered \(status): \(message)"
-            recorder.recordOutcome(participant, .failed, httpStatus: status, error: message, attempts: 1)
-        case .notSent(let reason):
-            recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)")
-        }
+        let answer = tracker.note(delivery.outcome)
+        recorder.recordOutcome(
+            delivery.participant, answer.accepted ? .synced : .failed, httpStatus: answer.httpStatus,
+            error: answer.error, attempts: answer.attempts)
     }
 }
 

@@ -14,12 +14,14 @@ struct Session {
     /// The run-history row of this run.
     let runID: Int64
     let currency: Currency
+    /// The store (schema) the run works in (README "Several stores").
+    let store: String
 
     /// Takes the lock, checks the schema, resolves the currency, opens the run-history row, runs `body`, closes
     /// the row and releases the lock. Failures before `body` become an exit status and a message.
     /// - Parameter body: Does the command's work; returns its result and the counts to keep in the run history.
     static func open(
-        _ context: JobContext, command: String, dryRun: Bool,
+        _ context: JobContext, command: String, dryRun: Bool, lock lockKind: RunLock.Kind = .run,
         body: (Session, inout StageTimer) async -> (RunResult, countsJSON: String)
     ) async -> RunResult {
         var stages = StageTimer()
@@ -28,7 +30,11 @@ struct Session {
         do {
             let lock = try context.connect()
             defer { lock.releaseAdvisoryLocksAndClose() }
-            try RunLock.take(on: lock, shard: configuration.shard)
+            let store = try Self.store(on: lock, configured: configuration.schema)
+            if store != StoreKeys.defaultStore {
+                context.logger.setContext([("run_id", context.runKey), ("store", store)])
+            }
+            try RunLock.take(on: lock, shard: configuration.shard, kind: lockKind, store: store)
             try verifySchema(on: lock)
             let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
             stages.finish("validate")
@@ -37,8 +43,9 @@ struct Session {
             let runID = try RunHistory.begin(
                 on: writer, runKey: context.runKey, command: command, arguments: configuration.argumentsForHistory,
                 asOf: configuration.asOf, dryRun: dryRun)
-            let session = Session(lock: lock, writer: writer, runID: runID, currency: currency)
-            let (result, countsJSON) = await body(session, &stages)
+            let session = Session(lock: lock, writer: writer, runID: runID, currency: currency, store: store)
+            var (result, countsJSON) = await body(session, &stages)
+            result.store = store
             try? RunHistory.finish(
                 on: writer, runID: runID, exitStatus: Int(result.status.rawValue), outcomeCounts: countsJSON,
                 stageSeconds: stages.json, message: result.message)
@@ -46,10 +53,23 @@ struct Session {
         } catch {
             let jobError = JobError(classifying: error)
             context.logger.error(jobError.message, [("exit_status", jobError.status.description)])
-            return RunResult(
+            var result = RunResult(
                 status: jobError.status, runKey: context.runKey, reportFolder: nil, counts: RunCounts(),
                 message: jobError.description)
+            result.store = configuration.schema
+            return result
         }
+    }
+
+    /// The store the connection works in.
+    /// - Throws: `JobError` 78 when its `search_path` names no schema that exists (a `--schema` not yet created).
+    static func store(on connection: PostgresConnection, configured: String?) throws -> String {
+        if let store = try StoreKeys.currentStore(on: connection) { return store }
+        let name = configured ?? "of the connection's search_path"
+        throw JobError(
+            .configuration, "the schema \(name) does not exist in this database",
+            remedy: "Create the store with `referral-sync migrate --schema \(configured ?? "NAME") --create-schema`, "
+                + "or fix --schema / REFERRAL_SYNC_SCHEMA.")
     }
 
     static func verifySchema(on connection: PostgresConnection) throws {
@@ -80,13 +100,29 @@ struct Session {
 }
 
 /// The run lock: a whole-participant run holds the base key exclusively; a shard holds it shared and its own
-/// shard key exclusively, so shards run side by side but never beside a whole run or themselves.
+/// shard key exclusively, so shards run side by side but never beside a whole run or themselves. `run` and
+/// `drift` share one set of keys; `events` has its own, so it runs beside a nightly `run` but never beside itself.
 enum RunLock {
+    /// Whose keys: the attribute commands' or the events command's.
+    enum Kind {
+        case run, events
+
+        var baseKey: Int64 {
+            switch self {
+            case .run: return RunLock.baseKey
+            case .events: return 7_226_175_003_000
+            }
+        }
+    }
+
     static let baseKey: Int64 = 7_226_175_002_000
 
     /// Takes the lock for `shard` without waiting.
     /// - Throws: `JobError` 75 when another run holds it.
-    static func take(on connection: PostgresConnection, shard: Shard) throws {
+    static func take(
+        on connection: PostgresConnection, shard: Shard, kind: Kind = .run, store: String = StoreKeys.defaultStore
+    ) throws {
+        let baseKey = StoreKeys.key(kind.baseKey, store: store)
         let acquired: Bool
         if shard == .all {
             acquired = try connection.tryAdvisoryLock(baseKey)
@@ -97,7 +133,8 @@ enum RunLock {
         }
         guard acquired else {
             throw JobError(
-                .locked, "another referral-sync run holds the lock for shard \(shard)",
+                .locked,
+                "another referral-sync \(kind == .events ? "events" : "run") holds the lock for shard \(shard)",
                 remedy: "Let it finish; the scheduler should try again later (exit 75).")
         }
     }

@@ -18,6 +18,8 @@ public struct MetricsFile {
     let path: String
     let command: String
     let shard: Shard
+    /// The store, labelled `store` unless it is the default one (a single store's series keep their labels).
+    var store: String? = nil
 
     /// One metric family: its name, type, help and samples (extra labels, value).
     struct Family {
@@ -39,7 +41,10 @@ public struct MetricsFile {
 
     /// The labels every series of this file carries.
     var baseLabels: [(String, String)] {
-        shard == .all ? [("command", command)] : [("command", command), ("shard", shard.description)]
+        var labels = [("command", command)]
+        if let store, store != StoreKeys.defaultStore { labels.append(("store", store)) }
+        if shard != .all { labels.append(("shard", shard.description)) }
+        return labels
     }
 
     /// Writes the metrics of a finished run.
@@ -112,6 +117,29 @@ public struct MetricsFile {
                         samples: [([], Double(pending))]))
             }
         }
+        if command == "events", let events = result.eventCounts {
+            let eventsName = "referral_sync_events_total"
+            families.append(
+                Family(
+                    name: eventsName, type: "counter",
+                    help: "Referral events by outcome, summed over the runs that wrote this file.",
+                    samples: EventCounts.outcomes.map { outcome in
+                        let labels = [("outcome", outcome)]
+                        return (labels, (previous[seriesKey(eventsName, labels)] ?? 0) + Double(events[outcome] ?? 0))
+                    }))
+            families.append(
+                Family(
+                    name: "referral_sync_last_run_events", type: "gauge",
+                    help: "Referral events of the last run by outcome.",
+                    samples: EventCounts.outcomes.map { ([("outcome", $0)], Double(events[$0] ?? 0)) }))
+            if let pending = result.pendingValues {
+                families.append(
+                    Family(
+                        name: "referral_sync_pending_events", type: "gauge",
+                        help: "Referral events not yet delivered to Attentive after the last run.",
+                        samples: [([], Double(pending))]))
+            }
+        }
         if let drift = result.driftRows {
             families.append(
                 Family(
@@ -180,8 +208,9 @@ public struct MetricsFile {
     }
 
     /// Unix time of the end of the newest run of `command` that finished its work, from the run history.
-    static func lastSuccessInHistory(conninfo: String, command: String) -> Double? {
-        guard let connection = try? PostgresConnection(conninfo: conninfo, connectTimeoutSeconds: 5) else { return nil }
+    static func lastSuccessInHistory(conninfo: String, schema: String?, command: String) -> Double? {
+        guard let connection = try? PostgresConnection(conninfo: conninfo, connectTimeoutSeconds: 5, schema: schema)
+        else { return nil }
         defer { connection.close() }
         let rows = try? connection.query(
             """
@@ -200,10 +229,12 @@ extension MetricsFile {
         _ result: RunResult, command: String, configuration: RunConfiguration, logger: Logger
     ) {
         guard let path = configuration.metricsFile, result.status != .locked else { return }
-        let file = MetricsFile(path: path, command: command, shard: configuration.shard)
+        let file = MetricsFile(
+            path: path, command: command, shard: configuration.shard, store: result.store ?? configuration.schema)
         do {
             try file.write(result, finishedAt: Date().timeIntervalSince1970) {
-                MetricsFile.lastSuccessInHistory(conninfo: configuration.databaseURL, command: command)
+                MetricsFile.lastSuccessInHistory(
+                    conninfo: configuration.databaseURL, schema: configuration.schema, command: command)
             }
         } catch {
             logger.error("could not write the metrics file", [("path", path), ("error", "\(error)")])

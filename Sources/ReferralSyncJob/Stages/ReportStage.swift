@@ -26,7 +26,7 @@ struct ReportStage {
                 let summary = RunSummary(
                     runKey: context.runKey, configuration: configuration, refresh: outcome.refresh, counts: counts,
                     stages: stages, duration: ContinuousClock.now - started, status: status, message: message,
-                    pending: outcome.pendingLine,
+                    pending: outcome.pendingLine, store: outcome.store,
                     bulkSection: outcome.bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun))
                 published = try Self.publish(
                     outputs.folder, summary: summary.markdown(), keep: configuration.keepReports)

@@ -15,6 +15,8 @@ struct RunSummary {
     var status: ExitStatus
     var message: String
     var pending: String
+    /// The store (schema), named unless it is the default one.
+    var store: String? = nil
     /// The "Bulk jobs" section, when the run submitted or collected any.
     var bulkSection: String? = nil
 
@@ -22,6 +24,7 @@ struct RunSummary {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         var text = "# referral-sync run \(runKey)\n\n"
         text += "- Result: **exit \(status)**: \(message)\n"
+        if let store, store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent)" : configuration.mode.rawValue)"
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"

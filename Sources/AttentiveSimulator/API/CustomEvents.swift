@@ -1,0 +1,102 @@
+import Foundation
+
+/// Every custom event the simulator accepted, in order, duplicates included: tests prove a job sends each event
+/// once by finding no `externalEventId` twice (and none with two different bodies).
+final class EventStore: Sendable {
+    private let state = SharedState([OrderedJSON]())
+
+    func append(_ event: OrderedJSON) {
+        state.withLock { $0.append(event) }
+    }
+
+    /// The accepted bodies, in the order they arrived.
+    func all() -> [OrderedJSON] {
+        state.withLock { $0 }
+    }
+
+    func removeAll() {
+        state.withLock { $0.removeAll() }
+    }
+}
+
+/// `CustomEventsRequest` (`POST /v1/events/custom`), validated as the spec describes it.
+enum CustomEventValidation {
+    /// Characters the spec forbids in `type`.
+    static let forbiddenInType: Set<Character> = ["\"", "'", "(", ")", "{", "}", "[", "]", "\\", "|", ","]
+    /// Characters the spec forbids in property keys.
+    static let forbiddenInPropertyKeys: Set<Character> = ["\"", "{", "}", "[", "]", "\\", "|"]
+
+    /// The parsed body when it is a valid event; otherwise the reason for a 400.
+    static func validate(_ body: [UInt8]) -> Result<OrderedJSON, ValidationFailure> {
+        let json: OrderedJSON
+        do {
+            json = try OrderedJSONParser.parse(body)
+        } catch {
+            return .failure(ValidationFailure(message: "Invalid JSON: \(error)"))
+        }
+        guard let members = json.objectMembers else {
+            return .failure(ValidationFailure(message: "The body must be a JSON object"))
+        }
+        let allowed: Set<String> = ["type", "properties", "externalEventId", "occurredAt", "user"]
+        if let unknown = members.first(where: { !allowed.contains($0.key) }) {
+            return .failure(ValidationFailure(message: "Unknown field '\(unknown.key)'"))
+        }
+        guard let type = json["type"]?.stringValue, !type.isEmpty else {
+            return .failure(ValidationFailure(message: "type is required and must be a non-empty string"))
+        }
+        if type.contains(where: forbiddenInType.contains) {
+            return .failure(ValidationFailure(message: "type must not contain \" ' ( ) { } [ ] \\ | or ,"))
+        }
+        if let properties = json["properties"] {
+            guard let keys = properties.objectMembers?.map(\.key) else {
+                return .failure(ValidationFailure(message: "properties must be an object"))
+            }
+            if keys.contains(where: { $0.contains(where: forbiddenInPropertyKeys.contains) }) {
+                return .failure(ValidationFailure(message: "property keys must not contain \" { } [ ] \\ or |"))
+            }
+        }
+        if let id = json["externalEventId"], id.stringValue == nil {
+            return .failure(ValidationFailure(message: "externalEventId must be a string"))
+        }
+        if let occurred = json["occurredAt"] {
+            guard let text = occurred.stringValue, isRFC3339WithOffset(text) else {
+                return .failure(ValidationFailure(message: "occurredAt must be RFC 3339 with a UTC offset"))
+            }
+        }
+        guard let user = json["user"], let userMembers = user.objectMembers, !userMembers.isEmpty else {
+            return .failure(ValidationFailure(message: "user is required: an object with phone, email or both"))
+        }
+        if let unknown = userMembers.first(where: { !AttributeValidation.eventUserKeys.contains($0.key) }) {
+            return .failure(ValidationFailure(message: "user: unknown field '\(unknown.key)'"))
+        }
+        if let phone = user["phone"] {
+            guard let text = phone.stringValue, AttributeValidation.isE164(text) else {
+                return .failure(ValidationFailure(message: "user.phone must be in E.164 format"))
+            }
+        }
+        if let email = user["email"] {
+            guard let text = email.stringValue, AttributeValidation.isPlausibleEmail(text) else {
+                return .failure(ValidationFailure(message: "user.email is not a valid email address"))
+            }
+        }
+        return .success(json)
+    }
+
+    /// `2024-11-08T06:10:36.989Z` or with `+01:00`: a date, `T`, a time, optional fraction, then `Z` or an offset.
+    static func isRFC3339WithOffset(_ text: String) -> Bool {
+        text.wholeMatch(of: /\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})/) != nil
+    }
+}
+
+extension SimulatorEngine {
+    /// `POST /v1/events/custom`: validate, keep, answer 200 with an empty body.
+    func postCustomEvents(_ body: [UInt8]) -> ServerResponse {
+        switch CustomEventValidation.validate(body) {
+        case .failure(let failure):
+            return .error(400, failure.message)
+        case .success(let event):
+            events.append(event)
+            return ServerResponse(status: 200)
+        }
+    }
+}

@@ -1,0 +1,340 @@
+import Postgres
+import ReferralModel
+
+/// The rows whose events a run considers: the keys of each source table (from the event notes), or every row.
+public struct EventKeys: Sendable, Equatable {
+    public var customers: [String] = []
+    public var referrals: [String] = []
+    /// Referrals whose reward may have changed: an order or a rejection of theirs (or the referral) changed.
+    public var redemptions: [String] = []
+    public var rejections: [String] = []
+    public var coupons: [String] = []
+    /// Every row of the history (a backfill, or the first run).
+    public var everything = false
+
+    public init() {}
+
+    /// How many keys were noted.
+    public var count: Int { customers.count + referrals.count + redemptions.count + rejections.count + coupons.count }
+}
+
+/// One event (or a row that cannot make its event) as `sql/definitions/85_events.sql` derives it.
+public struct EventCandidate: Sendable, Equatable {
+    /// `type|role|source:key`: the name of its UUID and its key in the ledger.
+    public var key: String
+    public var type: String
+    public var role: String
+    /// The input row it comes from, `table:key`.
+    public var sourceRow: String
+    /// The note that brings its row back (for an event not yet due).
+    public var noteSource: String
+    public var noteKey: String
+    /// `occurredAt` in the attribute date format.
+    public var occurredAt: String
+    /// `occurred_at` as PostgreSQL writes it (to note the row again for that time).
+    public var occurredAtRaw: String
+    public var email: String?
+    public var phone: String?
+    /// The properties object as JSON text.
+    public var properties: String?
+    /// Why it is not sent (`not_yet`, `no_usable_identity`, a rejected-row reason code), or `nil`.
+    public var reason: String?
+    /// Older than `--max-age` at the as-of.
+    public var tooOld: Bool
+    /// Its state in the events ledger, when it is there.
+    public var ledgerState: String?
+}
+
+/// An event of the ledger still to be sent: pending, failed, or in flight when a run died.
+public struct UnsentEvent: Sendable, Equatable {
+    public var key: String
+    public var id: String
+    public var type: String
+    public var role: String
+    public var sourceRow: String
+    public var occurredAt: String
+    public var email: String?
+    public var phone: String?
+    public var body: String
+    public var state: String
+    /// Attempts over every run so far.
+    public var attempts: Int
+
+    public init(
+        key: String, id: String, type: String, role: String, sourceRow: String, occurredAt: String, email: String?,
+        phone: String?, body: String, state: String, attempts: Int
+    ) {
+        self.key = key
+        self.id = id
+        self.type = type
+        self.role = role
+        self.sourceRow = sourceRow
+        self.occurredAt = occurredAt
+        self.email = email
+        self.phone = phone
+        self.body = body
+        self.state = state
+        self.attempts = attempts
+    }
+}
+
+/// The SQL of `referral-sync events`: taking the event notes, deriving the candidates, and the events ledger
+/// (migration 0008). Every statement runs on the connection given; callers hold the events lock.
+public enum EventLedger {
+    /// Serialises the discovery of shards that start together (a transaction-level advisory lock).
+    static let discoveryLockKey: Int64 = 7_226_175_003_999
+
+    /// Whether `events` ran before (its state row exists).
+    public static func hasRun(on connection: PostgresConnection) throws -> Bool {
+        try !connection.query("SELECT 1 FROM referral_sync_events_state").isEmpty
+    }
+
+    /// Which rows a run considers.
+    public enum Scope: Sendable, Equatable {
+        /// The rows noted since the last run (every run but the first).
+        case notes
+        /// The whole history (`--backfill`).
+        case everything
+        /// The rows dated at or after `since` (the first run: only they can still trigger a journey), found by the
+        /// input tables' time indexes; the older rows are counted (``History``), not read.
+        case window(since: Timestamp)
+    }
+
+    /// The rows before the first run's window, per input table: counted, not evented.
+    public struct History: Sendable, Equatable {
+        public var customersOptedIn = 0
+        public var referrals = 0
+        public var orders = 0
+        public var rejections = 0
+        public var coupons = 0
+        public var total: Int { customersOptedIn + referrals + orders + rejections + coupons }
+        public init() {}
+
+        /// Rows per table, in report order.
+        public var rows: [(table: String, count: Int)] {
+            [
+                ("customers (opted in)", customersOptedIn), ("referrals", referrals), ("referral_orders", orders),
+                ("referral_rejections", rejections), ("referral_coupons", coupons),
+            ]
+        }
+    }
+
+    /// Starts the discovery transaction and takes the rows to consider: every note due at `asOf` is deleted, and
+    /// its key returned (``Scope/notes``); for the other scopes the notes are only deleted, and the rows of the
+    /// scope are read instead. Call ``commitDiscovery(on:)`` (or ``rollbackDiscovery(on:)`` for a dry run)
+    /// afterwards.
+    public static func beginDiscovery(on connection: PostgresConnection, asOf: Timestamp, scope: Scope) throws
+        -> (keys: EventKeys, history: History?)
+    {
+        try connection.run("BEGIN")
+        try connection.execute(
+            "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(discoveryLockKey, on: connection))])
+        let noted = try connection.query(
+            """
+            DELETE FROM referral_sync_event_notes WHERE not_before IS NULL OR not_before <= $1::timestamptz
+            RETURNING source, key
+            """, [asOf.description])
+        switch scope {
+        case .notes:
+            return (keys(noted), nil)
+        case .everything:
+            var keys = EventKeys()
+            keys.everything = true
+            return (keys, nil)
+        case .window(let since):
+            let rows = try connection.query(
+                """
+                SELECT 'customers', customer_id FROM customers WHERE opted_in_at >= $1::timestamptz
+                UNION ALL SELECT 'referrals', referral_id FROM referrals WHERE created_at >= $1::timestamptz
+                UNION ALL SELECT 'referral_orders', referral_id FROM referral_orders WHERE redeemed_at >= $1::timestamptz
+                UNION ALL SELECT 'referral_rejections', referral_id FROM referral_rejections
+                          WHERE rejected_at >= $1::timestamptz
+                UNION ALL SELECT 'referral_coupons', coupon_code FROM referral_coupons WHERE issued_at >= $1::timestamptz
+                """, [since.description])
+            let counts = try connection.query(
+                """
+                SELECT (SELECT count(*) FROM customers WHERE opted_in_at < $1::timestamptz),
+                       (SELECT count(*) FROM referrals WHERE created_at < $1::timestamptz),
+                       (SELECT count(*) FROM referral_orders WHERE redeemed_at < $1::timestamptz),
+                       (SELECT count(*) FROM referral_rejections WHERE rejected_at < $1::timestamptz),
+                       (SELECT count(*) FROM referral_coupons WHERE issued_at < $1::timestamptz)
+                """, [since.description]
+            ).first
+            var history = History()
+            history.customersOptedIn = counts?.int(0) ?? 0
+            history.referrals = counts?.int(1) ?? 0
+            history.orders = counts?.int(2) ?? 0
+            history.rejections = counts?.int(3) ?? 0
+            history.coupons = counts?.int(4) ?? 0
+            return (keys(rows), history)
+        }
+    }
+
+    /// The keys of `rows` (source table, key), each once, grouped by what they can change.
+    static func keys(_ rows: [PostgresRow]) -> EventKeys {
+        var keys = EventKeys()
+        var seen = Set<String>()
+        for row in rows {
+            guard let source = row[0], let key = row[1], seen.insert(source + "\u{0}" + key).inserted else { continue }
+            switch source {
+            case "customers": keys.customers.append(key)
+            case "referrals":
+                keys.referrals.append(key)
+                keys.redemptions.append(key)
+            case "referral_orders": keys.redemptions.append(key)
+            case "referral_rejections":
+                keys.rejections.append(key)
+                keys.redemptions.append(key)
+            case "referral_coupons": keys.coupons.append(key)
+            default: continue
+            }
+        }
+        keys.redemptions = Array(Set(keys.redemptions)).sorted()
+        return keys
+    }
+
+    /// Streams the candidates of `keys` to `body`, in the discovery transaction.
+    public static func forEachCandidate(
+        on connection: PostgresConnection, keys: EventKeys, asOf: Timestamp, currency: Currency,
+        phoneRegion: String?, maxAgeSeconds: Double, _ body: (EventCandidate) throws -> Void
+    ) throws {
+        func array(_ values: [String]) -> String { PostgresArray.literal(values.map { Optional($0) }) }
+        let parameters: [String?] = [
+            asOf.description, currency.code, String(currency.minorUnits), phoneRegion, keys.everything ? "t" : "f",
+            array(keys.customers), array(keys.referrals), array(keys.redemptions), array(keys.rejections),
+            array(keys.coupons), String(maxAgeSeconds),
+        ]
+        let cursor = try RowCursor(
+            on: connection, sql: SQL.eventCandidates, parameters: parameters, name: "referral_sync_events_cursor")
+        defer { try? cursor.close() }
+        while let row = try cursor.next() {
+            try body(
+                EventCandidate(
+                    key: row[0] ?? "", type: row[1] ?? "", role: row[2] ?? "", sourceRow: row[3] ?? "",
+                    noteSource: row[4] ?? "", noteKey: row[5] ?? "", occurredAt: row[6] ?? "",
+                    occurredAtRaw: row[7] ?? "", email: row[8], phone: row[9], properties: row[10], reason: row[11],
+                    tooOld: row.bool(12) ?? false, ledgerState: row[13]))
+        }
+    }
+
+    /// A new event for the ledger: pending, with its frozen body.
+    public struct NewEvent: Sendable {
+        public var candidate: EventCandidate
+        public var id: String
+        public var body: String
+        public init(candidate: EventCandidate, id: String, body: String) {
+            self.candidate = candidate
+            self.id = id
+            self.body = body
+        }
+    }
+
+    /// Adds `events` to the ledger as pending (an event already there is left as it is).
+    public static func insertPending(_ events: [NewEvent], runID: Int64?, on connection: PostgresConnection) throws {
+        guard !events.isEmpty else { return }
+        func column(_ value: (NewEvent) -> String?) -> String? { PostgresArray.literal(events.map(value)) }
+        try connection.execute(
+            """
+            INSERT INTO referral_sync_events (event_key, event_id, type, role, source_row, occurred_at, user_email,
+                                              user_phone, body, state, found_run_id, updated_run_id)
+            SELECT k, i::uuid, t, r, s, o::timestamptz, e, p, b, 'pending', $10::bigint, $10::bigint
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                        $8::text[], $9::text[]) AS n (k, i, t, r, s, o, e, p, b)
+            ON CONFLICT (event_key) DO NOTHING
+            """,
+            [
+                column { $0.candidate.key }, column { $0.id }, column { $0.candidate.type },
+                column { $0.candidate.role }, column { $0.candidate.sourceRow },
+                column { $0.candidate.occurredAtRaw }, column { $0.candidate.email }, column { $0.candidate.phone },
+                column { $0.body }, runID.map(String.init),
+            ])
+    }
+
+    /// Notes rows again for the time their event is due (`not_before`).
+    public static func noteAgain(
+        _ notes: [(source: String, key: String, at: String)], on connection: PostgresConnection
+    )
+        throws
+    {
+        guard !notes.isEmpty else { return }
+        try connection.execute(
+            """
+            INSERT INTO referral_sync_event_notes (source, key, not_before)
+            SELECT s, k, min(t::timestamptz) FROM unnest($1::text[], $2::text[], $3::text[]) AS n (s, k, t)
+            GROUP BY s, k
+            """,
+            [
+                PostgresArray.literal(notes.map { Optional($0.source) }),
+                PostgresArray.literal(notes.map { Optional($0.key) }),
+                PostgresArray.literal(notes.map { Optional($0.at) }),
+            ])
+    }
+
+    /// Records that `events` has run (first run, or a backfill).
+    public static func recordRun(
+        on connection: PostgresConnection, asOf: Timestamp, runID: Int64?, backfill: Bool
+    ) throws {
+        try connection.execute(
+            """
+            INSERT INTO referral_sync_events_state (first_as_of, first_run_id, backfilled_at)
+            VALUES ($1::timestamptz, $2::bigint, CASE WHEN $3::boolean THEN now() END)
+            ON CONFLICT (singleton) DO UPDATE
+                SET backfilled_at = coalesce(EXCLUDED.backfilled_at, referral_sync_events_state.backfilled_at)
+            """, [asOf.description, runID.map(String.init), backfill ? "t" : "f"])
+    }
+
+    public static func commitDiscovery(on connection: PostgresConnection) throws { try connection.run("COMMIT") }
+
+    public static func rollbackDiscovery(on connection: PostgresConnection) { try? connection.run("ROLLBACK") }
+
+    /// The events of the ledger not yet delivered, of `shard`, oldest first.
+    public static func unsent(on connection: PostgresConnection, shard: Shard) throws -> [UnsentEvent] {
+        try connection.query(
+            """
+            SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
+                   user_email, user_phone, body, state, attempts
+            FROM referral_sync_events
+            WHERE state <> 'delivered'
+              AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
+            ORDER BY occurred_at, event_key
+            """, [String(shard.count), String(shard.number)]
+        ).map { row in
+            UnsentEvent(
+                key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "", sourceRow: row[4] ?? "",
+                occurredAt: row[5] ?? "", email: row[6], phone: row[7], body: row[8] ?? "", state: row[9] ?? "",
+                attempts: row.int(10) ?? 0)
+        }
+    }
+
+    /// Marks `keys` in flight, just before their requests start.
+    public static func markInFlight(_ keys: [String], runID: Int64, on connection: PostgresConnection) throws {
+        guard !keys.isEmpty else { return }
+        try connection.execute(
+            """
+            UPDATE referral_sync_events SET state = 'in_flight', updated_at = now(), updated_run_id = $2::bigint
+            WHERE event_key = ANY ($1::text[]) AND state <> 'delivered'
+            """, [PostgresArray.literal(keys.map { Optional($0) }), String(runID)])
+    }
+
+    /// Records Attentive's answer for one event: `delivered` (2xx) or `failed`.
+    public static func recordOutcome(
+        key: String, delivered: Bool, httpStatus: Int?, error: String?, attempts: Int, runID: Int64,
+        on connection: PostgresConnection
+    ) throws {
+        try connection.execute(
+            """
+            UPDATE referral_sync_events
+            SET state = CASE WHEN $2::boolean THEN 'delivered' ELSE 'failed' END,
+                delivered_at = CASE WHEN $2::boolean THEN now() END,
+                http_status = $3::integer, error = $4, attempts = attempts + $5::integer, updated_at = now(),
+                updated_run_id = $6::bigint
+            WHERE event_key = $1
+            """,
+            [key, delivered ? "t" : "f", httpStatus.map(String.init), error, String(attempts), String(runID)])
+    }
+
+    /// Events of the ledger not yet delivered (all shards).
+    public static func unsentCount(on connection: PostgresConnection) throws -> Int {
+        try connection.query("SELECT count(*) FROM referral_sync_events WHERE state <> 'delivered'").first?.int(0) ?? 0
+    }
+}

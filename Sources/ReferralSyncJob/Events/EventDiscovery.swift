@@ -1,0 +1,137 @@
+import Attentive
+import Postgres
+import ReferralModel
+import ReferralStore
+
+/// Discover: takes the event notes due at the as-of (or, on the first run and with `--backfill`, the whole
+/// history), derives their events with `sql/definitions/85_events.sql`, lists every row that cannot make its event
+/// and every event too old to send, and adds the new events to the ledger as pending with their frozen bodies.
+///
+/// The notes are deleted in one transaction that commits last; new events are written to the ledger before it, on
+/// the writer's connection. A crash in between leaves the notes, and the next run finds those events in the
+/// ledger: nothing is lost and nothing is added twice.
+struct EventDiscovery {
+    let context: JobContext
+    let session: Session
+    let options: EventsOptions
+    let report: EventsReport
+
+    /// What discovery saw besides the rows it listed.
+    struct Summary {
+        var firstRun = false
+        var readEverything = false
+        /// Rows noted since the last run (0 when the whole history was read).
+        var notedRows = 0
+        var newEvents = 0
+        /// Rows whose event was delivered before: changed since, not sent again.
+        var alreadyDelivered = 0
+        /// Rows whose event is already in the ledger, not yet delivered (sent below, with its first body).
+        var alreadyPending = 0
+        /// Events dated after the as-of: noted again for their time.
+        var notYet = 0
+        /// First run without `--backfill`: the rows dated before the window, per table, counted, not read.
+        var history: EventLedger.History?
+        /// First run without `--backfill`: older events of rows in the window (an old order of a new
+        /// referral), counted, not listed.
+        var olderNotSent = 0
+    }
+
+    struct Result {
+        var summary: Summary
+        /// A dry run's new events (not written to the ledger), to list as `dry_run`.
+        var dryRunEvents: [UnsentEvent]
+    }
+
+    private var configuration: RunConfiguration { context.configuration }
+
+    func run() throws -> Result {
+        let connection = session.lock
+        var summary = Summary()
+        summary.firstRun = try !EventLedger.hasRun(on: connection)
+        summary.readEverything = summary.firstRun || options.backfill
+        let scope: EventLedger.Scope =
+            options.backfill
+            ? .everything
+            : summary.firstRun
+                ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
+        let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: configuration.asOf, scope: scope)
+        summary.history = history
+        summary.notedRows = keys.count
+        var dryRunEvents: [UnsentEvent] = []
+        do {
+            var batch: [EventLedger.NewEvent] = []
+            var notes: [(source: String, key: String, at: String)] = []
+            let skipHistory = summary.firstRun && !options.backfill
+            if !keys.everything && keys.count == 0 {
+                // A quiet run: nothing noted, nothing to derive.
+            } else {
+                try EventLedger.forEachCandidate(
+                    on: connection, keys: keys, asOf: configuration.asOf, currency: session.currency,
+                    phoneRegion: configuration.phoneRegion, maxAgeSeconds: options.maxAgeHours * 3600
+                ) { candidate in
+                    if candidate.reason == "not_yet" {
+                        notes.append((candidate.noteSource, candidate.noteKey, candidate.occurredAtRaw))
+                        summary.notYet += 1
+                    } else if let state = candidate.ledgerState {
+                        if state == "delivered" { summary.alreadyDelivered += 1 } else { summary.alreadyPending += 1 }
+                    } else if skipHistory && candidate.tooOld {
+                        summary.olderNotSent += 1
+                    } else if let reason = candidate.reason {
+                        report.recordSkipped(candidate, id: Self.id(of: candidate), reason: reason)
+                    } else if candidate.tooOld && !options.backfill {
+                        report.recordTooOld(candidate, id: Self.id(of: candidate), maxAgeHours: options.maxAgeHours)
+                    } else {
+                        let event = Self.newEvent(candidate)
+                        summary.newEvents += 1
+                        if configuration.dryRun {
+                            dryRunEvents.append(Self.unsent(event))
+                        } else {
+                            batch.append(event)
+                            if batch.count >= 1000 {
+                                try EventLedger.insertPending(batch, runID: session.runID, on: session.writer)
+                                batch.removeAll(keepingCapacity: true)
+                            }
+                        }
+                    }
+                }
+            }
+            if configuration.dryRun {
+                EventLedger.rollbackDiscovery(on: connection)
+            } else {
+                try EventLedger.insertPending(batch, runID: session.runID, on: session.writer)
+                try EventLedger.noteAgain(notes, on: connection)
+                if summary.readEverything {
+                    try EventLedger.recordRun(
+                        on: connection, asOf: configuration.asOf, runID: session.runID, backfill: options.backfill)
+                }
+                try EventLedger.commitDiscovery(on: connection)
+            }
+        } catch {
+            EventLedger.rollbackDiscovery(on: connection)
+            throw error
+        }
+        return Result(summary: summary, dryRunEvents: dryRunEvents)
+    }
+
+    /// The event's `externalEventId` (none for a row that makes no event at all).
+    static func id(of candidate: EventCandidate) -> String? {
+        candidate.type.isEmpty ? nil : EventID.uuid5(name: candidate.key)
+    }
+
+    /// A candidate as the ledger keeps it: its id and its request body, fixed from now on.
+    static func newEvent(_ candidate: EventCandidate) -> EventLedger.NewEvent {
+        let id = EventID.uuid5(name: candidate.key)
+        let body = CustomEventJSON.encode(
+            CustomEvent(
+                type: candidate.type, propertiesJSON: candidate.properties ?? "{}", externalEventID: id,
+                occurredAt: candidate.occurredAt, user: AttentiveUser(email: candidate.email, phone: candidate.phone)))
+        return EventLedger.NewEvent(candidate: candidate, id: id, body: body)
+    }
+
+    static func unsent(_ event: EventLedger.NewEvent) -> UnsentEvent {
+        UnsentEvent(
+            key: event.candidate.key, id: event.id, type: event.candidate.type, role: event.candidate.role,
+            sourceRow: event.candidate.sourceRow, occurredAt: event.candidate.occurredAt, email: event.candidate.email,
+            phone: event.candidate.phone, body: event.body, state: "new", attempts: 0)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import ReferralStore
+import Reports
+
+/// `events.csv` (one row per event considered: sent, failed, skipped with its reason, too old, or a dry run's) and
+/// a dry run's `dry_run_requests.jsonl`, with the counts by outcome and by event type.
+final class EventsReport {
+    let folder: ReportFolder
+    private let csv: CSVWriter
+    private let dryRunRequests: ReportFile?
+    private(set) var counts: [String: Int] = [:]
+    /// Counts by event type, then outcome.
+    private(set) var countsByType: [String: [String: Int]] = [:]
+
+    static let header = [
+        "event_id", "type", "role", "source_row", "user_email", "user_phone", "occurred_at", "outcome", "http_status",
+        "error", "attempts",
+    ]
+
+    init(folder: ReportFolder, dryRun: Bool) throws {
+        self.folder = folder
+        csv = try CSVWriter(path: folder.path("events.csv"), header: Self.header)
+        dryRunRequests = dryRun ? try ReportFile(path: folder.path("dry_run_requests.jsonl")) : nil
+    }
+
+    func recordSkipped(_ candidate: EventCandidate, id: String?, reason: String) {
+        write(
+            id: id, type: candidate.type, role: candidate.role, source: candidate.sourceRow, email: candidate.email,
+            phone: candidate.phone, occurred: candidate.occurredAt, outcome: "skipped", error: reason)
+    }
+
+    func recordTooOld(_ candidate: EventCandidate, id: String?, maxAgeHours: Double) {
+        write(
+            id: id, type: candidate.type, role: candidate.role, source: candidate.sourceRow, email: candidate.email,
+            phone: candidate.phone, occurred: candidate.occurredAt, outcome: "too_old",
+            error: "occurred more than \(Self.hours(maxAgeHours)) hours before the as-of: it would trigger no journey "
+                + "(--backfill sends it)")
+    }
+
+    func recordDryRun(_ event: UnsentEvent) {
+        dryRunRequests?.write(event.body + "\n")
+        record(event, outcome: "dry_run")
+    }
+
+    func record(
+        _ event: UnsentEvent, outcome: String, httpStatus: Int? = nil, error: String? = nil, attempts: Int = 0
+    ) {
+        write(
+            id: event.id, type: event.type, role: event.role, source: event.sourceRow, email: event.email,
+            phone: event.phone, occurred: event.occurredAt, outcome: outcome, httpStatus: httpStatus, error: error,
+            attempts: attempts)
+    }
+
+    func close() throws {
+        try csv.close()
+        try dryRunRequests?.close()
+    }
+
+    private func write(
+        id: String?, type: String, role: String, source: String, email: String?, phone: String?, occurred: String,
+        outcome: String, httpStatus: Int? = nil, error: String?, attempts: Int = 0
+    ) {
+        counts[outcome, default: 0] += 1
+        countsByType[type.isEmpty ? "(no event)" : type, default: [:]][outcome, default: 0] += 1
+        csv.write([
+            id, type, role, source, email, phone, occurred, outcome, httpStatus.map(String.init),
+            error.map(RunRecorder.printable), String(attempts),
+        ])
+    }
+
+    static func hours(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}

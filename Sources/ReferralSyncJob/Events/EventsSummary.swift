@@ -1,0 +1,74 @@
+import Foundation
+import ReferralModel
+import ReferralStore
+import Reports
+
+/// `summary.md` of an `events` run.
+struct EventsSummary {
+    var runKey: String
+    var configuration: RunConfiguration
+    var options: EventsOptions
+    var discovery: EventDiscovery.Summary
+    var counts: [String: Int]
+    var pendingAfter: Int?
+    var stages: StageTimer
+    var duration: Duration
+    var status: ExitStatus
+    var message: String
+    var store: String
+
+    func markdown() -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let maxAge = EventsReport.hours(options.maxAgeHours)
+        var text = "# referral-sync events \(runKey)\n\n"
+        text += "- Result: **exit \(status)**: \(message)\n"
+        if store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
+        text += "- As of: \(configuration.asOf.millisecondString)\n"
+        text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent, nothing recorded)" : "send")"
+        text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
+        text += "- Age rule: events older than \(maxAge) hours at the as-of are "
+        text += options.backfill ? "sent too (--backfill)\n" : "not sent (`too_old`)\n"
+        let read =
+            options.backfill
+            ? "the whole history (--backfill)"
+            : discovery.firstRun
+                ? "\(discovery.notedRows) rows of the last \(maxAge) hours (first events run)"
+                : "\(discovery.notedRows) rows noted since the last run"
+        text += "- Read: \(read)\n"
+        text += "- Time taken: \(String(format: "%.2f", seconds)) s\n"
+        text += "- Events not yet delivered after this run: \(pendingAfter.map(String.init) ?? "unknown")\n"
+
+        if discovery.firstRun && !options.backfill {
+            let history = discovery.history ?? EventLedger.History()
+            text += "\n## First events run\n\n"
+            text += "This is the first `events` run for this store: it sent only what happened in the last "
+            text += "\(maxAge) hours before the as-of, which can still trigger a journey. The older history was not "
+            text += "read and not sent: the rows below, and \(discovery.olderNotSent) older events of newer rows. "
+            text += "`referral-sync events --backfill` sends every event of the history not yet delivered, with "
+            text += "its true time, for segments.\n\n"
+            text += MarkdownTable(
+                header: ["Rows dated before the last \(maxAge) hours", "Rows"],
+                rows: history.rows.map { [$0.table, String($0.count)] }, rightAligned: [1]
+            ).render()
+        }
+
+        text += "\n## Events by outcome\n\n"
+        var rows = EventCounts.outcomes.map { [$0, String(counts[$0] ?? 0)] }
+        rows.append(["(new events found this run)", String(discovery.newEvents)])
+        rows.append([
+            "(rows changed after their event was delivered: not sent again)", String(discovery.alreadyDelivered),
+        ])
+        rows.append([
+            "(rows whose event was already pending: sent with its first body)", String(discovery.alreadyPending),
+        ])
+        rows.append(["(events dated after the as-of: noted for later)", String(discovery.notYet)])
+        text += MarkdownTable(header: ["Outcome", "Events"], rows: rows, rightAligned: [1]).render()
+
+        text += "\n## Stages\n\n"
+        text += MarkdownTable(
+            header: ["Stage", "Seconds"],
+            rows: stages.seconds.map { [$0.0, String(format: "%.3f", $0.1)] }, rightAligned: [1]
+        ).render()
+        return text
+    }
+}

@@ -1,0 +1,233 @@
+-- Referral events (README "Events"): which events the landing zone implies, with their user and properties, for
+-- the rows `referral-sync events` considers. One row per event, or per row that cannot make its event (reason
+-- set, nothing sent). Built on the definitions above: identities (10), dates (20), money (30), referral checks
+-- (40), the qualifying order and successful referrals (50, 52). Every event not yet due (occurred after p_as_of)
+-- comes back with reason 'not_yet' and the note (note_source, note_key) that brings its row back, so the caller
+-- can note it again for that time.
+--
+-- The rows: p_all (a backfill: every row), or the keys of each source (the event notes): customers by
+-- customer_id, referrals by referral_id, the reward of the referrals p_redemptions (an order or a rejection of the
+-- referral changed), rejections by referral_id, coupons by coupon_code.
+--
+-- event_key names the event for its UUID (type|role|source:key) and for the ledger: the reward of a referral is
+-- keyed by the referral, so a referral earns one reward event whichever of its orders qualifies.
+-- Channels (compared trimmed and case-insensitively): 'email' is an email referral; 'link', 'shareable_link',
+-- 'shareable link' and 'share_link' a shareable-link referral; any other channel, or none, makes no referral
+-- event (reason unknown_channel).
+CREATE OR REPLACE FUNCTION referral_sync_channel_kind(channel text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE lower(btrim(channel))
+               WHEN 'email' THEN 'email'
+               WHEN 'link' THEN 'link'
+               WHEN 'shareable_link' THEN 'link'
+               WHEN 'shareable link' THEN 'link'
+               WHEN 'share_link' THEN 'link'
+           END
+$$;
+
+-- A customer's name as one string: first and last, either alone when the other is missing.
+CREATE OR REPLACE FUNCTION referral_sync_full_name(first_name text, last_name text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(btrim(coalesce(btrim(first_name), '') || ' ' || coalesce(btrim(last_name), '')), '')
+$$;
+
+CREATE OR REPLACE FUNCTION referral_sync_event_candidates(
+    p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_all boolean,
+    p_customers text[], p_referrals text[], p_redemptions text[], p_rejections text[], p_coupons text[])
+RETURNS TABLE (event_key text, type text, role text, source_row text, note_source text, note_key text,
+               occurred_at timestamptz, user_email text, user_phone text, properties text, reason text)
+-- plpgsql, so the referrers of the keyed referrals are found first and reach the rule functions as values (a
+-- subquery argument would keep PostgreSQL from inlining them, and they would read every referral); custom plans,
+-- so a quiet run's few keys use the indexes.
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+DECLARE
+    referral_referrers text[];
+    redemption_referrers text[];
+BEGIN
+    IF NOT p_all THEN
+        referral_referrers := ARRAY(SELECT r.referrer_id FROM referrals r WHERE r.referral_id = ANY (p_referrals));
+        redemption_referrers := ARRAY(SELECT r.referrer_id FROM referrals r WHERE r.referral_id = ANY (p_redemptions));
+    END IF;
+    RETURN QUERY
+    WITH
+    -- Each customer's identity as Attentive gets it (10_identities), and the fields events carry.
+    people AS NOT MATERIALIZED (
+        SELECT c.customer_id, referral_sync_email(c.email) AS email,
+               referral_sync_phone(c.phone, p_default_region) AS phone, c.first_name, c.last_name, c.locale,
+               c.opted_in_at
+        FROM customers c
+    ),
+    keyed_referrals AS (
+        SELECT r.*, referral_sync_channel_kind(r.channel) AS kind
+        FROM referrals r
+        WHERE p_all OR r.referral_id = ANY (p_referrals)
+    ),
+    -- Both sides of a referral: the referrer, and the recipient (recipient_email, else the recipient customer's
+    -- identity), with the referral checks (40) for its referrer.
+    referral_sides AS NOT MATERIALIZED (
+        SELECT r.referral_id, r.referrer_id, r.channel, r.created_at, r.recipient_email,
+               referrer.email AS referrer_email, referrer.phone AS referrer_phone,
+               referrer.first_name AS referrer_first_name, referrer.last_name AS referrer_last_name,
+               referrer.locale AS referrer_locale,
+               coalesce(referral_sync_email(r.recipient_email), recipient.email) AS recipient_send_email,
+               recipient.phone AS recipient_phone,
+               recipient.first_name AS recipient_first_name, recipient.last_name AS recipient_last_name,
+               coalesce(recipient.locale, referrer.locale) AS recipient_locale
+        FROM referrals r
+        JOIN people referrer ON referrer.customer_id = r.referrer_id
+        LEFT JOIN people recipient ON recipient.customer_id = r.recipient_customer_id
+    ),
+    checks AS (
+        SELECT rc.referral_id, rc.reason
+        FROM referral_sync_referral_checks(
+                 p_as_of,
+                 CASE WHEN p_all THEN NULL ELSE referral_referrers END) rc
+        WHERE p_all OR rc.referral_id = ANY (p_referrals)
+    ),
+    events AS (
+        -- The customer opted in to the referral program (role referrer).
+        SELECT 'Opted In to Okendo Referrals' AS type, 'referrer' AS role, 'customers:' || p.customer_id AS source,
+               'customers:' || p.customer_id AS source_row, 'customers' AS note_source, p.customer_id AS note_key,
+               p.opted_in_at AS occurred_at, p.email, p.phone,
+               json_build_object(
+                   'Locale', p.locale, 'Customer Role', 'referrer',
+                   'Referrer Name', referral_sync_full_name(p.first_name, p.last_name),
+                   'Referrer Email', p.email, 'Date Opted-In', referral_sync_timestamp(p.opted_in_at)) AS properties,
+               NULL::text AS problem
+        FROM people p
+        WHERE p.opted_in_at IS NOT NULL AND (p_all OR p.customer_id = ANY (p_customers))
+        UNION ALL
+        -- A shareable-link referral: the recipient opted in through the link (role recipient), and the referrer
+        -- learns the link was used.
+        SELECT 'Opted In to Okendo Referrals', 'recipient', 'referrals:' || s.referral_id,
+               'referrals:' || s.referral_id, 'referrals', s.referral_id, s.created_at, s.recipient_send_email,
+               s.recipient_phone,
+               json_build_object(
+                   'Locale', s.recipient_locale, 'Recipient First Name', s.recipient_first_name,
+                   'Recipient Last Name', s.recipient_last_name, 'Recipient Email', s.recipient_send_email,
+                   'Customer Role', 'recipient', 'Date Opted-In', referral_sync_timestamp(s.created_at)),
+               ch.reason
+        FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
+        WHERE k.kind = 'link'
+        UNION ALL
+        SELECT 'Okendo Shareable Link Used', 'referrer', 'referrals:' || s.referral_id,
+               'referrals:' || s.referral_id, 'referrals', s.referral_id, s.created_at, s.referrer_email,
+               s.referrer_phone,
+               json_build_object(
+                   'Recipient Full Name', referral_sync_full_name(s.recipient_first_name, s.recipient_last_name),
+                   'Recipient Email', s.recipient_send_email, 'Customer Role', 'referrer',
+                   'Date Opted-In', referral_sync_timestamp(s.created_at)),
+               ch.reason
+        FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
+        WHERE k.kind = 'link'
+        UNION ALL
+        -- An email referral: the referrer sent it, and the recipient receives the invitation.
+        SELECT 'Sent Okendo Referral', 'referrer', 'referrals:' || s.referral_id, 'referrals:' || s.referral_id,
+               'referrals', s.referral_id, s.created_at, s.referrer_email, s.referrer_phone,
+               json_build_object(
+                   'Locale', s.referrer_locale, 'Referrer First Name', s.referrer_first_name,
+                   'Referrer Last Name', s.referrer_last_name, 'Recipient Email', s.recipient_send_email,
+                   'Customer Role', 'referrer', 'Date Sent', referral_sync_timestamp(s.created_at)),
+               ch.reason
+        FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
+        WHERE k.kind = 'email'
+        UNION ALL
+        SELECT 'Okendo Referral Invitation', 'recipient', 'referrals:' || s.referral_id,
+               'referrals:' || s.referral_id, 'referrals', s.referral_id, s.created_at, s.recipient_send_email,
+               s.recipient_phone,
+               json_build_object(
+                   'Locale', s.recipient_locale, 'Referrer First Name', s.referrer_first_name,
+                   'Referrer Last Name', s.referrer_last_name, 'Recipient Email', s.recipient_send_email,
+                   'Customer Role', 'recipient', 'Date Sent', referral_sync_timestamp(s.created_at)),
+               ch.reason
+        FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
+        WHERE k.kind = 'email'
+        UNION ALL
+        -- A referral of another channel: no event, listed.
+        SELECT '', '', 'referrals:' || k.referral_id, 'referrals:' || k.referral_id, 'referrals', k.referral_id,
+               k.created_at, NULL, NULL, NULL, 'unknown_channel'
+        FROM keyed_referrals k
+        WHERE k.kind IS NULL
+        UNION ALL
+        -- The referrer's reward: the qualifying order of a successful referral (52), keyed by the referral.
+        SELECT 'Redeemed Okendo Referral Coupon', 'referrer', 'referrals:' || s.referral_id,
+               'referral_orders:' || o.order_id, 'referral_orders', q.referral_id, o.redeemed_at, s.referrer_email,
+               s.referrer_phone,
+               json_build_object(
+                   'Date Redeemed', referral_sync_timestamp(o.redeemed_at), 'Customer Role', 'referrer',
+                   'Order Discount Amount', referral_sync_money(o.discount_amount, p_minor_units),
+                   'Order ID', o.order_id, 'Order Number', o.order_number,
+                   'Order Total Price', referral_sync_money(o.total_price, p_minor_units), 'Currency', o.currency),
+               NULL
+        FROM referral_sync_successful_referrals(
+                 p_as_of, p_currency,
+                 CASE WHEN p_all THEN NULL ELSE redemption_referrers END) q
+        JOIN referral_orders o ON o.order_id = q.order_id
+        JOIN referral_sides s ON s.referral_id = q.referral_id
+        WHERE p_all OR q.referral_id = ANY (p_redemptions)
+        UNION ALL
+        -- Orders of those referrals that earn no reward, with the reason code of rejected_rows.csv; and orders
+        -- not yet redeemed at the as-of, which are due later.
+        SELECT 'Redeemed Okendo Referral Coupon', 'referrer', 'referral_orders:' || oc.order_id,
+               'referral_orders:' || oc.order_id, 'referral_orders', oc.referral_id, oc.redeemed_at, NULL, NULL,
+               NULL,
+               CASE WHEN oc.reason = 'redeemed_after_as_of' THEN 'not_yet'
+                    ELSE referral_sync_order_row_reason(oc.reason, oc.referral_rejected) END
+        FROM referral_sync_order_checks(
+                 p_as_of, p_currency,
+                 CASE WHEN p_all THEN NULL ELSE redemption_referrers END) oc
+        WHERE (p_all OR oc.referral_id = ANY (p_redemptions))
+          AND (oc.reason IS NOT NULL OR oc.referral_rejected OR oc.order_rank > 1)
+        UNION ALL
+        -- A rejection: the referrer and the recipient are each told.
+        SELECT 'Okendo Referral Rejected', side.role, 'referral_rejections:' || j.referral_id,
+               'referral_rejections:' || j.referral_id, 'referral_rejections', j.referral_id, j.rejected_at,
+               side.email, side.phone,
+               json_build_object(
+                   'Customer Role', side.role, 'Should Notify Customer', coalesce(j.should_notify_customer, true),
+                   'Rejection Reason', j.reason, 'Rejection Type', j.rejection_type, 'Email', side.email,
+                   'Locale', side.locale),
+               NULL
+        FROM referral_rejections j
+        JOIN referral_sides s ON s.referral_id = j.referral_id
+        CROSS JOIN LATERAL (
+            VALUES ('referrer', s.referrer_email, s.referrer_phone, s.referrer_locale),
+                   ('recipient', s.recipient_send_email, s.recipient_phone, s.recipient_locale)
+        ) AS side (role, email, phone, locale)
+        WHERE p_all OR j.referral_id = ANY (p_rejections)
+        UNION ALL
+        -- A coupon issued: to its customer, else to the side of its referral its role names.
+        SELECT 'Received Okendo Referral Coupon', coalesce(lower(btrim(cp.role)), ''),
+               'referral_coupons:' || cp.coupon_code, 'referral_coupons:' || cp.coupon_code, 'referral_coupons',
+               cp.coupon_code, cp.issued_at,
+               CASE WHEN cp.customer_id IS NOT NULL THEN holder.email
+                    WHEN lower(btrim(cp.role)) = 'referrer' THEN s.referrer_email
+                    ELSE s.recipient_send_email END,
+               CASE WHEN cp.customer_id IS NOT NULL THEN holder.phone
+                    WHEN lower(btrim(cp.role)) = 'referrer' THEN s.referrer_phone
+                    ELSE s.recipient_phone END,
+               json_build_object(
+                   'Coupon Code', cp.coupon_code, 'Coupon Description', cp.description,
+                   'Coupon Expiry Date', referral_sync_timestamp(cp.expires_at),
+                   'Date Received', referral_sync_timestamp(cp.issued_at),
+                   'Customer Role', lower(btrim(cp.role))),
+               CASE WHEN lower(btrim(cp.role)) NOT IN ('referrer', 'recipient') THEN 'unknown_coupon_role' END
+        FROM referral_coupons cp
+        LEFT JOIN people holder ON holder.customer_id = cp.customer_id
+        LEFT JOIN referral_sides s ON s.referral_id = cp.referral_id
+        WHERE p_all OR cp.coupon_code = ANY (p_coupons)
+    )
+    SELECT e.type || '|' || e.role || '|' || e.source, e.type, e.role, e.source_row, e.note_source, e.note_key,
+           e.occurred_at, e.email, e.phone,
+           json_strip_nulls(e.properties)::text,
+           CASE
+               WHEN NOT isfinite(e.occurred_at) THEN 'occurred_at_not_finite'
+               WHEN e.occurred_at > p_as_of OR e.problem = 'created_after_as_of' THEN 'not_yet'
+               WHEN e.problem IS NOT NULL THEN e.problem
+               WHEN e.email IS NULL AND e.phone IS NULL THEN 'no_usable_identity'
+           END
+    FROM events e
+    ;
+END
+$$;
