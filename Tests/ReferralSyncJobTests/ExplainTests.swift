@@ -352,6 +352,32 @@ import Testing
         #expect(output.text.contains(#""recompute" : "incremental: 1 customers recomputed""#))
     }
 
+    @Test func explainReadsTheStoreOfItsSchema() async throws {
+        let database = try TestDatabase.create(prefix: "explain_store")
+        defer { database.drop() }
+        for store in ["us", "eu"] {
+            let migrated = await runCommand(
+                ["migrate", "--schema", store, "--create-schema"], environment: ["DATABASE_URL": database.conninfo])
+            #expect(migrated.status == .success, "\(migrated.message)")
+        }
+        try database.run(
+            """
+            INSERT INTO eu.customers (customer_id, email, opted_in_at) VALUES ('c1', 'c1@example.com', '2024-01-01Z');
+            INSERT INTO eu.referrals (referral_id, referrer_id, created_at) VALUES ('r1', 'c1', '2024-02-01Z');
+            INSERT INTO eu.referral_orders (order_id, referral_id, total_price, currency, redeemed_at)
+                VALUES ('o1', 'r1', 10.5, 'EUR', '2024-03-01Z');
+            """)
+        let output = CapturedText()
+        let environment = ["DATABASE_URL": database.conninfo, "REFERRAL_SYNC_QUIET": "1"]
+        let eu = await ReferralSyncCommand.main(
+            arguments: ["explain", "c1@example.com", "--schema", "eu", "--as-of", Self.asOf, "--format", "csv"],
+            environment: environment, output: { output.append($0) })
+        #expect(eu == .success)
+        #expect(output.text.contains(",o1,,10.5,0,EUR,2024-03-01T00:00:00.000Z,true,,"))
+        let us = await runCommand(["explain", "c1", "--schema", "us", "--as-of", Self.asOf], environment: environment)
+        #expect(us.status == .dataError, "the us store has no c1")
+    }
+
     @Test func theMarkdownRendersThroughCmarkGFM() async throws {
         let harness = try JobHarness()
         var history = Self.annWithEveryReason()
