@@ -7,11 +7,15 @@
 WITH successes AS (
     SELECT * FROM referral_sync_successful_referrals($2::timestamptz, $3::text, ARRAY[$1::text])
 ),
+-- The count, latest date and exact revenue as 55_revenue computes them for this referrer.
+per_referrer AS (
+    SELECT * FROM referral_sync_referrer_successes($2::timestamptz, $3::text, ARRAY[$1::text])
+),
 referrals_by_as_of AS (
-    SELECT count(*) FILTER (WHERE rc.created_at <= $2::timestamptz) AS made, min(rc.created_at) AS first_at
+    SELECT count(*) FILTER (WHERE rc.created_at <= $2::timestamptz) AS made
     FROM referral_sync_referral_checks($2::timestamptz, ARRAY[$1::text]) rc
 )
-SELECT c.customer_id, c.email, c.phone, c.shareable_link, c.first_name, c.last_name,
+SELECT c.customer_id, c.email, c.phone, c.shareable_link,
        referral_sync_detail_time(c.opted_in_at) AS opted_in_at,
        referral_sync_is_participant(c.opted_in_at, false, $2::timestamptz) AS opted_in_by_as_of,
        referral_sync_is_participant(NULL, r.made > 0, $2::timestamptz) AS referred_by_as_of,
@@ -21,10 +25,13 @@ SELECT c.customer_id, c.email, c.phone, c.shareable_link, c.first_name, c.last_n
        coalesce(v.send_email, CASE WHEN v.customer_id IS NULL THEN referral_sync_email(c.email) END) AS send_email,
        coalesce(v.send_phone, CASE WHEN v.customer_id IS NULL THEN referral_sync_phone(c.phone, $4::text) END)
            AS send_phone,
-       v.shareable_link AS kept_shareable_link, v.successful_referrals, v.latest_successful_referral_at, v.total_successful_referral_revenue,
+       v.shareable_link AS kept_shareable_link, v.successful_referrals, v.latest_successful_referral_at,
+       v.total_successful_referral_revenue,
        v.problem, v.problem_detail,
-       (SELECT sum(s.total_price) FROM successes s)::text AS exact_revenue,
-       (SELECT s.order_id FROM successes s ORDER BY s.redeemed_at DESC, s.order_id LIMIT 1) AS latest_order_id,
+       (SELECT p.revenue FROM per_referrer p)::text AS exact_revenue,
+       -- The qualifying order whose redeemed_at is the latest date (the first by order_id on a tie).
+       (SELECT s.order_id FROM successes s WHERE s.redeemed_at = (SELECT p.latest_at FROM per_referrer p)
+        ORDER BY s.order_id LIMIT 1) AS latest_order_id,
        l.customer_id IS NOT NULL AS has_ledger,
        l.email AS ledger_email, l.phone AS ledger_phone, l.shareable_link AS ledger_link,
        l.successful_referrals AS ledger_count, l.latest_successful_referral_at AS ledger_latest,
