@@ -21,8 +21,8 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive $(SWIFT_FORMAT_PATHS)
 
-# What only the tests need: promtool (checks the metrics file) and PyYAML (reads deploy/kubernetes);
-# cmark-gfm (parses revenue.md as GitHub-flavoured Markdown) and librsvg2-bin (rsvg-convert renders revenue.svg).
+# What only the tests need: promtool (checks the metrics file), PyYAML (reads deploy/kubernetes), cmark-gfm (parses
+# revenue.md and explain's Markdown as GitHub-flavoured Markdown) and librsvg2-bin (rsvg-convert renders revenue.svg).
 TEST_PACKAGES = prometheus python3-yaml cmark-gfm librsvg2-bin
 
 test-deps:

@@ -22,7 +22,10 @@ extension BulkJobStore {
     }
 
     /// Every participant in a job that has not resolved (of any shard), with the values the job carries. Reads only.
-    public static func inFlightParticipants(on connection: PostgresConnection) throws -> [String: InFlightRecord] {
+    /// - Parameter customer: Only this participant (`referral-sync explain`); `nil` for every one.
+    public static func inFlightParticipants(on connection: PostgresConnection, customer: String? = nil) throws
+        -> [String: InFlightRecord]
+    {
         var held: [String: InFlightRecord] = [:]
         var columns: (customer: Int, job: Int, batch: Int, since: Int, mask: Int, values: AttributeColumns)?
         try connection.forEachRow(
@@ -33,7 +36,8 @@ extension BulkJobStore {
                    r.total_successful_referral_revenue
             FROM referral_sync_bulk_records r JOIN referral_sync_bulk_jobs j USING (batch_id)
             WHERE j.status IN ('submitting', 'in_progress') AND r.succeeded IS NULL
-            """
+              AND ($1::text IS NULL OR r.customer_id = $1::text)
+            """, [customer]
         ) { row in
             let c =
                 try columns

@@ -85,20 +85,25 @@ public enum ParticipantStateStore {
     /// Brings the derived rows up to date, then exports a snapshot that sees exactly them, before any other run
     /// can refresh again: the run's readers import it (`SET TRANSACTION SNAPSHOT`), so shards that refresh for
     /// slightly different as-of times (each its own "now") never read one another's rows.
+    /// - Parameter countRows: Count the input tables' rows for the row accounting (every run); `explain`, which
+    ///   accounts for nothing, keeps the last counts.
     /// - Returns: The refresh and its snapshot; `connection` stays in the exporting transaction, holding the
     ///   refresh lock, until ``ExportedSnapshot/release()``.
     public static func refreshAndExportSnapshot(
-        on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool
+        on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool, countRows: Bool = true
     ) throws -> ExportedSnapshot {
         let lockKey = try StoreKeys.key(refreshLockKey, on: connection)
         try connection.advisoryLock(lockKey)
         do {
             try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
             let rows = try connection.query(
-                "SELECT * FROM referral_sync_refresh($1::timestamptz, $2::text, $3::integer, $4::text, $5::boolean)",
+                """
+                SELECT * FROM referral_sync_refresh(
+                    $1::timestamptz, $2::text, $3::integer, $4::text, $5::boolean, $6::boolean)
+                """,
                 [
                     parameters.asOf.description, parameters.currency.code, String(parameters.currency.minorUnits),
-                    parameters.phoneRegion, full ? "true" : "false",
+                    parameters.phoneRegion, full ? "true" : "false", countRows ? "true" : "false",
                 ])
             try connection.run("COMMIT")
             guard let row = rows.first, let mode = try row.value("mode").flatMap(StateRefresh.Mode.init(rawValue:))

@@ -120,6 +120,12 @@ enum JobOptions {
         flag: "backfill", environment: "REFERRAL_SYNC_EVENTS_BACKFILL",
         summary: "events: read the whole history and send every event not yet delivered, whatever its age")
 
+    // explain
+    static let explainFormat = Option<ExplainFormat>(
+        "format", environment: "REFERRAL_SYNC_EXPLAIN_FORMAT", default: .markdown,
+        summary: "markdown, csv (one row per referral and order) or json", expected: "markdown, csv or json",
+        read: { ExplainFormat(rawValue: $0) })
+
     // history
     static let last = Option<Int>(
         "last", default: 20, summary: "how many runs to show", expected: "a whole number above 0",
@@ -178,6 +184,10 @@ enum JobOptions {
         databaseURL, schema, asOf, currency, reportsDirectory, from, to, by, timeZone, basis, top, defaultPhoneRegion,
         keep,
         metricsFile, logFormat, quiet, verbose, help,
+    ]
+    /// The options of `explain`: what the recompute is for, as for `run`, and the output format.
+    static let explainOptions: [any OptionDeclaration] = [
+        databaseURL, schema, asOf, currency, defaultPhoneRegion, explainFormat, logFormat, quiet, verbose, help,
     ]
 
     /// A number in `range`, finite.

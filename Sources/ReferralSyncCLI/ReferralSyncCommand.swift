@@ -21,6 +21,7 @@ public enum ReferralSyncCommand {
           revenue   the referral revenue report for finance, reconciled with the attributes; send nothing
           migrate   create or upgrade referral-sync's tables (idempotent)
           history   show recent runs
+          explain   explain one customer's numbers: referrals, orders, attributes, what Attentive was told
 
         Run `referral-sync <command> --help` for a command's options. Exit statuses: see the README.
 
@@ -60,6 +61,8 @@ public enum ReferralSyncCommand {
             return MigrateCommand.run(rest, environment: environment, output: output)
         case "history":
             return HistoryCommand.run(rest, environment: environment, output: output)
+        case "explain":
+            return await ExplainCommand.run(rest, environment: environment, output: output)
         default:
             return fail(
                 UsageError(

@@ -25,7 +25,7 @@ enum RevenueCommand {
             // Nothing is sent: the Attentive variables do not matter here.
             configuration = try RunConfiguration(
                 options: options, environment: environment.filter { !$0.key.hasPrefix("ATTENTIVE_") },
-                arguments: arguments, sends: false)
+                arguments: arguments, sendsToAttentive: false)
             revenue = try revenueOptions(options)
             try RunCommand.checkMetricsFile(configuration, options)
         } catch {

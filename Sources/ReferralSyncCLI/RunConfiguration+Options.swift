@@ -13,12 +13,12 @@ extension RunConfiguration {
     ///   - options: Parsed options (``JobOptions/runOptions`` or ``JobOptions/driftOptions``).
     ///   - environment: For `ATTENTIVE_API_KEY` and `ATTENTIVE_BASE_URL`.
     ///   - arguments: The raw arguments, kept (without secrets) in the run history.
-    ///   - sends: Whether the command sends to Attentive (`revenue` does not: it needs no key).
+    ///   - sendsToAttentive: Whether the command needs `ATTENTIVE_API_KEY` (`explain` and `revenue` send nothing).
     /// - Throws: `JobError` with status 64 for a bad command-line value, 78 for bad configuration from the
     ///   environment; the message names the option or variable and the expected form.
-    init(options: ParsedOptions, environment: [String: String], arguments: [String], sends: Bool = true)
-        throws(JobError)
-    {
+    init(
+        options: ParsedOptions, environment: [String: String], arguments: [String], sendsToAttentive: Bool = true
+    ) throws(JobError) {
         do {
             let databaseURL = try options.value(JobOptions.databaseURL) ?? ""
             if !databaseURL.isEmpty, let problem = Conninfo.parseProblem(databaseURL) {
@@ -48,7 +48,7 @@ extension RunConfiguration {
             let metricsFile = try options.value(JobOptions.metricsFile)
             let attentiveBaseURL = try Self.attentiveBaseURL(environment)
             let apiKey = (environment["ATTENTIVE_API_KEY"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if apiKey.isEmpty && !dryRun && sends {
+            if apiKey.isEmpty && !dryRun && sendsToAttentive {
                 throw JobError(
                     .configuration, "ATTENTIVE_API_KEY is not set or empty",
                     remedy: "Set ATTENTIVE_API_KEY to the key of an Attentive custom app with Custom Attributes "

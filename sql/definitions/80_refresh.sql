@@ -5,8 +5,14 @@
 -- REPEATABLE READ transaction, with no other refresh running (the job holds an advisory lock around it):
 -- everything it reads is one snapshot, and the change markers it deletes are exactly those that snapshot sees, so
 -- a change committed meanwhile stays marked for the next run.
+--
+-- p_count_rows: count the input tables' rows for the row accounting, as every run does. `referral-sync explain`,
+-- which accounts for nothing, passes false and keeps the last counts (at a million participants the counting is
+-- most of a refresh with nothing to recompute); the next run's refresh counts again.
+DROP FUNCTION IF EXISTS referral_sync_refresh(timestamptz, text, integer, text, boolean);
 CREATE OR REPLACE FUNCTION referral_sync_refresh(
-    p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_full boolean)
+    p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_full boolean,
+    p_count_rows boolean DEFAULT true)
 RETURNS TABLE (mode text, reason text, recomputed bigint)
 -- JIT compiling these statements costs more than it saves: a second or more for the identity step alone.
 LANGUAGE plpgsql SET jit = off AS $$
@@ -288,22 +294,30 @@ BEGIN
     DELETE FROM referral_sync_changes;
 
     DELETE FROM referral_sync_state;
-    INSERT INTO referral_sync_state
-    SELECT true, rules, p_as_of, p_currency, p_minor_units, p_default_region, clock_timestamp(),
-           CASE WHEN why IS NOT NULL THEN clock_timestamp() ELSE previous.full_recompute_at END,
-           (SELECT count(*) FROM customers),
-           -- A scalar subquery (never turned into a join) keeps this an index lookup per customer who did not opt
-           -- in, a few percent, rather than a join with every referral.
-           (SELECT count(*) FROM customers c
-            WHERE NOT referral_sync_is_participant(
-                c.opted_in_at,
-                (SELECT r.referral_id FROM referrals r
-                 WHERE r.referrer_id = c.customer_id AND r.created_at <= p_as_of LIMIT 1) IS NOT NULL,
-                p_as_of)),
-           (SELECT count(*) FROM referrals),
-           (SELECT count(*) FROM referral_orders),
-           (SELECT count(*) FROM referral_rejections),
-           (SELECT count(*) FROM referral_rejections WHERE rejected_at <= p_as_of);
+    IF p_count_rows OR previous.singleton IS NULL THEN
+        INSERT INTO referral_sync_state
+        SELECT true, rules, p_as_of, p_currency, p_minor_units, p_default_region, clock_timestamp(),
+               CASE WHEN why IS NOT NULL THEN clock_timestamp() ELSE previous.full_recompute_at END,
+               (SELECT count(*) FROM customers),
+               -- A scalar subquery (never turned into a join) keeps this an index lookup per customer who did not
+               -- opt in, a few percent, rather than a join with every referral.
+               (SELECT count(*) FROM customers c
+                WHERE NOT referral_sync_is_participant(
+                    c.opted_in_at,
+                    (SELECT r.referral_id FROM referrals r
+                     WHERE r.referrer_id = c.customer_id AND r.created_at <= p_as_of LIMIT 1) IS NOT NULL,
+                    p_as_of)),
+               (SELECT count(*) FROM referrals),
+               (SELECT count(*) FROM referral_orders),
+               (SELECT count(*) FROM referral_rejections),
+               (SELECT count(*) FROM referral_rejections WHERE rejected_at <= p_as_of);
+    ELSE
+        INSERT INTO referral_sync_state
+        SELECT true, rules, p_as_of, p_currency, p_minor_units, p_default_region, clock_timestamp(),
+               CASE WHEN why IS NOT NULL THEN clock_timestamp() ELSE previous.full_recompute_at END,
+               previous.customers_read, previous.customers_not_participants, previous.referrals_read,
+               previous.orders_read, previous.rejections_read, previous.rejections_counted;
+    END IF;
 
     RETURN QUERY SELECT CASE WHEN why IS NULL THEN 'incremental' ELSE 'full' END, why, owner_count;
 END

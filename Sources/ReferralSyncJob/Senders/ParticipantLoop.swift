@@ -25,15 +25,16 @@ struct ParticipantLoop {
         let interruption = await cursor.forEach { participant in
             recorder.recordParticipant(participant)
             progress.tick(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
-            guard !participant.changedAttributes.isEmpty else { return }
-            if let reason = participant.unsendableReason {
-                recorder.recordOutcome(participant, .skipped, error: reason)
-            } else if let held = inFlight[participant.customerID] {
-                recorder.recordHeld(participant, by: held)
-            } else if let reason = notSendingReason() {
-                recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)")
-            } else {
-                await send(participant)
+            switch participant.decision(heldBy: inFlight[participant.customerID]) {
+            case .unchanged: return
+            case .skip(let reason): recorder.recordOutcome(participant, .skipped, error: reason)
+            case .hold(let held): recorder.recordHeld(participant, by: held)
+            case .send:
+                if let reason = notSendingReason() {
+                    recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)")
+                } else {
+                    await send(participant)
+                }
             }
         }
         progress.finish(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
@@ -58,7 +59,27 @@ extension ParticipantCursor {
     }
 }
 
+/// What a run does with one participant before any request: the one rule the loop and `explain` share.
+enum ParticipantDecision {
+    /// Nothing differs from the ledger.
+    case unchanged
+    /// The identity cannot be sent: the changed values stay pending as skipped, for this reason.
+    case skip(String)
+    /// A bulk job that has not resolved holds the participant (the in-flight rule).
+    case hold(InFlightRecord)
+    /// Its changed values are sent.
+    case send
+}
+
 extension ParticipantState {
+    /// What the run does with this participant, given the unresolved bulk job that holds it, if any.
+    func decision(heldBy held: InFlightRecord?) -> ParticipantDecision {
+        guard !changedAttributes.isEmpty else { return .unchanged }
+        if let reason = unsendableReason { return .skip(reason) }
+        if let held { return .hold(held) }
+        return .send
+    }
+
     /// The participant's changed values as Attentive's custom-attributes update.
     var attributeUpdate: AttributeUpdate {
         AttributeUpdate(

@@ -57,12 +57,13 @@ struct ReadStage {
 enum RefreshStage {
     /// Refreshes on `lock` and exports a snapshot of the result for the readers; the caller releases it once
     /// they have imported it.
+    /// - Parameter countRows: Count the input tables' rows for the row accounting; only `explain` does not.
     static func refresh(
         _ context: JobContext, _ parameters: RecomputeParameters, on lock: PostgresConnection,
-        stages: inout StageTimer
+        stages: inout StageTimer, countRows: Bool = true
     ) throws -> ExportedSnapshot {
         let snapshot = try ParticipantStateStore.refreshAndExportSnapshot(
-            on: lock, parameters, full: context.configuration.fullRecompute)
+            on: lock, parameters, full: context.configuration.fullRecompute, countRows: countRows)
         let refresh = snapshot.refresh
         context.logger.info(
             "recompute brought up to date",
