@@ -16,6 +16,18 @@ public struct EventKeys: Sendable, Equatable {
 
     /// How many keys were noted.
     public var count: Int { customers.count + referrals.count + redemptions.count + rejections.count + coupons.count }
+
+    /// The keys of both, each once.
+    static func merging(_ first: EventKeys, _ second: EventKeys) -> EventKeys {
+        func union(_ a: [String], _ b: [String]) -> [String] { Array(Set(a).union(b)).sorted() }
+        var merged = EventKeys()
+        merged.customers = union(first.customers, second.customers)
+        merged.referrals = union(first.referrals, second.referrals)
+        merged.redemptions = union(first.redemptions, second.redemptions)
+        merged.rejections = union(first.rejections, second.rejections)
+        merged.coupons = union(first.coupons, second.coupons)
+        return merged
+    }
 }
 
 /// One event (or a row that cannot make its event) as `sql/definitions/85_events.sql` derives it.
@@ -129,14 +141,15 @@ public enum EventLedger {
         try connection.run("BEGIN")
         try connection.execute(
             "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(discoveryLockKey, on: connection))])
-        let noted = try connection.query(
-            """
-            DELETE FROM referral_sync_event_notes WHERE not_before IS NULL OR not_before <= $1::timestamptz
-            RETURNING source, key
-            """, [asOf.description])
+        let due = "DELETE FROM referral_sync_event_notes WHERE not_before IS NULL OR not_before <= $1::timestamptz"
+        if scope != .notes {
+            // The whole history or the window is read instead: the notes are only dropped, never loaded.
+            try connection.execute(due, [asOf.description])
+        }
         switch scope {
         case .notes:
-            return (keys(noted), nil)
+            let noted = try connection.query(due + " RETURNING source, key", [asOf.description])
+            return (try withDependents(keys(noted), on: connection), nil)
         case .everything:
             var keys = EventKeys()
             keys.everything = true
@@ -166,8 +179,31 @@ public enum EventLedger {
             history.orders = counts?.int(2) ?? 0
             history.rejections = counts?.int(3) ?? 0
             history.coupons = counts?.int(4) ?? 0
-            return (keys(rows), history)
+            return (try withDependents(keys(rows), on: connection), history)
         }
+    }
+
+    /// `keys` with the rows whose events depend on them: a customer's referrals (made or received) and the coupons
+    /// it holds, and a referral's coupons. A customer whose email is fixed, or who lands after a referral naming
+    /// them, so gets the events that were skipped for want of an identity.
+    static func withDependents(_ keys: EventKeys, on connection: PostgresConnection) throws -> EventKeys {
+        guard !keys.customers.isEmpty || !keys.referrals.isEmpty else { return keys }
+        func array(_ values: [String]) -> String { PostgresArray.literal(values.map { Optional($0) }) }
+        let rows = try connection.query(
+            """
+            WITH referral AS (
+                SELECT r.referral_id FROM referrals r WHERE r.referrer_id = ANY ($1::text[])
+                UNION SELECT r.referral_id FROM referrals r WHERE r.recipient_customer_id = ANY ($1::text[])
+                UNION SELECT unnest($2::text[])
+            )
+            SELECT 'referrals', referral_id FROM referral
+            UNION ALL
+            SELECT 'referral_coupons', cp.coupon_code FROM referral_coupons cp
+            WHERE cp.customer_id = ANY ($1::text[]) OR cp.referral_id IN (SELECT referral_id FROM referral)
+            """, [array(keys.customers), array(keys.referrals)])
+        var more = EventKeys.merging(keys, Self.keys(rows))
+        more.everything = keys.everything
+        return more
     }
 
     /// The keys of `rows` (source table, key), each once, grouped by what they can change.
@@ -181,6 +217,7 @@ public enum EventLedger {
             case "referrals":
                 keys.referrals.append(key)
                 keys.redemptions.append(key)
+                keys.rejections.append(key)
             case "referral_orders": keys.redemptions.append(key)
             case "referral_rejections":
                 keys.rejections.append(key)
@@ -190,6 +227,7 @@ public enum EventLedger {
             }
         }
         keys.redemptions = Array(Set(keys.redemptions)).sorted()
+        keys.rejections = Array(Set(keys.rejections)).sorted()
         return keys
     }
 
@@ -287,8 +325,12 @@ public enum EventLedger {
 
     public static func rollbackDiscovery(on connection: PostgresConnection) { try? connection.run("ROLLBACK") }
 
-    /// The events of the ledger not yet delivered, of `shard`, oldest first.
-    public static func unsent(on connection: PostgresConnection, shard: Shard) throws -> [UnsentEvent] {
+    /// The events of the ledger not yet delivered, of `shard`: first those still young enough to start a journey
+    /// (occurred at or after `freshSince`), oldest first, then the older ones, so a backlog (a backfill, an
+    /// outage) never delays today's invitations and rewards.
+    public static func unsent(on connection: PostgresConnection, shard: Shard, freshSince: Timestamp) throws
+        -> [UnsentEvent]
+    {
         try connection.query(
             """
             SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
@@ -296,8 +338,8 @@ public enum EventLedger {
             FROM referral_sync_events
             WHERE state <> 'delivered'
               AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
-            ORDER BY occurred_at, event_key
-            """, [String(shard.count), String(shard.number)]
+            ORDER BY occurred_at >= $3::timestamptz DESC, occurred_at, event_key
+            """, [String(shard.count), String(shard.number), freshSince.description]
         ).map { row in
             UnsentEvent(
                 key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "", sourceRow: row[4] ?? "",

@@ -144,6 +144,43 @@ import Testing
         #expect(try stores.database.query("SELECT count(*) FROM eu.referral_sync_ledger").first?[0] == "2")
     }
 
+    @Test func eventsOfTwoStoresStayApartAndNeverShareAnID() async throws {
+        let stores = try await Stores()
+        // The same customer ids in both stores, loaded in one transaction.
+        try stores.load(
+            Self.customers("us", count: 2, currency: "USD") + Self.customers("eu", count: 2, currency: "EUR")
+                + "UPDATE eu.customers SET customer_id = customer_id WHERE false;")
+        try stores.load(
+            """
+            INSERT INTO us.customers (customer_id, email, opted_in_at) VALUES ('same', 'same@example.com', '2024-01-01');
+            INSERT INTO eu.customers (customer_id, email, opted_in_at) VALUES ('same', 'same@example.com', '2024-01-01');
+            """)
+        func events(_ store: String) async -> ReferralSyncJob.ExitStatus {
+            await runCommand(
+                ["events", "--backfill", "--reports-dir", stores.reports + "/" + store + "-events"],
+                environment: stores.environment(store)
+            ).status
+        }
+        async let us = events("us")
+        async let eu = events("eu")
+        let (usStatus, euStatus) = await (us, eu)
+        #expect(usStatus == .success)
+        #expect(euStatus == .success)
+        func ids(_ store: String) throws -> Set<String> {
+            Set(
+                try #require(stores.simulators[store]).acceptedEvents().compactMap { text in
+                    (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["externalEventId"]
+                        as? String
+                })
+        }
+        // Each store's opt-ins and referral events (3 customers each; no email referrals) went to its own key.
+        #expect(try #require(stores.simulators["us"]).acceptedEvents().count == 3 + 2)
+        #expect(try #require(stores.simulators["eu"]).acceptedEvents().count == 3 + 2)
+        #expect(try ids("us").isDisjoint(with: try ids("eu")))
+        #expect(try stores.database.query("SELECT count(*) FROM us.referral_sync_event_notes").first?[0] == "0")
+        #expect(try stores.database.query("SELECT count(*) FROM eu.referral_sync_events").first?[0] == "5")
+    }
+
     @Test func aStoreStillRunsOneAtATimeWhileAnotherRuns() async throws {
         let stores = try await Stores()
         try stores.load(

@@ -71,7 +71,11 @@ BEGIN
                referrer.first_name AS referrer_first_name, referrer.last_name AS referrer_last_name,
                referrer.locale AS referrer_locale,
                coalesce(referral_sync_email(r.recipient_email), recipient.email) AS recipient_send_email,
-               recipient.phone AS recipient_phone,
+               -- The recipient customer's phone only when the email is theirs too: never one person's email with
+               -- another's phone, which Attentive would merge into one profile.
+               CASE WHEN referral_sync_email(r.recipient_email) IS NULL
+                         OR referral_sync_email(r.recipient_email) = recipient.email
+                    THEN recipient.phone END AS recipient_phone,
                recipient.first_name AS recipient_first_name, recipient.last_name AS recipient_last_name,
                coalesce(recipient.locale, referrer.locale) AS recipient_locale
         FROM referrals r

@@ -77,11 +77,14 @@ struct EventDiscovery {
                     } else if skipHistory && candidate.tooOld {
                         summary.olderNotSent += 1
                     } else if let reason = candidate.reason {
-                        report.recordSkipped(candidate, id: Self.id(of: candidate), reason: reason)
+                        report.recordSkipped(
+                            candidate, id: Self.id(of: candidate, store: session.store), reason: reason)
                     } else if candidate.tooOld && !options.backfill {
-                        report.recordTooOld(candidate, id: Self.id(of: candidate), maxAgeHours: options.maxAgeHours)
+                        report.recordTooOld(
+                            candidate, id: Self.id(of: candidate, store: session.store),
+                            maxAgeHours: options.maxAgeHours)
                     } else {
-                        let event = Self.newEvent(candidate)
+                        let event = Self.newEvent(candidate, store: session.store)
                         summary.newEvents += 1
                         if configuration.dryRun {
                             dryRunEvents.append(Self.unsent(event))
@@ -113,14 +116,20 @@ struct EventDiscovery {
         return Result(summary: summary, dryRunEvents: dryRunEvents)
     }
 
-    /// The event's `externalEventId` (none for a row that makes no event at all).
-    static func id(of candidate: EventCandidate) -> String? {
-        candidate.type.isEmpty ? nil : EventID.uuid5(name: candidate.key)
+    /// The event's `externalEventId` (none for a row that makes no event at all): the UUIDv5 of its key, with the
+    /// store's name before it for any store but the default one, so two stores sharing an Attentive key never
+    /// send one id for two events (README "Several stores").
+    static func id(of candidate: EventCandidate, store: String) -> String? {
+        candidate.type.isEmpty ? nil : EventID.uuid5(name: idName(candidate.key, store: store))
+    }
+
+    static func idName(_ key: String, store: String) -> String {
+        store == StoreKeys.defaultStore ? key : store + "|" + key
     }
 
     /// A candidate as the ledger keeps it: its id and its request body, fixed from now on.
-    static func newEvent(_ candidate: EventCandidate) -> EventLedger.NewEvent {
-        let id = EventID.uuid5(name: candidate.key)
+    static func newEvent(_ candidate: EventCandidate, store: String) -> EventLedger.NewEvent {
+        let id = EventID.uuid5(name: idName(candidate.key, store: store))
         let body = CustomEventJSON.encode(
             CustomEvent(
                 type: candidate.type, propertiesJSON: candidate.properties ?? "{}", externalEventID: id,

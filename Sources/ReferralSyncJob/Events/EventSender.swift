@@ -14,6 +14,9 @@ final class EventSender {
     private let stopSignal: StopSignal
     private let concurrency: Int
     private let progress: ProgressReporter
+    /// Whether the run still holds the events lock: its connection answers. A lock connection dropped by the
+    /// network frees the lock, and another run could then send the same events: no new request starts after it.
+    private let lockHeld: () -> Bool
     private let tracker = DeliveryTracker()
     /// The first failure to write the ledger: no request starts after it (its answer could not be recorded).
     private var ledgerError: JobError?
@@ -21,8 +24,9 @@ final class EventSender {
 
     init(
         client: AttentiveClient, report: EventsReport, writer: PostgresConnection, runID: Int64,
-        stopSignal: StopSignal, concurrency: Int, progress: ProgressReporter
+        stopSignal: StopSignal, concurrency: Int, progress: ProgressReporter, lockHeld: @escaping () -> Bool
     ) {
+        self.lockHeld = lockHeld
         self.client = client
         self.report = report
         self.writer = writer
@@ -44,6 +48,11 @@ final class EventSender {
             while start < events.count {
                 let chunk = Array(events[start..<min(start + Self.chunkSize, events.count)])
                 start += chunk.count
+                if ledgerError == nil, !lockHeld() {
+                    ledgerError = JobError(
+                        .unavailable, "the connection holding the events lock was lost",
+                        remedy: "Unsent events stay pending; the next run sends them.")
+                }
                 if let reason = notSendingReason {
                     chunk.forEach { recordNotSent($0, reason: reason) }
                     continue

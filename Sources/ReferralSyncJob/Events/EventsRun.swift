@@ -84,7 +84,9 @@ struct EventStages {
     private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> JobError? {
         let unsent: [UnsentEvent]
         do {
-            unsent = try EventLedger.unsent(on: session.writer, shard: configuration.shard)
+            unsent = try EventLedger.unsent(
+                on: session.writer, shard: configuration.shard,
+                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600))
         } catch {
             return JobError(classifying: error)
         }
@@ -97,7 +99,8 @@ struct EventStages {
         let sender = EventSender(
             client: client, report: report, writer: session.writer, runID: session.runID,
             stopSignal: context.stopSignal, concurrency: configuration.concurrency,
-            progress: ProgressReporter(logger: context.logger, label: "events"))
+            progress: ProgressReporter(logger: context.logger, label: "events"),
+            lockHeld: { [session] in (try? session.lock.query("SELECT 1")) != nil })
         return await sender.run(unsent)
     }
 

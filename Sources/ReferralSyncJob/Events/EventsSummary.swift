@@ -56,7 +56,7 @@ struct EventsSummary {
         var rows = EventCounts.outcomes.map { [$0, String(counts[$0] ?? 0)] }
         rows.append(["(new events found this run)", String(discovery.newEvents)])
         rows.append([
-            "(rows changed after their event was delivered: not sent again)", String(discovery.alreadyDelivered),
+            "(events already delivered, of the rows read: not sent again)", String(discovery.alreadyDelivered),
         ])
         rows.append([
             "(rows whose event was already pending: sent with its first body)", String(discovery.alreadyPending),
