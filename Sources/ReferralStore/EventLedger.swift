@@ -55,6 +55,8 @@ public struct EventCandidate: Sendable, Equatable {
     public var tooOld: Bool
     /// Its state in the events ledger, when it is there.
     public var ledgerState: String?
+    /// Which shard (1…N) sends it.
+    public var shardNumber: Int = 1
 }
 
 /// An event of the ledger still to be sent: pending, failed, or in flight when a run died.
@@ -234,13 +236,13 @@ public enum EventLedger {
     /// Streams the candidates of `keys` to `body`, in the discovery transaction.
     public static func forEachCandidate(
         on connection: PostgresConnection, keys: EventKeys, asOf: Timestamp, currency: Currency,
-        phoneRegion: String?, maxAgeSeconds: Double, _ body: (EventCandidate) throws -> Void
+        phoneRegion: String?, maxAgeSeconds: Double, shardCount: Int = 1, _ body: (EventCandidate) throws -> Void
     ) throws {
         func array(_ values: [String]) -> String { PostgresArray.literal(values.map { Optional($0) }) }
         let parameters: [String?] = [
             asOf.description, currency.code, String(currency.minorUnits), phoneRegion, keys.everything ? "t" : "f",
             array(keys.customers), array(keys.referrals), array(keys.redemptions), array(keys.rejections),
-            array(keys.coupons), String(maxAgeSeconds),
+            array(keys.coupons), String(maxAgeSeconds), String(max(shardCount, 1)),
         ]
         let cursor = try RowCursor(
             on: connection, sql: SQL.eventCandidates, parameters: parameters, name: "referral_sync_events_cursor")
@@ -251,7 +253,7 @@ public enum EventLedger {
                     key: row[0] ?? "", type: row[1] ?? "", role: row[2] ?? "", sourceRow: row[3] ?? "",
                     noteSource: row[4] ?? "", noteKey: row[5] ?? "", occurredAt: row[6] ?? "",
                     occurredAtRaw: row[7] ?? "", email: row[8], phone: row[9], properties: row[10], reason: row[11],
-                    tooOld: row.bool(12) ?? false, ledgerState: row[13]))
+                    tooOld: row.bool(12) ?? false, ledgerState: row[13], shardNumber: row.int(14) ?? 1))
         }
     }
 
@@ -373,6 +375,16 @@ public enum EventLedger {
             WHERE event_key = $1
             """,
             [key, delivered ? "t" : "f", httpStatus.map(String.init), error, String(attempts), String(runID)])
+    }
+
+    /// Drops the event notes while `events` has never run: the first `events` run reads its window through the time
+    /// indexes and would drop them anyway, so a store that does not schedule `events` does not collect a note per
+    /// row loaded. Called by `run`.
+    public static func pruneNotesIfEventsNeverRan(on connection: PostgresConnection) throws {
+        try connection.execute(
+            """
+            DELETE FROM referral_sync_event_notes WHERE NOT EXISTS (SELECT 1 FROM referral_sync_events_state)
+            """)
     }
 
     /// Events of the ledger not yet delivered (all shards).

@@ -74,6 +74,7 @@ struct SyncStages {
                 context, parameters: parameters, on: session.lock, stages: &stages,
                 rejectedRowsCSV: opened.folder.path("rejected_rows.csv"))
             outcome.refresh = reading.refresh
+            if !configuration.dryRun { try EventLedger.pruneNotesIfEventsNeverRan(on: session.writer) }
             let interruption = await send(reading, sending, to: opened, outcome: &outcome)
             stages.finish("recompute_and_sync")
             try await RecordStage(context: context, session: session).finish(

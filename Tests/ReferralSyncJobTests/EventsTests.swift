@@ -338,6 +338,38 @@ struct EventsTests {
         #expect(r1["user"] as? [String: String] == ["email": "bob@example.com", "phone": "+14155550199"])
     }
 
+    @Test("run drops the event notes while events has never run, and keeps them once it has")
+    func notesArePrunedUntilEventsRuns() async throws {
+        let events = try Events()
+        func notes() throws -> String? {
+            try events.harness.database.query("SELECT count(*) FROM referral_sync_event_notes").first?[0]
+        }
+        #expect(try notes() != "0")
+        #expect(await events.harness.run(["--as-of", Self.asOf, "--currency", "USD"]).0 == .success)
+        #expect(try notes() == "0")
+        #expect(await events.events(["--as-of", Self.asOf]).0 == .success)
+        try events.harness.database.run(
+            "INSERT INTO referrals VALUES ('r9', 'c2', 'amy@example.com', NULL, 'email', '2025-01-10T19:00:00Z')")
+        #expect(await events.harness.run(["--as-of", Self.asOf, "--currency", "USD"]).0 == .success)
+        #expect(try notes() != "0")
+        #expect(await events.events(["--as-of", Self.asOf]).0 == .success)
+        #expect(try events.accepted().count == 12)
+    }
+
+    @Test("a dry run of one shard lists only that shard's events")
+    func dryRunOfAShard() async throws {
+        let events = try Events()
+        var listed = 0
+        for shard in ["1/2", "2/2"] {
+            let (status, reports) = await events.events(["--as-of", Self.asOf, "--dry-run", "--shard", shard])
+            #expect(status == .success)
+            let rows = try #require(reports).csv("events.csv").filter { $0["outcome"] == "dry_run" }
+            #expect(rows.count < 10)
+            listed += rows.count
+        }
+        #expect(listed == 10)
+    }
+
     @Test("two shards send disjoint slices of the ledger that together are every event")
     func shards() async throws {
         let events = try Events()

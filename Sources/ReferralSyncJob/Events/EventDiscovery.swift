@@ -67,7 +67,8 @@ struct EventDiscovery {
             } else {
                 try EventLedger.forEachCandidate(
                     on: connection, keys: keys, asOf: configuration.asOf, currency: session.currency,
-                    phoneRegion: configuration.phoneRegion, maxAgeSeconds: options.maxAgeHours * 3600
+                    phoneRegion: configuration.phoneRegion, maxAgeSeconds: options.maxAgeHours * 3600,
+                    shardCount: configuration.shard.count
                 ) { candidate in
                     if candidate.reason == "not_yet" {
                         notes.append((candidate.noteSource, candidate.noteKey, candidate.occurredAtRaw))
@@ -87,7 +88,10 @@ struct EventDiscovery {
                         let event = Self.newEvent(candidate, store: session.store)
                         summary.newEvents += 1
                         if configuration.dryRun {
-                            dryRunEvents.append(Self.unsent(event))
+                            // A dry run lists what this shard would send; a real run adds every shard's events.
+                            if candidate.shardNumber == configuration.shard.number || configuration.shard == .all {
+                                dryRunEvents.append(Self.unsent(event))
+                            }
                         } else {
                             batch.append(event)
                             if batch.count >= 1000 {

@@ -26,7 +26,10 @@ struct Session {
     ) async -> RunResult {
         var stages = StageTimer()
         let configuration = context.configuration
-        context.logger.setContext([("run_id", context.runKey)])
+        // The store named on the command line is in every line from the start (a store found through the
+        // connection's search_path once it is known).
+        context.logger.setContext(
+            [("run_id", context.runKey)] + (configuration.schema.map { [("store", $0)] } ?? []))
         do {
             let lock = try context.connect()
             defer { lock.releaseAdvisoryLocksAndClose() }
