@@ -4,6 +4,9 @@ import Foundation
 /// with CRLF. Output is buffered and escaped byte by byte (no `String` per field), so writing a million rows
 /// costs little more than the bytes.
 ///
+/// Characters a spreadsheet would not show (Unicode bidirectional controls, control characters other than tab, CR
+/// and LF) are written as markers such as `{U+202E}` (``OutboundText``), so a reader sees what is there.
+///
 /// Cells that a spreadsheet would run as a formula (starting with `=`, `@`, or `+`/`-` not followed by a plain
 /// number, or a tab/CR) are prefixed with `'`, so a hostile name or link cannot run in finance's spreadsheet.
 /// Plain signed numbers and E.164 phones (`+15551234567`) are left as they are.
@@ -26,6 +29,7 @@ public final class CSVWriter {
             for index in fields.indices {
                 if index > 0 { buffer.append(UInt8(ascii: ",")) }
                 if var field = fields[index] {
+                    if CSVWriter.mayHideCharacters(field) { field = OutboundText.visible(field) }
                     field.withUTF8 { CSVWriter.appendEscaped($0, to: &buffer) }
                 }
             }
@@ -38,9 +42,20 @@ public final class CSVWriter {
     /// Flushes, syncs to disk and closes the file.
     public func close() throws { try file.close(sync: true) }
 
-    /// One field as it appears in the file: guarded against formula injection, then quoted if needed.
+    /// Whether `field` may hold a character a spreadsheet would not show (``OutboundText/isHidden(_:)``): a control
+    /// byte other than tab, CR and LF, or the first byte of a two- or three-byte sequence those characters use
+    /// (0xC2: C1 controls; 0xE2: the bidirectional controls). Checked byte by byte, so plain fields cost nothing more.
+    static func mayHideCharacters(_ field: String) -> Bool {
+        field.utf8.contains { byte in
+            (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2
+                || byte == 0xE2
+        }
+    }
+
+    /// One field as it appears in the file: hidden characters made visible (`{U+202E}`), guarded against formula
+    /// injection, then quoted if needed.
     public static func escape(_ raw: String) -> String {
-        var field = raw
+        var field = mayHideCharacters(raw) ? OutboundText.visible(raw) : raw
         var bytes: [UInt8] = []
         field.withUTF8 { appendEscaped($0, to: &bytes) }
         return String(decoding: bytes, as: UTF8.self)

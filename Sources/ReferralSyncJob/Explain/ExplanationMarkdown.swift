@@ -128,18 +128,6 @@ extension CustomerExplanation {
         return out
     }
 
-    /// `text` as a Markdown code span (a fence longer than any backtick run inside), `—` when absent or empty.
-    static func code(_ text: String?) -> String {
-        guard let text, !text.isEmpty else { return "—" }
-        let flat = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        var longest = 0
-        var run = 0
-        for character in flat {
-            run = character == "`" ? run + 1 : 0
-            longest = max(longest, run)
-        }
-        let fence = String(repeating: "`", count: longest + 1)
-        let padded = flat.hasPrefix("`") || flat.hasSuffix("`") || flat.hasPrefix(" ") ? " \(flat) " : flat
-        return fence + padded + fence
-    }
+    /// `text` as a Markdown code span (``MarkdownText/code(_:)``, the one rule for data in Markdown).
+    static func code(_ text: String?) -> String { MarkdownText.code(text) }
 }
