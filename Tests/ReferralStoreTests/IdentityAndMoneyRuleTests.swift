@@ -30,6 +30,17 @@ import Testing
         #expect(try email("not-an-email") == nil)
         #expect(try email("two words@example.com") == nil)
         #expect(try email("a@b") == nil)
+        // RFC 5321's lengths: 64 before the @, 254 in all, 63 a label.
+        #expect(try email(String(repeating: "a", count: 64) + "@b.co") != nil)
+        #expect(try email(String(repeating: "a", count: 65) + "@b.co") == nil)
+        #expect(try email(String(repeating: "a", count: 300) + "@example.com") == nil)
+        #expect(try email("a@" + String(repeating: "b", count: 63) + ".com") != nil)
+        #expect(try email("a@" + String(repeating: "b", count: 64) + ".com") == nil)
+        #expect(try email("a@x." + String(repeating: "c", count: 64)) == nil)
+        let longest = "a@" + String(repeating: "b.", count: 125) + "cc"
+        #expect(longest.count == 254)
+        #expect(try email(longest) != nil)
+        #expect(try email("ab@" + String(repeating: "b.", count: 125) + "cc") == nil)
     }
 
     @Test func phonesAreNormalisedToE164OnlyWhenUnambiguous() throws {

@@ -19,10 +19,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Email rule: trimmed, NFC, lower-cased with the database's collation (a UTF-8 collation lowers every letter, the
--- C collation only A-Z); valid when it is local@domain.tld with no whitespace. NULL when not valid.
+-- C collation only A-Z); valid when it is local@domain.tld with no whitespace, within RFC 5321's lengths: at most 64
+-- characters before the @, 254 in all, and no label of the domain over 63 (a longer address is one a mail platform
+-- refuses, and would refuse every night). NULL when not valid. The lengths are lookaheads on the one pattern
+-- (`(?!…)`): about 2.8 times the pattern's cost alone (200,000 emails, measured with btrim: 0.50 s instead of
+-- 0.18 s); bounded repetitions (`{1,64}`) instead took 50 times as long.
 CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT lower(substring(referral_sync_nfc(referral_sync_trim(raw)) FROM '^[^\s@]+@[^\s@]+\.[^\s@.]+$'))
+    SELECT lower(substring(referral_sync_nfc(referral_sync_trim(raw))
+                           FROM '^(?![^@]{65})(?!.{255})[^\s@]+@(?![^@]*[^@.]{64})[^\s@]+\.[^\s@.]+$'))
 $$;
 
 -- Phone rule: whitespace (no-break spaces included), dots, dashes, slashes and parentheses removed, a leading 00
