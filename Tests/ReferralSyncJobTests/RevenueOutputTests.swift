@@ -51,6 +51,27 @@ import Testing
         #expect(!svg.contains("HYPERLINK") && !svg.contains("cmd") && !svg.contains("@example.com"))
     }
 
+    @Test func dataInRevenueMarkdownRendersAsTextNeverAsALinkOrHTML() async throws {
+        let harness = try JobHarness()
+        var rows = RevenueReportTests.threeMonths()
+        rows.referral(
+            "r8", by: "[mallory](https://evil.example)", channel: "<script>alert(1)</script> https://evil.example",
+            at: "2025-01-05T00:00:00Z")
+        rows.order("o8", for: "r8", total: "5.00", at: "2025-01-09T00:00:00Z")
+        try rows.insert(into: harness.database)
+        let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"])
+        #expect(outcome.status == .success, "\(outcome.message)")
+        let reports = try requireReports(outcome.reports)
+        let xml = try await ChildProcess.run(
+            try Self.tool("cmark-gfm", package: "cmark-gfm"),
+            ["-e", "table", "-e", "autolink", "-e", "tagfilter", "-t", "xml", reports.path + "/revenue.md"])
+        #expect(xml.status == 0)
+        #expect(!xml.output.contains("<html_inline") && !xml.output.contains("<html_block"))
+        #expect(!xml.output.contains("evil.example\""), "a link to the data's address")
+        #expect(xml.output.contains("[mallory](https://evil.example)"))
+        #expect(xml.output.contains("&lt;script&gt;alert(1)&lt;/script&gt; https://evil.example"))
+    }
+
     @Test func theChartRendersAndIsNotBlank() async throws {
         let harness = try JobHarness()
         try RevenueReportTests.threeMonths().insert(into: harness.database)

@@ -117,7 +117,9 @@ struct RevenueMarkdown {
         let rows = try figures.channels.map { row in
             try columns.map { column in
                 let value = try row.value(column.1) ?? ""
-                return column.1 == "channel" && value.isEmpty ? "(none)" : value
+                guard column.1 == "channel" else { return value }
+                // The channel is the data's text: escaped, so it renders as itself (MarkdownText).
+                return value.isEmpty ? "(none)" : MarkdownText.escape(value)
             }
         }
         text += MarkdownTable(header: columns.map(\.0), rows: rows, rightAligned: Set(1..<columns.count)).render()
@@ -133,7 +135,12 @@ struct RevenueMarkdown {
             ("Customer", "customer_id"), ("Successful", "successful_referrals"), ("Revenue", "revenue"),
             ("Discounts", "discounts"), ("First success", "first_success_at"), ("Last success", "last_success_at"),
         ]
-        let rows = try figures.topReferrers.map { row in try columns.map { try row.value($0.1) ?? "" } }
+        let rows = try figures.topReferrers.map { row in
+            try columns.map { column in
+                let value = try row.value(column.1) ?? ""
+                return column.1 == "customer_id" ? MarkdownText.escape(value) : value
+            }
+        }
         text += MarkdownTable(header: columns.map(\.0), rows: rows, rightAligned: [1, 2, 3]).render()
         text += "\n\(figures.referrerCount) referrers in the range, all in `referrers.csv`, by revenue.\n\n"
         return text
@@ -143,7 +150,8 @@ struct RevenueMarkdown {
         var text = "## Not counted\n\n"
         let rows = try figures.excludedOrders.map { row in
             [
-                try row.value("reason") ?? "", try row.value("currency") ?? "", try row.value("orders") ?? "",
+                try row.value("reason") ?? "", MarkdownText.escape(try row.value("currency") ?? ""),
+                try row.value("orders") ?? "",
                 try row.value("amount") ?? "", try row.value("not_finite") ?? "",
             ]
         }
