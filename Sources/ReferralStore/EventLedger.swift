@@ -57,6 +57,8 @@ public struct EventCandidate: Sendable, Equatable {
     public var ledgerState: String?
     /// Which shard (1…N) sends it.
     public var shardNumber: Int = 1
+    /// Whether bidirectional or control characters were removed from its properties.
+    public var textCleaned = false
 }
 
 /// An event of the ledger still to be sent: pending, failed, or in flight when a run died.
@@ -253,7 +255,8 @@ public enum EventLedger {
                     key: row[0] ?? "", type: row[1] ?? "", role: row[2] ?? "", sourceRow: row[3] ?? "",
                     noteSource: row[4] ?? "", noteKey: row[5] ?? "", occurredAt: row[6] ?? "",
                     occurredAtRaw: row[7] ?? "", email: row[8], phone: row[9], properties: row[10], reason: row[11],
-                    tooOld: row.bool(12) ?? false, ledgerState: row[13], shardNumber: row.int(14) ?? 1))
+                    tooOld: row.bool(12) ?? false, ledgerState: row[13], shardNumber: row.int(14) ?? 1,
+                    textCleaned: row.bool(15) ?? false))
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import ReferralModel
 import ReferralSyncCLI
 import ReferralSyncJob
+import Reports
 import TestSupport
 import Testing
 
@@ -368,6 +369,38 @@ struct EventsTests {
             listed += rows.count
         }
         #expect(listed == 10)
+    }
+
+    @Test("bidirectional and control characters never reach Attentive; the summary counts the events cleaned")
+    func hostileTextIsCleanedOnTheWayOut() async throws {
+        let events = try Events()
+        try events.harness.database.run(
+            #"""
+            UPDATE customers SET first_name = E'A\u202Enn\u0007', locale = E'en-US\n'
+            WHERE customer_id = 'c1';
+            UPDATE referral_rejections SET reason = E'same\u2066 IP\u2069' WHERE referral_id = 'r2';
+            """#)
+        let (status, reports) = await events.events(["--as-of", Self.asOf])
+        #expect(status == .success)
+        let texts = events.harness.simulator.acceptedEvents()
+        #expect(texts.count == 10)
+        #expect(!texts.contains { $0.unicodeScalars.contains { OutboundText.isHidden($0) } })
+        #expect(!texts.contains { $0.contains("\\u0007") || $0.contains("\\n") })
+        let optedIn = try events.only("Opted In to Okendo Referrals", role: "referrer")
+        #expect((optedIn["properties"] as? [String: String])?["Referrer Name"] == "Ann Lee")
+        #expect((optedIn["properties"] as? [String: String])?["Locale"] == "en-US")
+        // The keys keep their order.
+        let body = try #require(texts.first { $0.contains("\"Referrer Name\"") })
+        let order = ["Locale", "Customer Role", "Referrer Name", "Referrer Email", "Date Opted-In"].compactMap {
+            body.range(of: "\"\($0)\"")?.lowerBound
+        }
+        #expect(order.count == 5 && order == order.sorted())
+        let rejected = try events.only("Okendo Referral Rejected", role: "referrer")
+        #expect((rejected["properties"] as? [String: Any])?["Rejection Reason"] as? String == "same IP")
+        let summary = try #require(reports).text("summary.md")
+        // c1's opt-in, sent and invitation (its name), r2's recipient opt-in and both rejections (c1's locale).
+        #expect(
+            summary.contains("| (new events with bidirectional or control characters, removed before sending) | 6 |"))
     }
 
     @Test("two shards send disjoint slices of the ledger that together are every event")

@@ -31,11 +31,35 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT nullif(btrim(coalesce(btrim(first_name), '') || ' ' || coalesce(btrim(last_name), '')), '')
 $$;
 
+-- Text that leaves for Attentive (README "Events", issue 16): Unicode bidirectional controls (U+202A-U+202E,
+-- U+2066-U+2069, the "Trojan Source" trick that makes a name in an email read as something else) and control
+-- characters (C0, DEL, C1) removed.
+CREATE OR REPLACE FUNCTION referral_sync_outbound_text(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT regexp_replace(value, '[\u0001-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]', '', 'g')
+$$;
+
+-- An event's properties (compact JSON text) with every string value through the rule above; the same text when
+-- nothing needs it (a pattern over the JSON text decides: control characters are escaped there, \uXXXX or \n).
+CREATE OR REPLACE FUNCTION referral_sync_outbound_properties(properties json) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN properties::text !~ '\\(u00[01][0-9a-fA-F]|u007[fF]|[bfnrt])|[\u0080-\u009f\u202a-\u202e\u2066-\u2069]'
+            THEN properties::text
+        ELSE (SELECT json_strip_nulls(json_object_agg(
+                         m.key, CASE WHEN json_typeof(m.value) = 'string'
+                                     THEN to_json(referral_sync_outbound_text(m.value #>> '{}')) ELSE m.value END
+                         ORDER BY m.ordinality))::text
+              FROM json_each(properties) WITH ORDINALITY AS m (key, value, ordinality))
+    END
+$$;
+
 CREATE OR REPLACE FUNCTION referral_sync_event_candidates(
     p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_all boolean,
     p_customers text[], p_referrals text[], p_redemptions text[], p_rejections text[], p_coupons text[])
 RETURNS TABLE (event_key text, type text, role text, source_row text, note_source text, note_key text,
-               occurred_at timestamptz, user_email text, user_phone text, properties text, reason text)
+               occurred_at timestamptz, user_email text, user_phone text, properties text, reason text,
+               text_cleaned boolean)
 -- plpgsql, so the referrers of the keyed referrals are found first and reach the rule functions as values (a
 -- subquery argument would keep PostgreSQL from inlining them, and they would read every referral); custom plans,
 -- so a quiet run's few keys use the indexes.
@@ -224,13 +248,15 @@ BEGIN
     )
     SELECT e.type || '|' || e.role || '|' || e.source, e.type, e.role, e.source_row, e.note_source, e.note_key,
            e.occurred_at, e.email, e.phone,
-           json_strip_nulls(e.properties)::text,
+           referral_sync_outbound_properties(json_strip_nulls(e.properties)),
            CASE
                WHEN NOT isfinite(e.occurred_at) THEN 'occurred_at_not_finite'
                WHEN e.occurred_at > p_as_of OR e.problem = 'created_after_as_of' THEN 'not_yet'
                WHEN e.problem IS NOT NULL THEN e.problem
                WHEN e.email IS NULL AND e.phone IS NULL THEN 'no_usable_identity'
-           END
+           END,
+           referral_sync_outbound_properties(json_strip_nulls(e.properties))
+               IS DISTINCT FROM json_strip_nulls(e.properties)::text
     FROM events e
     ;
 END

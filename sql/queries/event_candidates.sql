@@ -8,7 +8,7 @@ SELECT c.event_key, c.type, c.role, c.source_row, c.note_source, c.note_key,
        c.user_email, c.user_phone, c.properties, c.reason,
        coalesce(c.occurred_at < $1::timestamptz - make_interval(secs => $11::double precision), false) AS too_old,
        l.state AS ledger_state,
-       mod(abs(hashtextextended(c.event_key, 0)), $12::integer) + 1 AS shard_number
+       mod(abs(hashtextextended(c.event_key, 0)), $12::integer) + 1 AS shard_number, c.text_cleaned
 FROM referral_sync_event_candidates($1::timestamptz, $2, $3::integer, $4, $5::boolean, $6::text[], $7::text[],
                                     $8::text[], $9::text[], $10::text[]) c
 LEFT JOIN referral_sync_events l ON l.event_key = c.event_key

@@ -29,6 +29,8 @@ struct EventDiscovery {
         var alreadyPending = 0
         /// Events dated after the as-of: noted again for their time.
         var notYet = 0
+        /// New events whose properties had bidirectional or control characters, removed before sending.
+        var textCleaned = 0
         /// First run without `--backfill`: the rows dated before the window, per table, counted, not read.
         var history: EventLedger.History?
         /// First run without `--backfill`: older events of rows in the window (an old order of a new
@@ -87,6 +89,7 @@ struct EventDiscovery {
                     } else {
                         let event = Self.newEvent(candidate, store: session.store)
                         summary.newEvents += 1
+                        if candidate.textCleaned { summary.textCleaned += 1 }
                         if configuration.dryRun {
                             // A dry run lists what this shard would send; a real run adds every shard's events.
                             if candidate.shardNumber == configuration.shard.number || configuration.shard == .all {

@@ -62,6 +62,10 @@ struct EventsSummary {
             "(rows whose event was already pending: sent with its first body)", String(discovery.alreadyPending),
         ])
         rows.append(["(events dated after the as-of: noted for later)", String(discovery.notYet)])
+        rows.append([
+            "(new events with bidirectional or control characters, removed before sending)",
+            String(discovery.textCleaned),
+        ])
         text += MarkdownTable(header: ["Outcome", "Events"], rows: rows, rightAligned: [1]).render()
 
         text += "\n## Stages\n\n"
