@@ -1,4 +1,5 @@
 public import Foundation
+import Reports
 
 /// One line per event on stderr, as logfmt (`ts=… level=… msg=… run_id=…`) or JSON.
 ///
@@ -117,12 +118,35 @@ public final class Logger: @unchecked Sendable {
         return formatter.string(from: Date())
     }
 
+    /// A logfmt value: bare when it is a plain word, otherwise quoted with `\\`, `\"`, `\n`, `\r` and `\t`
+    /// escaped and every other hidden character (bidirectional or control, ``OutboundText``) as `\u202E`, so one
+    /// event is always one line and shows what the data holds.
     static func logfmtValue(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
+        let needsQuotes =
+            value.isEmpty
+            || value.unicodeScalars.contains {
+                $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0 == "\t" || $0 == "\n" || $0 == "\r"
+                    || OutboundText.isHidden($0)
+            }
         guard needsQuotes else { return value }
-        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-        return "\"" + escaped + "\""
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if OutboundText.isHidden(scalar) {
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     static func jsonString(_ value: String) -> String {
