@@ -164,7 +164,8 @@ BEGIN
         )
         -- Every participant (60_participants).
         INSERT INTO referral_sync_participant_values
-        SELECT c.customer_id, c.email, c.phone, c.shareable_link,
+        -- The link is sent as the outbound text rule (15_outbound_text) leaves it.
+        SELECT c.customer_id, c.email, c.phone, referral_sync_outbound_text(c.shareable_link),
                referral_sync_email(c.email), referral_sync_phone(c.phone, p_default_region),
                coalesce(s.successful_referrals, 0)::text, referral_sync_timestamp(s.latest_at),
                referral_sync_revenue(s.revenue, p_minor_units),

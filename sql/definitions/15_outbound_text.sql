@@ -1,0 +1,22 @@
+-- Text that leaves for Attentive (README "Identities" and "Events", issue 16), the attribute values and the event
+-- properties alike: Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069, the "Trojan Source" trick that
+-- makes a name in an email read as something else) and control characters (C0, DEL, C1) removed.
+CREATE OR REPLACE FUNCTION referral_sync_outbound_text(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT regexp_replace(value, '[\u0001-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]', '', 'g')
+$$;
+
+-- An event's properties (compact JSON text) with every string value through the rule above; the same text when
+-- nothing needs it (a pattern over the JSON text decides: control characters are escaped there, \uXXXX or \n).
+CREATE OR REPLACE FUNCTION referral_sync_outbound_properties(properties json) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN properties::text !~ '\\(u00[01][0-9a-fA-F]|u007[fF]|[bfnrt])|[\u0080-\u009f\u202a-\u202e\u2066-\u2069]'
+            THEN properties::text
+        ELSE (SELECT json_strip_nulls(json_object_agg(
+                         m.key, CASE WHEN json_typeof(m.value) = 'string'
+                                     THEN to_json(referral_sync_outbound_text(m.value #>> '{}')) ELSE m.value END
+                         ORDER BY m.ordinality))::text
+              FROM json_each(properties) WITH ORDINALITY AS m (key, value, ordinality))
+    END
+$$;
