@@ -2,7 +2,7 @@
 -- the range, the referrals created (that count), the successful referrals and revenue net of the reversals dated
 -- in the range (booked basis; none in the redemption basis), so the channels add up to the periods' totals; and
 -- the conversion of the referrals created in the range: the share of them successful as of as-of, in percent.
--- Reads the report's temporary tables (revenue_lines.sql, revenue_referrals.sql). A missing channel is ''.
+-- Reads the report's temporary views (revenue_lines.sql, revenue_referrals.sql). A missing channel is ''.
 -- Parameters: $1 range start, $2 range end (exclusive), $3 minor units.
 WITH lines AS (
     SELECT coalesce(l.channel, '') AS channel, l.sign, l.total_price
