@@ -132,7 +132,7 @@ BEGIN
         kept_lines AS (
             INSERT INTO referral_sync_revenue_kept_lines
             SELECT oc.referral_id, oc.referrer_id, oc.order_id, oc.redeemed_at, d.dated_at, d.sign, oc.total_price,
-                   oc.discount_amount, d.booked_only, oc.referral_channel
+                   oc.discount_amount, d.booked_only, oc.referral_channel, oc.referral_created_at
             FROM ranked_orders oc
             CROSS JOIN LATERAL referral_sync_revenue_line_dates(oc.qualifying, oc.referral_rejected, oc.redeemed_at,
                                                                 oc.rejected_at) d

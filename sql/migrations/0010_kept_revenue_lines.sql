@@ -4,7 +4,7 @@
 -- (referral_sync_refresh, sql/definitions/80_refresh.sql) computes those rules for the customers it recomputes
 -- anyway, so it now also keeps, like referral_sync_participant_values and with the same owners:
 --   referral_sync_revenue_kept_lines    every line of both bases (referral_sync_revenue_line_dates) with its
---                                       order's discount and its referral's channel;
+--                                       order's discount and its referral's channel and creation;
 --   referral_sync_counted_referrals     every referral that counts (40_referral_checks) with its channel;
 -- and the report aggregates these rows. Keyed by the referrer (the customer whose recompute writes them).
 -- UNLOGGED like the other kept tables: after a crash they are empty with the state row, so the next refresh is a
@@ -21,7 +21,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS referral_sync_revenue_kept_lines (
     discount_amount numeric NOT NULL,
     -- Not in the redemption basis: the booking and reversal of a referral rejected after its qualifying order.
     booked_only     boolean NOT NULL,
-    channel         text
+    channel         text,
+    -- Its referral's created_at, for the conversion of the referrals created in a range (revenue_channels.sql).
+    referral_created_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS referral_sync_revenue_kept_lines_referrer_idx
     ON referral_sync_revenue_kept_lines (referrer_id);

@@ -7,6 +7,6 @@
 -- evaluates the rules over every order again.
 CREATE OR REPLACE TEMP VIEW referral_sync_report_lines AS
 SELECT l.referral_id, l.referrer_id, l.order_id, l.redeemed_at, l.dated_at, l.sign, l.total_price,
-       l.discount_amount, l.channel
+       l.discount_amount, l.channel, l.booked_only, l.referral_created_at
 FROM referral_sync_revenue_kept_lines l
 WHERE NOT l.booked_only OR current_setting('referral_sync.report_booked', true)::boolean
