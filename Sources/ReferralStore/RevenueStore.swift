@@ -19,8 +19,9 @@ public struct RevenueRange: Sendable, Equatable {
 
 /// The SQL of `referral-sync revenue` (README "Finance"): every figure is computed by PostgreSQL over the
 /// definitions `run` uses (`sql/definitions/90_revenue_report.sql` on top of 40–55), inside the snapshot the
-/// refresh exported, in `sql/queries/revenue_*.sql`. Nothing here writes to a table of the database: the working
-/// set lives in temporary tables of the reader's transaction.
+/// refresh exported, in `sql/queries/revenue_*.sql`, from the rows the refresh keeps for it
+/// (`referral_sync_revenue_kept_lines`, `referral_sync_counted_referrals`, migration 0010). Nothing here writes to
+/// a table of the database: the working set is two temporary views of the reader's session.
 public enum RevenueStore {
     /// Whether PostgreSQL knows `zone` (`pg_timezone_names`).
     public static func isKnownTimeZone(_ zone: String, on connection: PostgresConnection) throws -> Bool {
@@ -34,24 +35,20 @@ public enum RevenueStore {
         try connection.run("SET TRANSACTION SNAPSHOT '\(snapshot.id)'")
         _ = try connection.query("SELECT set_config('TimeZone', $1, true)", [zone])
         // As in referral_sync_refresh, JIT compiling these statements costs more than it saves (about a second at
-        // 100,000 participants). Parallel workers: the temporary tables cannot be read by them, and for the one
-        // statement that could use them PostgreSQL 15 plans the window of 50_qualifying_order in every worker.
+        // 100,000 participants). Parallel workers: the aggregates are cheap enough that starting workers (on a
+        // machine whose cores the job shares) is not worth it.
         try connection.run("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
     }
 
-    /// Builds the working set: the lines of the basis and the referrals that count (revenue_lines.sql,
-    /// revenue_referrals.sql).
+    /// Names the working set: the kept lines of the basis and the kept referrals that count (revenue_lines.sql,
+    /// revenue_referrals.sql: temporary views over the tables the refresh keeps, so nothing is recomputed here).
     public static func prepare(
         on connection: PostgresConnection, asOf: Timestamp, currency: Currency, basis: RevenueBasis
     ) throws {
-        _ = try connection.execute(
-            SQL.revenueLines, [asOf.description, currency.code, basis == .booked ? "true" : "false"])
-        try connection.run("ANALYZE referral_sync_report_lines")
-        // The planner cannot estimate how many referrals count (a CASE of 40_referral_checks) and guesses a few,
-        // so it would look each one's channel up by index: a hash join over all referrals is about twice as fast.
-        try connection.run("SET LOCAL enable_nestloop = off")
-        _ = try connection.execute(SQL.revenueReferrals, [asOf.description])
-        try connection.run("SET LOCAL enable_nestloop = on; ANALYZE referral_sync_report_referrals")
+        _ = try connection.query(
+            "SELECT set_config('referral_sync.report_booked', $1, true)", [basis == .booked ? "true" : "false"])
+        try connection.run(SQL.revenueLines)
+        try connection.run(SQL.revenueReferrals)
     }
 
     /// The range from `--from`/`--to` (`nil`: from the first dated row, to the period that holds as-of).

@@ -333,7 +333,8 @@ import Testing
             CREATE ROLE \(role) LOGIN;
             GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
             GRANT INSERT, UPDATE, DELETE ON referral_sync_participant_values, referral_sync_rejected_rows,
-                referral_sync_state, referral_sync_changes TO \(role);
+                referral_sync_revenue_kept_lines, referral_sync_counted_referrals, referral_sync_state,
+                referral_sync_changes TO \(role);
             """)
         defer { try? harness.database.run("DROP OWNED BY \(role); DROP ROLE \(role)") }
         // Something changed since the run, so the refresh has work to do.

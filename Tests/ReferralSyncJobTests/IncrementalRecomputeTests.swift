@@ -429,6 +429,8 @@ import Testing
             """
             CREATE TEMP TABLE kept_values ON COMMIT DROP AS SELECT * FROM referral_sync_participant_values;
             CREATE TEMP TABLE kept_rejected ON COMMIT DROP AS SELECT * FROM referral_sync_rejected_rows;
+            CREATE TEMP TABLE kept_lines ON COMMIT DROP AS SELECT * FROM referral_sync_revenue_kept_lines;
+            CREATE TEMP TABLE kept_referrals ON COMMIT DROP AS SELECT * FROM referral_sync_counted_referrals;
             CREATE TEMP TABLE kept_state ON COMMIT DROP AS
                 SELECT customers_read, customers_not_participants, referrals_read, orders_read, rejections_read,
                        rejections_counted FROM referral_sync_state;
@@ -454,10 +456,33 @@ import Testing
             (SELECT 'full only: ' || f::text FROM (SELECT * FROM referral_sync_rejected_rows
                 EXCEPT ALL SELECT * FROM kept_rejected) f)
             UNION ALL
+            (SELECT 'kept only: ' || k::text FROM (SELECT * FROM kept_lines
+                EXCEPT ALL SELECT * FROM referral_sync_revenue_kept_lines) k)
+            UNION ALL
+            (SELECT 'full only: ' || f::text FROM (SELECT * FROM referral_sync_revenue_kept_lines
+                EXCEPT ALL SELECT * FROM kept_lines) f)
+            UNION ALL
+            (SELECT 'kept only: ' || k::text FROM (SELECT * FROM kept_referrals
+                EXCEPT ALL SELECT * FROM referral_sync_counted_referrals) k)
+            UNION ALL
+            (SELECT 'full only: ' || f::text FROM (SELECT * FROM referral_sync_counted_referrals
+                EXCEPT ALL SELECT * FROM kept_referrals) f)
+            UNION ALL
+            -- The kept lines against the line rule evaluated over everyone (90_revenue_report).
+            (SELECT 'lines only kept: ' || k::text FROM (
+                SELECT referral_id, referrer_id, order_id, redeemed_at, dated_at, sign, total_price, discount_amount,
+                       booked_only FROM kept_lines
+                EXCEPT ALL SELECT * FROM referral_sync_revenue_lines($1::timestamptz, $2::text, true)) k)
+            UNION ALL
+            (SELECT 'lines only by the rule: ' || f::text FROM (
+                SELECT * FROM referral_sync_revenue_lines($1::timestamptz, $2::text, true)
+                EXCEPT ALL SELECT referral_id, referrer_id, order_id, redeemed_at, dated_at, sign, total_price,
+                                  discount_amount, booked_only FROM kept_lines) f)
+            UNION ALL
             (SELECT 'counts kept: ' || k::text FROM (SELECT * FROM kept_state
                 EXCEPT ALL SELECT customers_read, customers_not_participants, referrals_read, orders_read,
                                   rejections_read, rejections_counted FROM referral_sync_state) k)
-            """)
+            """, [parameters.asOf.description, parameters.currency.code])
         return rows.map { $0[0] ?? "" }
     }
 }

@@ -1,14 +1,15 @@
 -- Which referrals count (README "Attribute definitions": successful referral, self-referrals, rejections). For the
 -- referrals of p_referrers (NULL: of everyone), each referral with reason, the first reason it cannot be successful
 -- (NULL when it counts: created by as-of, not a self-referral), and its rejection, which applies when dated by
--- as-of whatever its date relative to the order. A successful referral (52_successful_referral) is a counted,
+-- as-of whatever its date relative to the order; and its channel as stored (for the revenue report, 90). A successful referral (52_successful_referral) is a counted,
 -- unrejected referral with a qualifying order (50_qualifying_order).
 --
 -- Like every set below, a single SELECT in a SQL function that is neither STRICT nor VOLATILE: PostgreSQL inlines
 -- it into the calling query, so the refresh's filter on p_referrers reaches the index on referrals.referrer_id.
+DROP FUNCTION IF EXISTS referral_sync_referral_checks(timestamptz, text[]);
 CREATE OR REPLACE FUNCTION referral_sync_referral_checks(p_as_of timestamptz, p_referrers text[])
 RETURNS TABLE (referral_id text, referrer_id text, created_at timestamptz, reason text, rejected_at timestamptz,
-               rejected boolean)
+               rejected boolean, channel text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT r.referral_id, r.referrer_id, r.created_at,
            CASE
@@ -19,7 +20,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                    THEN 'self_referral_by_email'
            END,
            j.rejected_at,
-           coalesce(j.rejected_at <= p_as_of, false)
+           coalesce(j.rejected_at <= p_as_of, false),
+           r.channel
     FROM referrals r
     JOIN customers referrer ON referrer.customer_id = r.referrer_id
     LEFT JOIN referral_rejections j ON j.referral_id = r.referral_id

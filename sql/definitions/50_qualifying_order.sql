@@ -1,24 +1,28 @@
 -- The qualifying order (README "Attribute definitions"): each referral counts once, with its first valid order
 -- (earliest redeemed_at, then smallest order_id). Every order of the referrals of p_referrers (NULL: of everyone)
 -- with its referral's checks (40_referral_checks), reason, the first reason it is not valid (NULL when it is), its
--- rank among its referral's orders of the same validity, the first of them, and whether it is the qualifying order.
+-- rank among its referral's orders of the same validity, the first of them, and whether it is the qualifying order;
+-- and, for the revenue report (90), its discount and its referral's channel as stored.
 -- An order is not valid when it was redeemed after as-of or at ±infinity, its total is NaN, ±Infinity or negative,
 -- its currency is not exactly the shop currency, its referral does not count, or it was redeemed before its
 -- referral was created.
+DROP FUNCTION IF EXISTS referral_sync_order_checks(timestamptz, text, text[]);
 CREATE OR REPLACE FUNCTION referral_sync_order_checks(p_as_of timestamptz, p_currency text, p_referrers text[])
 RETURNS TABLE (order_id text, referral_id text, referrer_id text, redeemed_at timestamptz, currency text,
                total_price numeric, referral_created_at timestamptz, referral_reason text, rejected_at timestamptz,
-               referral_rejected boolean, reason text, order_rank bigint, first_order_id text, qualifying boolean)
+               referral_rejected boolean, reason text, order_rank bigint, first_order_id text, qualifying boolean,
+               discount_amount numeric, referral_channel text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT oc.order_id, oc.referral_id, oc.referrer_id, oc.redeemed_at, oc.currency, oc.total_price,
            oc.referral_created_at, oc.referral_reason, oc.rejected_at, oc.referral_rejected, oc.reason,
            row_number() OVER by_referral,
            first_value(oc.order_id) OVER by_referral,
-           oc.reason IS NULL AND row_number() OVER by_referral = 1
+           oc.reason IS NULL AND row_number() OVER by_referral = 1,
+           oc.discount_amount, oc.referral_channel
     FROM (
         SELECT o.order_id, o.referral_id, rc.referrer_id, o.redeemed_at, o.currency, o.total_price,
                rc.created_at AS referral_created_at, rc.reason AS referral_reason, rc.rejected_at,
-               rc.rejected AS referral_rejected,
+               rc.rejected AS referral_rejected, o.discount_amount, rc.channel AS referral_channel,
                CASE
                    WHEN o.redeemed_at > p_as_of THEN 'redeemed_after_as_of'
                    WHEN NOT isfinite(o.redeemed_at) THEN 'redeemed_at_not_finite'

@@ -59,6 +59,8 @@ BEGIN
         -- Everyone: the statements below read every row instead of the owners' (which stays empty).
         DELETE FROM referral_sync_participant_values;
         DELETE FROM referral_sync_rejected_rows;
+        DELETE FROM referral_sync_revenue_kept_lines;
+        DELETE FROM referral_sync_counted_referrals;
         -- With no earlier state (a first run, or after a crash) no run can be reading these tables, so the
         -- secondary indexes are dropped and built once at the end rather than row by row. Otherwise they stay:
         -- DROP INDEX would wait for, and then block, the readers of shards that are streaming.
@@ -67,6 +69,8 @@ BEGIN
             DROP INDEX referral_sync_participant_values_email_idx;
             DROP INDEX referral_sync_participant_values_phone_idx;
             DROP INDEX referral_sync_rejected_rows_owner_idx;
+            DROP INDEX referral_sync_revenue_kept_lines_referrer_idx;
+            DROP INDEX referral_sync_counted_referrals_referrer_idx;
         END IF;
         SELECT count(*) INTO owner_count FROM customers;
     ELSE
@@ -95,6 +99,9 @@ BEGIN
         )
         INSERT INTO referral_sync_touched SELECT * FROM gone;
         DELETE FROM referral_sync_rejected_rows v USING referral_sync_owners o WHERE v.owner_id = o.customer_id;
+        DELETE FROM referral_sync_revenue_kept_lines v USING referral_sync_owners o
+        WHERE v.referrer_id = o.customer_id;
+        DELETE FROM referral_sync_counted_referrals v USING referral_sync_owners o WHERE v.referrer_id = o.customer_id;
         ANALYZE referral_sync_owners;
         SELECT count(*) INTO owner_count FROM referral_sync_owners;
         referrers := ARRAY(SELECT w.customer_id FROM referral_sync_owners w);
@@ -102,7 +109,8 @@ BEGIN
 
     IF owner_count > 0 THEN
         -- The rules of sql/definitions (README "Attribute definitions", "Rejected rows") over the owners' rows
-        -- only (referrers), each check computed once for both the attributes and the rejected rows.
+        -- only (referrers), each check computed once for the attributes, the rejected rows and the revenue
+        -- report's kept lines.
         WITH referral_checks AS MATERIALIZED (
             SELECT * FROM referral_sync_referral_checks(p_as_of, referrers)
         ),
@@ -118,6 +126,22 @@ BEGIN
         ),
         successes AS (
             SELECT * FROM referral_sync_referrer_successes(p_as_of, p_currency, referrers)
+        ),
+        -- The revenue report's working set (90_revenue_report): the lines of both bases, from the order checks
+        -- above, and the referrals that count, each with its referral's channel.
+        kept_lines AS (
+            INSERT INTO referral_sync_revenue_kept_lines
+            SELECT oc.referral_id, oc.referrer_id, oc.order_id, oc.redeemed_at, d.dated_at, d.sign, oc.total_price,
+                   oc.discount_amount, d.booked_only, oc.referral_channel, oc.referral_created_at
+            FROM ranked_orders oc
+            CROSS JOIN LATERAL referral_sync_revenue_line_dates(oc.qualifying, oc.referral_rejected, oc.redeemed_at,
+                                                                oc.rejected_at) d
+        ),
+        kept_referrals AS (
+            INSERT INTO referral_sync_counted_referrals
+            SELECT rc.referral_id, rc.referrer_id, rc.created_at, rc.channel
+            FROM referral_checks rc
+            WHERE rc.reason IS NULL
         ),
         rejected AS (
             INSERT INTO referral_sync_rejected_rows ("table", key, owner_id, reason, detail)
@@ -289,6 +313,8 @@ BEGIN
         CREATE INDEX referral_sync_participant_values_email_idx ON referral_sync_participant_values (send_email);
         CREATE INDEX referral_sync_participant_values_phone_idx ON referral_sync_participant_values (send_phone);
         CREATE INDEX referral_sync_rejected_rows_owner_idx ON referral_sync_rejected_rows (owner_id);
+        CREATE INDEX referral_sync_revenue_kept_lines_referrer_idx ON referral_sync_revenue_kept_lines (referrer_id);
+        CREATE INDEX referral_sync_counted_referrals_referrer_idx ON referral_sync_counted_referrals (referrer_id);
     END IF;
 
     -- The markers this snapshot sees are handled; any committed since stay for the next run.

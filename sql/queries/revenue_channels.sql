@@ -2,7 +2,10 @@
 -- the range, the referrals created (that count), the successful referrals and revenue net of the reversals dated
 -- in the range (booked basis; none in the redemption basis), so the channels add up to the periods' totals; and
 -- the conversion of the referrals created in the range: the share of them successful as of as-of, in percent.
--- Reads the report's temporary tables (revenue_lines.sql, revenue_referrals.sql). A missing channel is ''.
+-- Reads referral_sync_report_lines (revenue_lines.sql) and the kept referral_sync_counted_referrals. A missing
+-- channel is ''. A referral is successful as of as-of when it has a line that is not booked-only (its lines then
+-- add up to one, as referral_sync_report_referrals says), so the converted ones are counted from the lines, with
+-- their referral's created_at, rather than by joining every referral that counts with its lines.
 -- Parameters: $1 range start, $2 range end (exclusive), $3 minor units.
 WITH lines AS (
     SELECT coalesce(l.channel, '') AS channel, l.sign, l.total_price
@@ -12,11 +15,21 @@ WITH lines AS (
 line_figures AS (
     SELECT channel, sum(sign) AS successes, sum(sign * total_price) AS revenue FROM lines GROUP BY channel
 ),
-created AS (
-    SELECT coalesce(c.channel, '') AS channel, count(*) AS created, count(*) FILTER (WHERE c.successful) AS converted
-    FROM referral_sync_report_referrals c
+created_only AS (
+    SELECT coalesce(c.channel, '') AS channel, count(*) AS created
+    FROM referral_sync_counted_referrals c
     WHERE c.created_at >= $1::timestamptz AND c.created_at < $2::timestamptz
     GROUP BY 1
+),
+converted AS (
+    SELECT coalesce(l.channel, '') AS channel, count(*) AS converted
+    FROM referral_sync_report_lines l
+    WHERE NOT l.booked_only AND l.referral_created_at >= $1::timestamptz AND l.referral_created_at < $2::timestamptz
+    GROUP BY 1
+),
+created AS (
+    SELECT c.channel, c.created, coalesce(v.converted, 0) AS converted
+    FROM created_only c LEFT JOIN converted v ON v.channel = c.channel
 )
 SELECT coalesce(f.channel, c.channel) AS channel, coalesce(c.created, 0) AS referrals_created,
        coalesce(f.successes, 0) AS successful_referrals, coalesce(c.converted, 0) AS converted_referrals,
