@@ -38,6 +38,25 @@ use_database() {
   "$bin/referral-sync" migrate >/dev/null
 }
 
+# events_row LABEL: one `referral-sync events` run on the quiet-run database, as a row of the report.
+events_row() {
+  local run=$1 started status wall row noted
+  echo "== events run: $run" >&2
+  started=$(date +%s.%N)
+  set +e
+  "$bin/referral-sync" events --as-of 2025-01-01T00:00:00Z --currency USD --reports-dir "$work/reports-quiet" --quiet
+  status=$?
+  set -e
+  wall=$(psql -qAt -d postgres -c "SELECT round($(date +%s.%N) - $started, 3)")
+  row=$(psql -qAt -F ' | ' -c "
+    SELECT round((stage_seconds->>'discover')::numeric, 3), round((stage_seconds->>'send')::numeric, 3),
+           round((SELECT sum(value::numeric) FROM jsonb_each_text(stage_seconds)), 3),
+           coalesce(outcome_counts->>'delivered', '0')
+    FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1")
+  noted=$(grep -o 'Read: [^|]*' "$work/reports-quiet/latest/summary.md" | head -n 1 | sed 's/Read: //')
+  echo "| $run | $status | $wall | $row | $noted |" >>"$report"
+}
+
 report="$out/events-$(date -u +%Y%m%dT%H%M%SZ).md"
 {
   echo "# bench-events $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -97,20 +116,7 @@ if [ -n "$scale" ]; then
   rm -f "$work/port"
   start_simulator "$bin" "$work"
   for run in first $(seq 1 "$quiet_runs"); do
-    echo "== events run: $run" >&2
-    started=$(date +%s.%N)
-    set +e
-    "$bin/referral-sync" events --as-of 2025-01-01T00:00:00Z --currency USD --reports-dir "$work/reports-quiet" --quiet
-    status=$?
-    set -e
-    wall=$(psql -qAt -d postgres -c "SELECT round($(date +%s.%N) - $started, 3)")
-    row=$(psql -qAt -F ' | ' -c "
-      SELECT round((stage_seconds->>'discover')::numeric, 3), round((stage_seconds->>'send')::numeric, 3),
-             round((SELECT sum(value::numeric) FROM jsonb_each_text(stage_seconds)), 3),
-             coalesce(outcome_counts->>'delivered', '0')
-      FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1")
-    noted=$(grep -o 'Read: [^|]*' "$work/reports-quiet/latest/summary.md" | head -n 1 | sed 's/Read: //')
-    echo "| $run | $status | $wall | $row | $noted |" >>"$report"
+    events_row "$run"
   done
   # A busy five minutes: 100 referrals, 40 orders and 10 rejections land (about 250 events).
   psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
@@ -125,20 +131,7 @@ INSERT INTO referral_rejections (referral_id, rejection_type, reason, rejected_a
 SELECT 'busy_r' || i, 'manual', 'test', timestamptz '2024-12-31 23:58:00Z' FROM generate_series(91, 100) AS i;
 SQL
   for run in busy quiet-after-busy; do
-    echo "== events run: $run" >&2
-    started=$(date +%s.%N)
-    set +e
-    "$bin/referral-sync" events --as-of 2025-01-01T00:00:00Z --currency USD --reports-dir "$work/reports-quiet" --quiet
-    status=$?
-    set -e
-    wall=$(psql -qAt -d postgres -c "SELECT round($(date +%s.%N) - $started, 3)")
-    row=$(psql -qAt -F ' | ' -c "
-      SELECT round((stage_seconds->>'discover')::numeric, 3), round((stage_seconds->>'send')::numeric, 3),
-             round((SELECT sum(value::numeric) FROM jsonb_each_text(stage_seconds)), 3),
-             coalesce(outcome_counts->>'delivered', '0')
-      FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1")
-    noted=$(grep -o 'Read: [^|]*' "$work/reports-quiet/latest/summary.md" | head -n 1 | sed 's/Read: //')
-    echo "| $run | $status | $wall | $row | $noted |" >>"$report"
+    events_row "$run"
   done
   stop_simulator
 fi

@@ -9,36 +9,19 @@ enum RevenueCommand {
         _ arguments: [String], environment: [String: String], stopSignal: StopSignal,
         output: @escaping @Sendable (String) -> Void
     ) async -> ExitStatus {
-        let configuration: RunConfiguration
-        let options: ParsedOptions
-        let revenue: RevenueOptions
-        do {
-            guard
-                let parsed = try ReferralSyncCommand.parse(
-                    arguments, command: "revenue",
-                    summary: "Write the referral revenue report (revenue.md, revenue.csv, channels.csv, "
-                        + "referrers.csv, excluded_orders.csv, revenue.svg), reconciled with the attributes `run` "
-                        + "sends. Sends nothing. Exit 1 when it does not reconcile.",
-                    options: JobOptions.revenueOptions, environment: environment, output: output)
-            else { return .success }
-            options = parsed
-            // Nothing is sent: the Attentive variables do not matter here.
-            configuration = try RunConfiguration(
-                options: options, environment: environment.filter { !$0.key.hasPrefix("ATTENTIVE_") },
-                arguments: arguments, sendsToAttentive: false)
-            revenue = try revenueOptions(options)
-            try RunCommand.checkMetricsFile(configuration, options)
-        } catch {
-            return ReferralSyncCommand.fail(error)
+        // Nothing is sent: the Attentive variables do not matter here.
+        await JobCommand.run(
+            arguments, command: "revenue",
+            summary: "Write the referral revenue report (revenue.md, revenue.csv, channels.csv, "
+                + "referrers.csv, excluded_orders.csv, revenue.svg), reconciled with the attributes `run` "
+                + "sends. Sends nothing. Exit 1 when it does not reconcile.",
+            options: JobOptions.revenueOptions, environment: environment.filter { !$0.key.hasPrefix("ATTENTIVE_") },
+            output: output, sendsToAttentive: false, own: revenueOptions,
+            reportLine: { "revenue report: \($0)/revenue.md\n" }
+        ) { configuration, revenue, logger in
+            await RevenueRun(configuration: configuration, options: revenue, logger: logger, stopSignal: stopSignal)
+                .execute()
         }
-        let logger = ReferralSyncCommand.makeLogger(options, secrets: configuration.secrets)
-        let result = await RevenueRun(
-            configuration: configuration, options: revenue, logger: logger, stopSignal: stopSignal
-        )
-        .execute()
-        if let folder = result.reportFolder { output("revenue report: \(folder)/revenue.md\n") }
-        return RunCommand.finish(
-            result, command: "revenue", configuration: configuration, logger: logger, output: { _ in })
     }
 
     /// The report's own options, validated (the zone's existence is checked by PostgreSQL when the report runs).

@@ -7,23 +7,12 @@ enum RunCommand {
         _ arguments: [String], environment: [String: String], stopSignal: StopSignal,
         output: @escaping @Sendable (String) -> Void
     ) async -> ExitStatus {
-        let configuration: RunConfiguration
-        let options: ParsedOptions
-        do {
-            guard
-                let parsed = try ReferralSyncCommand.parse(
-                    arguments, command: "run", summary: "Recompute, compare, send what changed, report.",
-                    options: JobOptions.runOptions, environment: environment, output: output)
-            else { return .success }
-            options = parsed
-            configuration = try RunConfiguration(options: options, environment: environment, arguments: arguments)
-            try checkMetricsFile(configuration, options)
-        } catch {
-            return ReferralSyncCommand.fail(error)
+        await JobCommand.run(
+            arguments, command: "run", summary: "Recompute, compare, send what changed, report.",
+            options: JobOptions.runOptions, environment: environment, output: output, own: { _ in () }
+        ) { configuration, _, logger in
+            await SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal).execute()
         }
-        let logger = ReferralSyncCommand.makeLogger(options, secrets: configuration.secrets)
-        let result = await SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal).execute()
-        return finish(result, command: "run", configuration: configuration, logger: logger, output: output)
     }
 
     /// `--metrics-file` must be writable before anything runs.
@@ -35,16 +24,5 @@ enum RunCommand {
             source.isEnvironment ? .configuration : .usage,
             "\(source.name) is '\(path)', whose folder does not exist or is not writable",
             remedy: "Expected a file path in an existing, writable folder, e.g. the textfile collector's.")
-    }
-
-    /// Writes the metrics, prints the report folder and the closing instruction, and returns the exit status.
-    static func finish(
-        _ result: RunResult, command: String, configuration: RunConfiguration, logger: Logger,
-        output: (String) -> Void
-    ) -> ExitStatus {
-        MetricsFile.record(result, command: command, configuration: configuration, logger: logger)
-        if let folder = result.reportFolder { output("reports: \(folder)\n") }
-        if result.status != .success { ReferralSyncCommand.printInstruction(result.status, result.message) }
-        return result.status
     }
 }

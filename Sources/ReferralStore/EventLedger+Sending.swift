@@ -1,0 +1,70 @@
+import Postgres
+import ReferralModel
+
+/// The send side of the events ledger: what is not yet delivered, in flight, and each answer.
+extension EventLedger {
+    /// The events of the ledger not yet delivered, of `shard`: first those still young enough to start a journey
+    /// (occurred at or after `freshSince`), oldest first, then the older ones, so a backlog (a backfill, an
+    /// outage) never delays today's invitations and rewards.
+    public static func unsent(on connection: PostgresConnection, shard: Shard, freshSince: Timestamp) throws
+        -> [UnsentEvent]
+    {
+        try connection.query(
+            """
+            SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
+                   user_email, user_phone, body, state, attempts
+            FROM referral_sync_events
+            WHERE state <> 'delivered'
+              AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
+            ORDER BY occurred_at >= $3::timestamptz DESC, occurred_at, event_key
+            """, [String(shard.count), String(shard.number), freshSince.description]
+        ).map { row in
+            UnsentEvent(
+                key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "", sourceRow: row[4] ?? "",
+                occurredAt: row[5] ?? "", email: row[6], phone: row[7], body: row[8] ?? "", state: row[9] ?? "",
+                attempts: row.int(10) ?? 0)
+        }
+    }
+
+    /// Marks `keys` in flight, just before their requests start.
+    public static func markInFlight(_ keys: [String], runID: Int64, on connection: PostgresConnection) throws {
+        guard !keys.isEmpty else { return }
+        try connection.execute(
+            """
+            UPDATE referral_sync_events SET state = 'in_flight', updated_at = now(), updated_run_id = $2::bigint
+            WHERE event_key = ANY ($1::text[]) AND state <> 'delivered'
+            """, [PostgresArray.literal(keys.map { Optional($0) }), String(runID)])
+    }
+
+    /// Records Attentive's answer for one event: `delivered` (2xx) or `failed`.
+    public static func recordOutcome(
+        key: String, delivered: Bool, httpStatus: Int?, error: String?, attempts: Int, runID: Int64,
+        on connection: PostgresConnection
+    ) throws {
+        try connection.execute(
+            """
+            UPDATE referral_sync_events
+            SET state = CASE WHEN $2::boolean THEN 'delivered' ELSE 'failed' END,
+                delivered_at = CASE WHEN $2::boolean THEN now() END,
+                http_status = $3::integer, error = $4, attempts = attempts + $5::integer, updated_at = now(),
+                updated_run_id = $6::bigint
+            WHERE event_key = $1
+            """,
+            [key, delivered ? "t" : "f", httpStatus.map(String.init), error, String(attempts), String(runID)])
+    }
+
+    /// Drops the event notes while `events` has never run: the first `events` run reads its window through the time
+    /// indexes and would drop them anyway, so a store that does not schedule `events` does not collect a note per
+    /// row loaded. Called by `run`.
+    public static func pruneNotesIfEventsNeverRan(on connection: PostgresConnection) throws {
+        try connection.execute(
+            """
+            DELETE FROM referral_sync_event_notes WHERE NOT EXISTS (SELECT 1 FROM referral_sync_events_state)
+            """)
+    }
+
+    /// Events of the ledger not yet delivered (all shards).
+    public static func unsentCount(on connection: PostgresConnection) throws -> Int {
+        try connection.query("SELECT count(*) FROM referral_sync_events WHERE state <> 'delivered'").first?.int(0) ?? 0
+    }
+}

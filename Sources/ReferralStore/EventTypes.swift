@@ -1,0 +1,95 @@
+import Postgres
+import ReferralModel
+
+/// The rows whose events a run considers: the keys of each source table (from the event notes), or every row.
+public struct EventKeys: Sendable, Equatable {
+    public var customers: [String] = []
+    public var referrals: [String] = []
+    /// Referrals whose reward may have changed: an order or a rejection of theirs (or the referral) changed.
+    public var redemptions: [String] = []
+    public var rejections: [String] = []
+    public var coupons: [String] = []
+    /// Every row of the history (a backfill, or the first run).
+    public var everything = false
+
+    public init() {}
+
+    /// How many keys were noted.
+    public var count: Int { customers.count + referrals.count + redemptions.count + rejections.count + coupons.count }
+
+    /// The keys of both, each once.
+    static func merging(_ first: EventKeys, _ second: EventKeys) -> EventKeys {
+        func union(_ a: [String], _ b: [String]) -> [String] { Array(Set(a).union(b)).sorted() }
+        var merged = EventKeys()
+        merged.customers = union(first.customers, second.customers)
+        merged.referrals = union(first.referrals, second.referrals)
+        merged.redemptions = union(first.redemptions, second.redemptions)
+        merged.rejections = union(first.rejections, second.rejections)
+        merged.coupons = union(first.coupons, second.coupons)
+        return merged
+    }
+}
+
+/// One event (or a row that cannot make its event) as `sql/definitions/85_events.sql` derives it.
+public struct EventCandidate: Sendable, Equatable {
+    /// `type|role|source:key`: the name of its UUID and its key in the ledger.
+    public var key: String
+    public var type: String
+    public var role: String
+    /// The input row it comes from, `table:key`.
+    public var sourceRow: String
+    /// The note that brings its row back (for an event not yet due).
+    public var noteSource: String
+    public var noteKey: String
+    /// `occurredAt` in the attribute date format.
+    public var occurredAt: String
+    /// `occurred_at` as PostgreSQL writes it (to note the row again for that time).
+    public var occurredAtRaw: String
+    public var email: String?
+    public var phone: String?
+    /// The properties object as JSON text.
+    public var properties: String?
+    /// Why it is not sent (`not_yet`, `no_usable_identity`, a rejected-row reason code), or `nil`.
+    public var reason: String?
+    /// Older than `--max-age` at the as-of.
+    public var tooOld: Bool
+    /// Its state in the events ledger, when it is there.
+    public var ledgerState: String?
+    /// Which shard (1…N) sends it.
+    public var shardNumber: Int = 1
+    /// Whether bidirectional or control characters were removed from its properties.
+    public var textCleaned = false
+}
+
+/// An event of the ledger still to be sent: pending, failed, or in flight when a run died.
+public struct UnsentEvent: Sendable, Equatable {
+    public var key: String
+    public var id: String
+    public var type: String
+    public var role: String
+    public var sourceRow: String
+    public var occurredAt: String
+    public var email: String?
+    public var phone: String?
+    public var body: String
+    public var state: String
+    /// Attempts over every run so far.
+    public var attempts: Int
+
+    public init(
+        key: String, id: String, type: String, role: String, sourceRow: String, occurredAt: String, email: String?,
+        phone: String?, body: String, state: String, attempts: Int
+    ) {
+        self.key = key
+        self.id = id
+        self.type = type
+        self.role = role
+        self.sourceRow = sourceRow
+        self.occurredAt = occurredAt
+        self.email = email
+        self.phone = phone
+        self.body = body
+        self.state = state
+        self.attempts = attempts
+    }
+}
