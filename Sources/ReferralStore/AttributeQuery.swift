@@ -108,15 +108,30 @@ public struct RejectedRow: Sendable, Equatable {
     }
 }
 
-/// Reads the input rows that do not count (`sql/queries/rejected_rows.sql`).
+/// Reads the input rows that do not count (`sql/queries/rejected_rows.sql`) and the participants sent with a
+/// warning (`sql/queries/warnings.sql`): the same four columns.
 public enum RejectedRowQuery {
     /// Streams every rejected row, ordered by table and key, from the recompute the transaction sees (in the
     /// snapshot of a reader that checked it with ``ParticipantStateStore/verify(on:_:)``).
     public static func forEachRejectedRow(
         on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
     ) throws {
+        try forEachRow(of: SQL.rejectedRows, on: connection, body)
+    }
+
+    /// Streams every warning (`warnings.csv`: a participant that counts and is sent, with an identity left out or
+    /// a link changed or too long), ordered by key and reason, in the same snapshot. `reason` is the warning's code.
+    public static func forEachWarning(
+        on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
+    ) throws {
+        try forEachRow(of: SQL.warnings, on: connection, body)
+    }
+
+    private static func forEachRow(
+        of query: String, on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
+    ) throws {
         var columns: (table: Int, key: Int, reason: Int, detail: Int)?
-        try connection.forEachRow(cursor: SQL.rejectedRows, []) { row in
+        try connection.forEachRow(cursor: query, []) { row in
             let c =
                 try columns ?? (
                     row.index(of: "table"), row.index(of: "key"), row.index(of: "reason"), row.index(of: "detail")

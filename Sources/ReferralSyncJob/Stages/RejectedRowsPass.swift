@@ -3,20 +3,25 @@ import Postgres
 import ReferralStore
 import Reports
 
-/// What the rejected-rows pass found: counts for the summary, each table's row accounting, and how long it took.
+/// What the rejected-rows pass found: counts for the summary, each table's row accounting, the warnings, and how
+/// long it took.
 struct RejectedRowCounts: Sendable {
     var total = 0
     var byReason: [String: Int] = [:]
     var byTable: [String: Int] = [:]
     var byTableAndReason: [String: [String: Int]] = [:]
+    /// `warnings.csv`: participants that count and are sent with a warning, by warning code.
+    var warningsByReason: [String: Int] = [:]
+    /// The participants with at least one warning (a row of `warnings.csv` per warning).
+    var participantsWithWarnings = 0
     /// Each input table's rows read and counted (`sql/queries/row_accounting.sql`), on the same snapshot.
     var accounts: [TableAccount] = []
     /// Wall seconds of the two queries, one after the other (beside the attribute query).
     var seconds = 0.0
 }
 
-/// Writes `rejected_rows.csv` and then reads the row accounting, on a connection and thread of its own, while the
-/// attribute query streams on the reader.
+/// Writes `rejected_rows.csv` and `warnings.csv`, then reads the row accounting, on a connection and thread of its
+/// own, while the attribute query streams on the reader.
 ///
 /// Both read the recompute the run brought up to date (`referral_sync_refresh`), in the snapshot the refresh
 /// exported, which the reader imports too (`SET TRANSACTION SNAPSHOT`): the rejected rows, the accounting and the
@@ -29,11 +34,18 @@ final class RejectedRowsPass: @unchecked Sendable {
 
     /// Imports the snapshot and starts; the connection must not be used by anyone else until ``finish()``
     /// returns. The snapshot must stay exported until this initializer has returned.
-    init(connection: PostgresConnection, snapshot: ExportedSnapshot, csvPath: String) throws {
+    init(connection: PostgresConnection, snapshot: ExportedSnapshot, csvPath: String, warningsPath: String) throws {
         try ParticipantStateStore.importSnapshot(snapshot, on: connection)
         work = Self.onThread {
             defer { try? connection.run("ROLLBACK") }
             return Self.writeRejectedRows(on: connection, csvPath: csvPath).flatMap { counts in
+                Self.timed { try Self.writeWarnings(on: connection, csvPath: warningsPath, into: counts) }
+                    .map { counts, seconds in
+                        var counts = counts
+                        counts.seconds += seconds
+                        return counts
+                    }
+            }.flatMap { counts in
                 Self.timed { try RowAccountingQuery.accounts(on: connection) }.map { accounts, seconds in
                     var counts = counts
                     counts.accounts = accounts
@@ -69,6 +81,29 @@ final class RejectedRowsPass: @unchecked Sendable {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Writes `warnings.csv` (same columns as `rejected_rows.csv`) and counts its rows into `counts`.
+    private static func writeWarnings(
+        on connection: PostgresConnection, csvPath: String, into counts: RejectedRowCounts
+    ) throws -> RejectedRowCounts {
+        var counts = counts
+        let csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
+        var previousKey: String?
+        do {
+            try RejectedRowQuery.forEachWarning(on: connection) { row in
+                counts.warningsByReason[row.reason, default: 0] += 1
+                // Ordered by key: a participant's warnings are consecutive.
+                if row.key != previousKey { counts.participantsWithWarnings += 1 }
+                previousKey = row.key
+                csv.write([row.table, row.key, row.reason, row.detail])
+            }
+        } catch {
+            try? csv.close()
+            throw error
+        }
+        try csv.close()
+        return counts
     }
 
     private static func writeRejectedRows(

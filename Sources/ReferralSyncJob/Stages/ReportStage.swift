@@ -42,6 +42,7 @@ struct ReportStage {
                 ("changed_participants", String(counts.changedParticipants)), ("synced", String(counts[.synced])),
                 ("failed", String(counts[.failed])), ("skipped", String(counts[.skipped])),
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
+                ("warnings", String(counts.warnings)),
                 ("reports", published ?? "none"),
             ])
         var result = RunResult(
