@@ -45,6 +45,12 @@ import Testing
             try refusal("two words@example.com")
                 == "\"two words@example.com\" is not a valid address (it contains whitespace)")
         #expect(try refusal("a@b") == "\"a@b\" is not a valid address (it is not local@domain.tld)")
+        // A very long value is quoted by its first 100 characters and its length.
+        let huge = String(repeating: "z", count: 100_000)
+        #expect(
+            try refusal(huge)
+                == "\"\(String(repeating: "z", count: 100))…\" (100000 characters) is not a valid address (it is not "
+                + "local@domain.tld)")
     }
 
     @Test func phoneRefusalsSayWhatANationalNumberNeeds() throws {
