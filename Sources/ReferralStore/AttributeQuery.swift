@@ -124,6 +124,9 @@ public enum RejectedRowQuery {
     public static func forEachWarning(
         on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
     ) throws {
+        // The planner cannot know how few rows the first pass keeps: compiling for its estimate costs more than the
+        // query (sql/queries/warnings.sql).
+        try connection.run("SET LOCAL jit = off")
         try forEachRow(of: SQL.warnings, on: connection, body)
     }
 
