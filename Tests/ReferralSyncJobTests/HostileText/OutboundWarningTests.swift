@@ -160,6 +160,16 @@ import Testing
         #expect(again.status == .success)
         #expect(harness.simulator.statistics().requests == requests)
         #expect(Self.summaryCount(try second.text("summary.md"), "link_cleaned") == 1)
+
+        // explain shows the link as sent, and why it differs from the stored one.
+        let output = CapturedText()
+        let status = await ReferralSyncCommand.main(
+            arguments: ["explain", "bidi", "--currency", "USD"], environment: harness.environment,
+            output: { output.append($0) })
+        #expect(status == .success)
+        let row = output.text.split(separator: "\n").first { $0.hasPrefix("| shareable link |") } ?? ""
+        #expect(row.hasSuffix("| `https://shop.example/r/fdp.exe` |"), "\(row)")
+        #expect(output.text.contains("removed on the way out (warnings.csv: link_cleaned)"))
     }
 
     @Test func aParticipantWithAnIdentityProblemIsRejectedNotWarned() async throws {
