@@ -16,7 +16,7 @@ struct RejectedRowCounts: Sendable {
     var participantsWithWarnings = 0
     /// Each input table's rows read and counted (`sql/queries/row_accounting.sql`), on the same snapshot.
     var accounts: [TableAccount] = []
-    /// Wall seconds of the two queries, one after the other (beside the attribute query).
+    /// Wall seconds of the three queries, one after the other (beside the attribute query).
     var seconds = 0.0
 }
 
@@ -38,25 +38,32 @@ final class RejectedRowsPass: @unchecked Sendable {
         try ParticipantStateStore.importSnapshot(snapshot, on: connection)
         work = Self.onThread {
             defer { try? connection.run("ROLLBACK") }
-            return Self.writeRejectedRows(on: connection, csvPath: csvPath).flatMap { counts in
-                Self.timed { try Self.writeWarnings(on: connection, csvPath: warningsPath, into: counts) }
-                    .map { counts, seconds in
-                        var counts = counts
-                        counts.seconds += seconds
-                        return counts
-                    }
-            }.flatMap { counts in
-                Self.timed { try RowAccountingQuery.accounts(on: connection) }.map { accounts, seconds in
-                    var counts = counts
-                    counts.accounts = accounts
-                    counts.seconds += seconds
-                    return counts
+            return Self.timed { () throws -> RejectedRowCounts in
+                var counts = RejectedRowCounts()
+                try Self.writeListing(.rejectedRows, on: connection, to: csvPath) { row in
+                    counts.total += 1
+                    counts.byReason[row.reason, default: 0] += 1
+                    counts.byTable[row.table, default: 0] += 1
+                    counts.byTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
                 }
+                var previousKey: String?
+                try Self.writeListing(.warnings, on: connection, to: warningsPath) { row in
+                    counts.warningsByReason[row.reason, default: 0] += 1
+                    // Ordered by key: a participant's warnings are consecutive.
+                    if row.key != previousKey { counts.participantsWithWarnings += 1 }
+                    previousKey = row.key
+                }
+                counts.accounts = try RowAccountingQuery.accounts(on: connection)
+                return counts
+            }.map { counts, seconds in
+                var counts = counts
+                counts.seconds = seconds
+                return counts
             }
         }
     }
 
-    /// Waits for both queries and returns the counts, or the first error that stopped one.
+    /// Waits for the queries and returns the counts, or the first error that stopped one.
     func finish() async -> Result<RejectedRowCounts, any Error> { await work.value }
 
     /// Runs `work` on a new thread and gives its result to the returned task.
@@ -83,19 +90,15 @@ final class RejectedRowsPass: @unchecked Sendable {
         }
     }
 
-    /// Writes `warnings.csv` (same columns as `rejected_rows.csv`) and counts its rows into `counts`.
-    private static func writeWarnings(
-        on connection: PostgresConnection, csvPath: String, into counts: RejectedRowCounts
-    ) throws -> RejectedRowCounts {
-        var counts = counts
-        let csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
-        var previousKey: String?
+    /// Writes one listing, `rejected_rows.csv` or `warnings.csv` (the same columns), giving each row to `count`.
+    private static func writeListing(
+        _ listing: RejectedRowQuery.Listing, on connection: PostgresConnection, to path: String,
+        count: (RejectedRow) -> Void
+    ) throws {
+        let csv = try CSVWriter(path: path, header: ["table", "key", "reason", "detail"])
         do {
-            try RejectedRowQuery.forEachWarning(on: connection) { row in
-                counts.warningsByReason[row.reason, default: 0] += 1
-                // Ordered by key: a participant's warnings are consecutive.
-                if row.key != previousKey { counts.participantsWithWarnings += 1 }
-                previousKey = row.key
+            try RejectedRowQuery.forEachRow(of: listing, on: connection) { row in
+                count(row)
                 csv.write([row.table, row.key, row.reason, row.detail])
             }
         } catch {
@@ -103,34 +106,5 @@ final class RejectedRowsPass: @unchecked Sendable {
             throw error
         }
         try csv.close()
-        return counts
-    }
-
-    private static func writeRejectedRows(
-        on connection: PostgresConnection, csvPath: String
-    ) -> Result<RejectedRowCounts, any Error> {
-        let result = timed { () throws -> RejectedRowCounts in
-            var counts = RejectedRowCounts()
-            let csv = try CSVWriter(path: csvPath, header: ["table", "key", "reason", "detail"])
-            do {
-                try RejectedRowQuery.forEachRejectedRow(on: connection) { row in
-                    counts.total += 1
-                    counts.byReason[row.reason, default: 0] += 1
-                    counts.byTable[row.table, default: 0] += 1
-                    counts.byTableAndReason[row.table, default: [:]][row.reason, default: 0] += 1
-                    csv.write([row.table, row.key, row.reason, row.detail])
-                }
-            } catch {
-                try? csv.close()
-                throw error
-            }
-            try csv.close()
-            return counts
-        }
-        return result.map { counts, seconds in
-            var counts = counts
-            counts.seconds = seconds
-            return counts
-        }
     }
 }
