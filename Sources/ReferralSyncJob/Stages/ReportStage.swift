@@ -43,6 +43,7 @@ struct ReportStage {
                 ("failed", String(counts[.failed])), ("skipped", String(counts[.skipped])),
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
                 ("warnings", String(counts.warnings)),
+                ("links_cleaned", String(counts.warningsByReason["link_cleaned"] ?? 0)),
                 ("reports", published ?? "none"),
             ])
         var result = RunResult(

@@ -22,7 +22,7 @@ import Testing
         history.order("o-\(id)", for: "r-\(id)", total: "10.00")
     }
 
-    /// Runs `run` in-process with a logger that keeps the warning lines, and returns them with the result.
+    /// Runs `run` in-process with a logger that keeps its lines, and returns them with the result.
     static func run(_ harness: JobHarness) async throws -> (RunResult, ReportFiles, [String]) {
         let lines = CapturedText()
         let arguments = ["--reports-dir", harness.reportsDirectory, "--currency", "USD"]
@@ -30,7 +30,7 @@ import Testing
         let configuration = try RunConfiguration(
             options: options, environment: harness.environment, arguments: arguments)
         let result = await SyncRun(
-            configuration: configuration, logger: Logger(level: .warning, sink: { lines.append($0) })
+            configuration: configuration, logger: Logger(level: .info, sink: { lines.append($0) })
         ).execute()
         let reports = ReportFiles(path: harness.reportsDirectory + "/latest")
         return (result, reports, lines.text.split(separator: "\n").map(String.init))
@@ -144,7 +144,7 @@ import Testing
         Self.referrer(&history, "plain", email: "p@example.com", link: "https://shop.example/r/plain")
         try history.insert(into: harness.database)
 
-        let (result, reports, _) = try await Self.run(harness)
+        let (result, reports, log) = try await Self.run(harness)
         #expect(result.status == .success)
         let sent = harness.simulator.profile(email: "b@example.com")?.attributes[OkendoAttribute.shareableLink.rawValue]
         #expect(sent == "https://shop.example/r/fdp.exe")
@@ -153,6 +153,7 @@ import Testing
         #expect(warnings.first?["reason"] == "link_cleaned")
         #expect(warnings.first?["detail"]?.contains("2 characters removed: U+202C, U+202E") == true)
         #expect(Self.summaryCount(try reports.text("summary.md"), "link_cleaned") == 1)
+        #expect(log.contains { $0.contains("msg=\"run finished\"") && $0.contains("links_cleaned=1") })
 
         // The ledger holds the cleaned link: the next run sends nothing.
         let requests = harness.simulator.statistics().requests
