@@ -38,6 +38,9 @@ echo
 echo "== rejected_rows.csv"
 cat "$reports/latest/rejected_rows.csv"
 echo
+echo "== warnings.csv"
+cat "$reports/latest/warnings.csv"
+echo
 echo "== referral-sync run (second night, nothing changed: nothing is sent)"
 "$bin/referral-sync" run --reports-dir "$reports"
 grep -E '^\| (Requests sent|Participants with changes) ' "$reports/latest/summary.md"

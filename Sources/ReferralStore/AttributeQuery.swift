@@ -108,15 +108,34 @@ public struct RejectedRow: Sendable, Equatable {
     }
 }
 
-/// Reads the input rows that do not count (`sql/queries/rejected_rows.sql`).
+/// Reads the input rows that do not count (`sql/queries/rejected_rows.sql`) and the participants sent with a
+/// warning (`sql/queries/warnings.sql`): the same four columns.
 public enum RejectedRowQuery {
-    /// Streams every rejected row, ordered by table and key, from the recompute the transaction sees (in the
-    /// snapshot of a reader that checked it with ``ParticipantStateStore/verify(on:_:)``).
-    public static func forEachRejectedRow(
-        on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
+    /// Which listing to read.
+    public enum Listing: Sendable {
+        /// Every rejected row (`rejected_rows.csv`), ordered by table and key.
+        case rejectedRows
+        /// Every warning (`warnings.csv`: a participant that counts and is sent, with an identity left out or a
+        /// link changed or too long), ordered by key and reason; `reason` is the warning's code.
+        case warnings
+    }
+
+    /// Streams the rows of `listing` from the recompute the transaction sees (in the snapshot of a reader that
+    /// checked it with ``ParticipantStateStore/verify(on:_:)``).
+    public static func forEachRow(
+        of listing: Listing, on connection: PostgresConnection, _ body: (RejectedRow) throws -> Void
     ) throws {
+        let query: String
+        switch listing {
+        case .rejectedRows: query = SQL.rejectedRows
+        case .warnings:
+            // The planner cannot know how few rows the first pass keeps: compiling for its estimate costs more
+            // than the query (sql/queries/warnings.sql).
+            try connection.run("SET LOCAL jit = off")
+            query = SQL.warnings
+        }
         var columns: (table: Int, key: Int, reason: Int, detail: Int)?
-        try connection.forEachRow(cursor: SQL.rejectedRows, []) { row in
+        try connection.forEachRow(cursor: query, []) { row in
             let c =
                 try columns ?? (
                     row.index(of: "table"), row.index(of: "key"), row.index(of: "reason"), row.index(of: "detail")

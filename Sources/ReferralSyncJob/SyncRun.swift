@@ -72,7 +72,8 @@ struct SyncStages {
             let sending = try await prepareSending(stages: &stages, outcome: &outcome)
             let reading = try await ReadStage.open(
                 context, parameters: parameters, on: session.lock, stages: &stages,
-                rejectedRowsCSV: opened.folder.path("rejected_rows.csv"))
+                rejectedRowsCSV: opened.folder.path("rejected_rows.csv"),
+                warningsCSV: opened.folder.path("warnings.csv"))
             outcome.refresh = reading.refresh
             if !configuration.dryRun { try EventLedger.pruneNotesIfEventsNeverRan(on: session.writer) }
             let interruption = await send(reading, sending, to: opened, outcome: &outcome)

@@ -51,3 +51,53 @@ CREATE OR REPLACE FUNCTION referral_sync_phone(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT referral_sync_phone(raw, NULL)
 $$;
+
+-- A stored value quoted for the words below: whole up to 100 characters, else its first 100 and its length, so a
+-- 100,000-character value does not become a 100,000-character reason.
+CREATE OR REPLACE FUNCTION referral_sync_detail_quote(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN char_length(value) <= 100 THEN '"' || value || '"'
+                ELSE '"' || left(value, 100) || '…" (' || char_length(value) || ' characters)' END
+$$;
+
+-- Why the rules refuse a stored email or phone, in words for rejected_rows.csv and warnings.csv (README
+-- "Identities"): 'missing', 'empty', or the value quoted and what is wrong with it; NULL when the rule accepts it.
+-- Called only for the few participants whose identity was refused, never per row of a recompute.
+CREATE OR REPLACE FUNCTION referral_sync_email_refusal(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN raw IS NULL THEN 'missing'
+        WHEN referral_sync_trim(raw) = '' THEN 'empty'
+        WHEN referral_sync_email(raw) IS NOT NULL THEN NULL
+        ELSE referral_sync_detail_quote(raw) || ' is not a valid address'
+             || coalesce(' (' || nullif(concat_ws(', ',
+                    CASE WHEN a.address ~ '\s' THEN 'it contains whitespace' END,
+                    CASE WHEN a.address !~ '^[^@]+@[^@]+\.[^@.]+$' THEN 'it is not local@domain.tld' END), '') || ')',
+                 -- RFC 5321's lengths, for an address of the right shape.
+                 ' (' || nullif(concat_ws(', ',
+                    CASE WHEN char_length(split_part(a.address, '@', 1)) > 64
+                         THEN 'the part before the @ is ' || char_length(split_part(a.address, '@', 1))
+                              || ' characters, RFC 5321 allows 64' END,
+                    CASE WHEN char_length(a.address) > 254
+                         THEN 'the address is ' || char_length(a.address) || ' characters, RFC 5321 allows 254' END,
+                    CASE WHEN a.longest_label > 63
+                         THEN 'a label of the domain is ' || a.longest_label || ' characters, RFC 5321 allows 63' END
+                 ), '') || ')', '')
+    END
+    FROM (SELECT e.address,
+                 (SELECT max(char_length(l)) FROM regexp_split_to_table(substring(e.address FROM '@(.*)$'), '\.') l)
+                     AS longest_label
+          FROM (SELECT referral_sync_nfc(referral_sync_trim(raw)) AS address) e) a
+$$;
+
+CREATE OR REPLACE FUNCTION referral_sync_phone_refusal(raw text, default_region text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN raw IS NULL THEN 'missing'
+        WHEN referral_sync_trim(raw) = '' THEN 'empty'
+        WHEN referral_sync_phone(raw, default_region) IS NOT NULL THEN NULL
+        WHEN default_region IS NULL
+            THEN referral_sync_detail_quote(raw) || ' is not E.164 (a national number needs --default-phone-region)'
+        ELSE referral_sync_detail_quote(raw) || ' is neither E.164 nor a ' || upper(default_region) || ' national number'
+    END
+$$;

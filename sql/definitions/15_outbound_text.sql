@@ -1,9 +1,29 @@
 -- Text that leaves for Attentive (README "Identities" and "Events", issue 16), the attribute values and the event
 -- properties alike: Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069, the "Trojan Source" trick that
 -- makes a name in an email read as something else) and control characters (C0, DEL, C1) removed.
+
+-- The characters removed, as a regular expression class: one definition for the rule and for its words below.
+-- A constant, so PostgreSQL folds it into the queries that inline the rule.
+CREATE OR REPLACE FUNCTION referral_sync_outbound_hidden() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT '[\u0001-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]'
+$$;
+
 CREATE OR REPLACE FUNCTION referral_sync_outbound_text(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT regexp_replace(value, '[\u0001-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]', '', 'g')
+    SELECT regexp_replace(value, referral_sync_outbound_hidden(), '', 'g')
+$$;
+
+-- What the rule removes from a value, in words for warnings.csv (reports/README.md): how many characters and
+-- which, '2 characters removed: U+202E' (a marker, never the character itself); NULL when it removes nothing.
+-- Called only for the few values the rule changes.
+CREATE OR REPLACE FUNCTION referral_sync_outbound_removed(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT count(*) || CASE WHEN count(*) = 1 THEN ' character' ELSE ' characters' END || ' removed: '
+           || string_agg(DISTINCT 'U+' || lpad(upper(to_hex(ascii(m.hidden[1]))), 4, '0'), ', '
+                         ORDER BY 'U+' || lpad(upper(to_hex(ascii(m.hidden[1]))), 4, '0'))
+    FROM regexp_matches(value, '(' || referral_sync_outbound_hidden() || ')', 'g') AS m (hidden)
+    HAVING count(*) > 0
 $$;
 
 -- An event's properties (compact JSON text) with every string value through the rule above; the same text when

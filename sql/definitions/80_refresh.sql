@@ -188,12 +188,13 @@ BEGIN
         )
         -- Every participant (60_participants).
         INSERT INTO referral_sync_participant_values
-        -- The link is sent as the outbound text rule (15_outbound_text) leaves it.
+        -- The link is sent as the outbound text rule (15_outbound_text) leaves it; the stored link's length in
+        -- bytes says whether the rule changed it (migration 0011).
         SELECT c.customer_id, c.email, c.phone, referral_sync_outbound_text(c.shareable_link),
                referral_sync_email(c.email), referral_sync_phone(c.phone, p_default_region),
                coalesce(s.successful_referrals, 0)::text, referral_sync_timestamp(s.latest_at),
                referral_sync_revenue(s.revenue, p_minor_units),
-               coalesce(pr.counted_referrals, 0), NULL, NULL
+               coalesce(pr.counted_referrals, 0), NULL, NULL, octet_length(c.shareable_link)
         FROM customers c
         LEFT JOIN per_referrer pr ON pr.referrer_id = c.customer_id
         LEFT JOIN successes s ON s.referrer_id = c.customer_id
@@ -269,18 +270,8 @@ BEGIN
                    END AS problem,
                    CASE
                        WHEN v.send_email IS NULL AND v.send_phone IS NULL THEN
-                           'no usable identity: email '
-                           || CASE WHEN v.email IS NULL THEN 'missing'
-                                   WHEN referral_sync_trim(v.email) = '' THEN 'empty'
-                                   ELSE '"' || v.email || '" is not a valid address' END
-                           || ', phone '
-                           || CASE WHEN v.phone IS NULL THEN 'missing'
-                                   WHEN referral_sync_trim(v.phone) = '' THEN 'empty'
-                                   WHEN p_default_region IS NULL
-                                       THEN '"' || v.phone
-                                            || '" is not E.164 (a national number needs --default-phone-region)'
-                                   ELSE '"' || v.phone || '" is neither E.164 nor a ' || upper(p_default_region)
-                                       || ' national number' END
+                           'no usable identity: email ' || referral_sync_email_refusal(v.email)
+                           || ', phone ' || referral_sync_phone_refusal(v.phone, p_default_region)
                        WHEN e.holders > 1 OR p.holders > 1 THEN
                            'identity shared with another participant, so neither is sent: '
                            || concat_ws('; ',

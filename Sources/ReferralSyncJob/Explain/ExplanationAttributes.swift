@@ -20,7 +20,11 @@ extension ExplainCustomer {
         let none = counting.isEmpty
         let link =
             value(.shareableLink) == nil
-            ? "absent: customers.shareable_link is empty" : "customers.shareable_link as stored"
+            ? "absent: customers.shareable_link is empty"
+            : value(.shareableLink) == row.shareableLink
+                ? "customers.shareable_link as stored"
+                : "customers.shareable_link without the bidirectional or control characters it has, removed on the way "
+                    + "out (warnings.csv: link_cleaned)"
         let number =
             none
             ? "no successful referral"

@@ -1,4 +1,5 @@
 import Foundation
+import ReferralModel
 import ReferralStore
 import Reports
 
@@ -14,13 +15,17 @@ extension CustomerExplanation {
     }
 
     private func customerSection() -> String {
+        // What Attentive gets: the kept value, after the outbound text rule (README "Identities").
+        let sentLink =
+            customer.participant
+            ? attributes.first { $0.name == OkendoAttribute.shareableLink.rawValue }?.value : customer.shareableLink
         var out = "## 1. The customer\n\n"
         out += MarkdownTable(
             header: ["field", "as stored", "as sent"],
             rows: [
                 ["email", Self.code(customer.email), Self.code(customer.sentEmail)],
                 ["phone", Self.code(customer.phone), Self.code(customer.sentPhone)],
-                ["shareable link", Self.code(customer.shareableLink), Self.code(customer.shareableLink)],
+                ["shareable link", Self.code(customer.shareableLink), Self.code(sentLink)],
                 ["opted in at", Self.code(customer.optedInAt), ""],
             ]
         ).render()

@@ -109,6 +109,13 @@ public struct MetricsFile {
                     name: "referral_sync_last_run_rows", type: "gauge",
                     help: "Changed attribute values of the last run by outcome.",
                     samples: SyncOutcome.allCases.map { ([("outcome", $0.rawValue)], Double(result.counts[$0])) }))
+            families.append(
+                Family(
+                    name: "referral_sync_last_run_warnings", type: "gauge",
+                    help: "Participants of the last run with each warning of warnings.csv, by its code.",
+                    samples: OutboundWarning.all.map {
+                        ([("reason", $0.code)], Double(result.counts.warningsByReason[$0.code] ?? 0))
+                    }))
             if let pending = result.pendingValues {
                 families.append(
                     Family(

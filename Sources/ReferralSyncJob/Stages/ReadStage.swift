@@ -8,23 +8,25 @@ import ReferralStore
 struct ReadStage {
     let reader: PostgresConnection
     let cursor: ParticipantCursor
-    /// Writes `rejected_rows.csv` and reads the row accounting, on a connection and thread of its own.
+    /// Writes `rejected_rows.csv` and `warnings.csv` and reads the row accounting, on a connection and thread of
+    /// its own.
     let rejectedRows: RejectedRowsPass
     let refresh: StateRefresh
 
     /// - Parameters:
     ///   - lock: The connection holding the run lock, otherwise idle: the refresh runs on it.
     ///   - rejectedRowsCSV: Where the rejected rows are written.
+    ///   - warningsCSV: Where the participants sent with a warning are written.
     static func open(
         _ context: JobContext, parameters: RecomputeParameters, on lock: PostgresConnection,
-        stages: inout StageTimer, rejectedRowsCSV: String
+        stages: inout StageTimer, rejectedRowsCSV: String, warningsCSV: String
     ) async throws -> ReadStage {
         let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages)
         defer { snapshot.release() }
         let reader = try context.connect()
         try ParticipantStateStore.importSnapshot(snapshot, on: reader)
         let rejectedRows = try RejectedRowsPass(
-            connection: try context.connect(), snapshot: snapshot, csvPath: rejectedRowsCSV)
+            connection: try context.connect(), snapshot: snapshot, csvPath: rejectedRowsCSV, warningsPath: warningsCSV)
         snapshot.release()
         context.logger.info(
             "recomputing attributes",

@@ -2,7 +2,7 @@ import Postgres
 import ReferralModel
 import ReferralStore
 
-/// Record: once every participant is sent, counts the rejected rows, checks that every input row is accounted
+/// Record: once every participant is sent, counts the rejected rows and the warnings, checks that every input row is accounted
 /// for, flushes the ledger, forgets pending values no longer wanted, and counts what stays pending.
 struct RecordStage {
     let context: JobContext
@@ -16,6 +16,7 @@ struct RecordStage {
         let recorder = outputs.recorder
         let rejected = try await rejectedRows.finish().get()
         recorder.countRejected(rejected)
+        OutboundWarning.log(recorder.counts, to: context.logger)
         if !accountForRows(rejected.accounts, recorder: recorder) {
             try ParticipantStateStore.requestFullRecompute(
                 on: session.writer, reason: "run \(context.runKey) found input rows that do not add up")

@@ -42,6 +42,8 @@ struct ReportStage {
                 ("changed_participants", String(counts.changedParticipants)), ("synced", String(counts[.synced])),
                 ("failed", String(counts[.failed])), ("skipped", String(counts[.skipped])),
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
+                ("warnings", String(counts.warnings)),
+                ("links_cleaned", String(counts.warningsByReason["link_cleaned"] ?? 0)),
                 ("reports", published ?? "none"),
             ])
         var result = RunResult(

@@ -15,6 +15,13 @@ public struct RunCounts: Sendable, Equatable {
     public var rejectedByTable: [String: Int] = [:]
     /// Per input table: rows read, counted, not participants and rejected by reason (summary "Input rows").
     public var tableAccounts: [TableAccount] = []
+    /// `warnings.csv`'s rows by warning code: participants that count and are sent, with an identity left out
+    /// or a link changed or too long (summary "Warnings").
+    public var warningsByReason: [String: Int] = [:]
+    /// The participants with at least one warning: counted, and among the customers counted.
+    public var participantsWithWarnings = 0
+    /// The rows of `warnings.csv`.
+    public var warnings: Int { warningsByReason.values.reduce(0, +) }
     public var totalSuccessfulReferrals = 0
     /// Sum of every participant's revenue attribute, exact.
     public var totalRevenue = Decimal(0)
@@ -120,12 +127,14 @@ final class RunRecorder {
         dryRunRequests?.write(body + "\n")
     }
 
-    /// Adds the rejected input rows found by the rejected-rows pass.
+    /// Adds the rejected input rows and the warnings found by the rejected-rows pass.
     func countRejected(_ rejected: RejectedRowCounts) {
         counts.rejectedRows += rejected.total
         counts.rejectedByReason.merge(rejected.byReason, uniquingKeysWith: +)
         counts.rejectedByTable.merge(rejected.byTable, uniquingKeysWith: +)
         rejectedByTableAndReason.merge(rejected.byTableAndReason) { $0.merging($1, uniquingKeysWith: +) }
+        counts.warningsByReason.merge(rejected.warningsByReason, uniquingKeysWith: +)
+        counts.participantsWithWarnings += rejected.participantsWithWarnings
     }
 
     /// Records each input table's rows read and counted, with the rejected rows counted so far.

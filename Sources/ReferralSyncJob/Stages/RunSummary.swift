@@ -54,6 +54,7 @@ struct RunSummary {
         ).render()
 
         text += inputRows()
+        text += warnings()
 
         if let bulkSection { text += "\n## Bulk jobs\n\n" + bulkSection }
 
@@ -62,7 +63,7 @@ struct RunSummary {
             header: ["Stage", "Seconds"],
             rows: stages.seconds.map { [$0.0, String(format: "%.3f", $0.1)] }, rightAligned: [1]
         ).render()
-        text += "\nFiles: `attributes.csv`, `changes.csv`, `rejected_rows.csv`"
+        text += "\nFiles: `attributes.csv`, `changes.csv`, `rejected_rows.csv`, `warnings.csv`"
         text += configuration.dryRun ? ", `dry_run_requests.jsonl`" : ""
         text += " (see reports/README.md).\n"
         return text
@@ -84,6 +85,11 @@ struct RunSummary {
                 ]
             }, rightAligned: [1, 2, 3, 4]
         ).render()
+        if let customers = accounts.first(where: { $0.table == "customers" }) {
+            text +=
+                "\nOf the \(customers.counted) customers counted, \(counts.participantsWithWarnings) have a warning "
+            text += "(listed in `warnings.csv`, see \"Warnings\" below).\n"
+        }
         for account in accounts where account.unaccounted != 0 {
             text += "\n**\(account.table): \(account.unaccounted) rows are unaccounted for.** "
             text += "This is a defect of referral-sync: please report it with this folder.\n"
@@ -97,6 +103,21 @@ struct RunSummary {
         } else {
             text += MarkdownTable(header: ["Table", "Reason", "Rows"], rows: reasons, rightAligned: [2]).render()
         }
+        return text
+    }
+
+    /// "Warnings": the participants that count and are sent with something left out or changed on the way out,
+    /// by warning (`warnings.csv`), every code listed, zeros included.
+    func warnings() -> String {
+        var text = "\n## Warnings\n\n"
+        text += "Participants that count and are sent, with an identity left out or a link changed or too long on "
+        text += "the way out: each is listed in `warnings.csv` with the reason in words (see reports/README.md).\n\n"
+        text += MarkdownTable(
+            header: ["Warning", "Code", "Participants"],
+            rows: OutboundWarning.all.map { warning in
+                [warning.summary, "`\(warning.code)`", String(counts.warningsByReason[warning.code] ?? 0)]
+            }, rightAligned: [2]
+        ).render()
         return text
     }
 }

@@ -21,7 +21,18 @@ import Testing
         "a|b|c", "`code`", "*em* _em_", "line\nbreak", "lone\rcr", "\"q\" 'q' \\b\\", "$1", "&amp; &#x202E;",
         String(repeating: "x", count: 64) + "@example.com", String(repeating: "x", count: 65) + "@example.com",
         String(repeating: "y", count: 1025), String(repeating: "z", count: 100_000),
+        // Sent with a usable phone (``phone(_:_:)``), so what the rules refuse or flag goes out beside it.
+        String(repeating: "x", count: 300) + "@example.com",
+        "https://shop.example/r/" + String(repeating: "a", count: 5_000 - 23), String(repeating: "w", count: 1_024),
     ]
+
+    /// The first entry sent with a usable phone whatever its position.
+    static let firstWithUsablePhone = 27
+
+    /// An entry's phone: a usable one for every other entry and the last ones, the entry itself otherwise.
+    static func phone(_ index: Int, _ entry: String) -> String {
+        index % 2 == 0 || index >= firstWithUsablePhone ? "+1415555\(String(format: "%04d", index))" : entry
+    }
 
     /// Keys are indexed: at most 200 characters of an entry, after its number.
     static func key(_ index: Int, _ entry: String) -> String { "\(index)-" + String(entry.prefix(200)) }
@@ -42,8 +53,7 @@ import Testing
                        ($4, 'friend' || $5 || '@example.com', NULL, $2, $2, $2, NULL, NULL)
                 """,
                 [
-                    customer, entry, index % 2 == 0 ? "+1415555\(String(format: "%04d", index))" : entry, friend,
-                    String(index),
+                    customer, entry, phone(index, entry), friend, String(index),
                 ])
             try connection.execute(
                 """
@@ -117,6 +127,13 @@ import Testing
             }
         }
 
+        try await Self.checkWarnings(reports + "/run/latest")
+        // Nothing refused or flagged fails: a second run exits 0 and sends nothing.
+        let requests = harness.simulator.statistics().requests
+        let (again, _) = await command(["run", "--as-of", Self.asOf, "--reports-dir", reports + "/run"])
+        #expect(again == .success)
+        #expect(harness.simulator.statistics().requests == requests)
+
         // explain, for every hostile customer, in every format.
         for (index, entry) in Self.corpus.enumerated() {
             let customer = Self.key(index, entry)
@@ -141,6 +158,32 @@ import Testing
                 #expect(
                     !value.unicodeScalars.contains { OutboundText.isBidiControl($0) }, "\(name) carries a bidi control")
             }
+        }
+    }
+
+    /// The run's `warnings.csv` and summary: the 300-character local part sent by phone with its reason, the
+    /// 5,000-character link warned about and the 1,024-character one not, the right-to-left override removed, each
+    /// counted in the summary; and the run exited 0.
+    static func checkWarnings(_ folder: String) async throws {
+        let reports = ReportFiles(path: folder)
+        let warnings = try reports.csv("warnings.csv")
+        // The CSV shows hidden characters as markers, keys included.
+        func listed(_ index: Int) -> String { OutboundText.visible(key(index, corpus[index])) }
+        func reasons(_ index: Int) -> [String] {
+            warnings.filter { $0["key"] == listed(index) }.compactMap { $0["reason"] }
+        }
+        #expect(reasons(27) == ["email_not_usable"])
+        #expect(
+            warnings.first { $0["key"] == listed(27) }?["detail"]?
+                .contains("the part before the @ is 300 characters, RFC 5321 allows 64") == true)
+        #expect(reasons(28) == ["email_not_usable", "link_too_long"])
+        #expect(reasons(29) == ["email_not_usable"])
+        #expect(reasons(4).contains("link_cleaned"))
+        let summary = try reports.text("summary.md")
+        #expect(summary.contains("**exit 0**"))
+        for code in ["email_not_usable", "phone_not_usable", "link_too_long", "link_cleaned"] {
+            let rows = warnings.filter { $0["reason"] == code }.count
+            #expect(OutboundWarningTests.summaryCount(summary, code) == rows, "\(code) in summary.md")
         }
     }
 
