@@ -3,7 +3,9 @@
 -- once by the money rule (sql/definitions/30_money.sql); the totals row also says by how much the rounded periods
 -- differ from the rounded total (sub-minor-unit amounts) and whether the exact periods add up to the exact totals.
 -- Periods are date_trunc(unit) of the local time in the zone, so a daylight-saving day is one period of 23 or 25
--- hours. Reads referral_sync_report_lines and referral_sync_report_referrals (revenue_lines.sql,
+-- hours; a row's period is found among the periods' first instants by width_bucket (a binary search, cheaper than
+-- the local time of every row), and each figure of the periods and of the range comes from one pass (grouping sets).
+-- Reads referral_sync_report_lines and referral_sync_report_referrals (revenue_lines.sql,
 -- revenue_referrals.sql); the session's TimeZone is the report's zone (offsets in period_start, period_end).
 -- Parameters: $1 zone, $2 unit, $3 step, $4 range start (local), $5 range end (local, exclusive), $6 minor units,
 -- $7 label format (to_char) of the unit.
@@ -11,54 +13,67 @@ WITH bounds AS (
     SELECT $4::timestamp AS first_local, $5::timestamp AS end_local,
            $4::timestamp AT TIME ZONE $1 AS range_start, $5::timestamp AT TIME ZONE $1 AS range_end
 ),
-periods AS (
-    SELECT p AS local_start, greatest(p, b.first_local) AT TIME ZONE $1 AS period_start,
-           least(p + $3::interval, b.end_local) AT TIME ZONE $1 AS period_end
+periods AS MATERIALIZED (
+    SELECT p.p AS local_start, p.bucket, greatest(p.p, b.first_local) AT TIME ZONE $1 AS period_start,
+           least(p.p + $3::interval, b.end_local) AT TIME ZONE $1 AS period_end
     FROM bounds b,
-         generate_series(date_trunc($2, b.first_local), b.end_local - interval '1 microsecond', $3::interval) AS p
+         generate_series(date_trunc($2, b.first_local), b.end_local - interval '1 microsecond', $3::interval)
+             WITH ORDINALITY AS p (p, bucket)
 ),
-lines AS (
-    SELECT date_trunc($2, l.dated_at AT TIME ZONE $1) AS local_start, l.*
-    FROM referral_sync_report_lines l, bounds b
+-- The instants where the periods start, and the range's end: width_bucket (a binary search) finds the period of an
+-- instant, 1 for the first; cheaper than the local time of every row.
+thresholds AS MATERIALIZED (
+    SELECT array_agg(p.period_start ORDER BY p.bucket) || (SELECT b.range_end FROM bounds b) AS starts FROM periods p
+),
+lines AS NOT MATERIALIZED (
+    SELECT width_bucket(l.dated_at, t.starts) AS bucket, l.referrer_id, l.sign, l.total_price, l.discount_amount
+    FROM referral_sync_report_lines l, bounds b, thresholds t
     WHERE l.dated_at >= b.range_start AND l.dated_at < b.range_end
 ),
-figures AS (
-    SELECT l.local_start,
+-- Each period's figures and (the empty grouping set) the range's, from one pass over the lines.
+figures AS MATERIALIZED (
+    SELECT l.bucket,
            count(*) FILTER (WHERE l.sign = 1) AS successes,
-           count(DISTINCT l.referrer_id) FILTER (WHERE l.sign = 1) AS referrers,
            coalesce(sum(l.total_price) FILTER (WHERE l.sign = 1), 0) AS revenue,
            coalesce(sum(l.discount_amount) FILTER (WHERE l.sign = 1), 0) AS discounts,
            count(*) FILTER (WHERE l.sign = -1) AS reversals,
            coalesce(sum(l.total_price) FILTER (WHERE l.sign = -1), 0) AS reversed_revenue
     FROM lines l
-    GROUP BY l.local_start
+    GROUP BY GROUPING SETS ((l.bucket), ())
 ),
-created AS (
-    SELECT date_trunc($2, c.created_at AT TIME ZONE $1) AS local_start, count(*) AS referrals_created
-    FROM referral_sync_report_referrals c, bounds b
+-- Distinct referrers with a success, per period and in the range.
+referrers AS MATERIALIZED (
+    SELECT d.bucket, count(*) AS referrers
+    FROM (SELECT DISTINCT l.bucket, l.referrer_id FROM lines l WHERE l.sign = 1) d
+    GROUP BY d.bucket
+    UNION ALL
+    SELECT NULL, count(*) FROM (SELECT DISTINCT l.referrer_id FROM lines l WHERE l.sign = 1) d
+),
+created AS MATERIALIZED (
+    SELECT width_bucket(c.created_at, t.starts) AS bucket, count(*) AS referrals_created
+    FROM referral_sync_report_referrals c, bounds b, thresholds t
     WHERE c.created_at >= b.range_start AND c.created_at < b.range_end
-    GROUP BY 1
+    GROUP BY GROUPING SETS ((1), ())
 ),
 period_rows AS (
     SELECT p.local_start, p.period_start, p.period_end, coalesce(c.referrals_created, 0) AS referrals_created,
-           coalesce(f.successes, 0) AS successes, coalesce(f.referrers, 0) AS referrers,
+           coalesce(f.successes, 0) AS successes, coalesce(r.referrers, 0) AS referrers,
            coalesce(f.revenue, 0) AS revenue, coalesce(f.discounts, 0) AS discounts,
            coalesce(f.reversals, 0) AS reversals, coalesce(f.reversed_revenue, 0) AS reversed_revenue
     FROM periods p
-    LEFT JOIN figures f ON f.local_start = p.local_start
-    LEFT JOIN created c ON c.local_start = p.local_start
+    LEFT JOIN figures f ON f.bucket = p.bucket
+    LEFT JOIN referrers r ON r.bucket = p.bucket
+    LEFT JOIN created c ON c.bucket = p.bucket
 ),
--- The totals straight from the lines of the range, not from the periods: the check below compares the two.
+-- The range's totals from the same passes (the empty grouping sets), not from the periods: the check below
+-- compares the two, so a line outside every period would show.
 totals AS (
-    SELECT (SELECT count(*) FROM referral_sync_report_referrals c, bounds b
-            WHERE c.created_at >= b.range_start AND c.created_at < b.range_end) AS referrals_created,
-           count(*) FILTER (WHERE l.sign = 1) AS successes,
-           count(DISTINCT l.referrer_id) FILTER (WHERE l.sign = 1) AS referrers,
-           coalesce(sum(l.total_price) FILTER (WHERE l.sign = 1), 0) AS revenue,
-           coalesce(sum(l.discount_amount) FILTER (WHERE l.sign = 1), 0) AS discounts,
-           count(*) FILTER (WHERE l.sign = -1) AS reversals,
-           coalesce(sum(l.total_price) FILTER (WHERE l.sign = -1), 0) AS reversed_revenue
-    FROM lines l
+    SELECT coalesce((SELECT c.referrals_created FROM created c WHERE c.bucket IS NULL), 0) AS referrals_created,
+           coalesce(f.successes, 0) AS successes,
+           coalesce((SELECT r.referrers FROM referrers r WHERE r.bucket IS NULL), 0) AS referrers,
+           coalesce(f.revenue, 0) AS revenue, coalesce(f.discounts, 0) AS discounts,
+           coalesce(f.reversals, 0) AS reversals, coalesce(f.reversed_revenue, 0) AS reversed_revenue
+    FROM (SELECT 1) AS one LEFT JOIN figures f ON f.bucket IS NULL
 ),
 period_sums AS (
     SELECT coalesce(sum(r.referrals_created), 0) AS referrals_created, coalesce(sum(r.successes), 0) AS successes,

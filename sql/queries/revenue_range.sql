@@ -3,7 +3,7 @@
 -- period that holds as-of), as local timestamps, and the instants they are in the zone.
 -- Parameters: $1 zone (checked against pg_timezone_names), $2 unit (day, week, month, quarter, year),
 -- $3 step (its interval), $4 local start or NULL, $5 local end (exclusive) or NULL, $6 as-of.
-WITH bounds AS (
+WITH bounds AS MATERIALIZED (
     SELECT coalesce($4::timestamp,
                     date_trunc($2, least((SELECT min(l.dated_at) FROM referral_sync_report_lines l),
                                          (SELECT min(c.created_at) FROM referral_sync_report_referrals c),
