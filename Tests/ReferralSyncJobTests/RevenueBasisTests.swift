@@ -102,4 +102,35 @@ import Testing
             #expect(markdown.contains("| Revenue, whole history, each referrer rounded once | 40.00 | 40.00 | equal |"))
         }
     }
+
+    /// The previous report is the database's (migration 0012), not a folder's: with the first report's folder
+    /// deleted, a report with other options in between and the second report in another folder, the restatement
+    /// is still found, against the first report of the same options.
+    @Test func theRestatementIsFoundWithoutThePreviousFolder() async throws {
+        let harness = try JobHarness()
+        try Self.january().insert(into: harness.database)
+        let options = ["--currency", "USD", "--basis", "redemption", "--to", "2025-02"]
+        let first = await harness.revenue(
+            ["--as-of", "2025-02-10T00:00:00Z"] + options, directory: harness.reportsDirectory + "/first")
+        #expect(first.status == .success, "\(first.message)")
+        try FileManager.default.removeItem(atPath: harness.reportsDirectory + "/first")
+        var late = RevenueRows()
+        late.rejection(of: "r1", at: "2025-02-20T00:00:00Z")
+        try late.insert(into: harness.database)
+        let other = await harness.revenue(
+            ["--as-of", "2025-03-01T00:00:00Z", "--by", "day"] + options,
+            directory: harness.reportsDirectory + "/second")
+        #expect(other.status == .success, "\(other.message)")
+        #expect(try other.restatedSection().contains("| 2025-01-15 |") == false, "another unit is not compared")
+        let second = await harness.revenue(
+            ["--as-of", "2025-03-01T00:00:00Z"] + options, directory: harness.reportsDirectory + "/second")
+        #expect(second.status == .success, "\(second.message)")
+        let restated = try second.restatedSection()
+        #expect(restated.contains("| 2025-01 | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
+        // And the report after it compares with the second: nothing changed since.
+        let third = await harness.revenue(
+            ["--as-of", "2025-03-02T00:00:00Z"] + options, directory: harness.reportsDirectory + "/second")
+        let unchanged = try third.restatedSection()
+        #expect(!unchanged.contains("| 2025-01 |"), "\(unchanged)")
+    }
 }

@@ -19,17 +19,19 @@ struct Restatement: Sendable, Equatable {
     /// The previous report's run id.
     var previousReport: String
 
-    /// Compares `periods` with the `revenue.csv` of the newest earlier report folder in `root` made with the
-    /// same options (its `optionsFile` holds `optionsKey`). Periods only one of the two has are not compared.
+    /// Compares `periods` with the previous report made with the same options (`optionsKey`): the one the
+    /// database keeps (migration 0012, whatever became of its folder), else, for a report made before that, the
+    /// `revenue.csv` of the newest earlier report folder in `root` whose `optionsFile` holds `optionsKey`. Periods
+    /// only one of the two has are not compared.
     /// - Returns: The changed periods, in order; none when there is no earlier report.
     static func sincePreviousReport(
         in root: String, runKey: String, optionsKey: String, optionsFile: String, periods: [PostgresRow],
         currency: Currency, connection: PostgresConnection
     ) throws -> [Restatement] {
+        let stored = try RevenueStore.previousReport(optionsKey: optionsKey, on: connection)
         guard
-            let (previousKey, previous) = previousReport(
-                in: root, runKey: runKey, optionsKey: optionsKey,
-                optionsFile: optionsFile)
+            let (previousKey, previous) = stored.map({ ($0.runID, $0.figures) })
+                ?? previousReport(in: root, runKey: runKey, optionsKey: optionsKey, optionsFile: optionsFile)
         else { return [] }
         var changed: [Restatement] = []
         for row in periods {
@@ -46,6 +48,19 @@ struct Restatement: Sendable, Equatable {
                     previousReport: previousKey))
         }
         return changed
+    }
+
+    /// Keeps `periods` as the previous report of `optionsKey` for the next report with the same options.
+    static func record(
+        periods: [PostgresRow], runKey: String, optionsKey: String, asOf: Timestamp, connection: PostgresConnection
+    ) throws {
+        var figures: [String: (successes: String, netRevenue: String)] = [:]
+        for row in periods {
+            guard let period = try row.value("period") else { continue }
+            figures[period] = (try row.value("successful_referrals") ?? "", try row.value("net_revenue") ?? "")
+        }
+        try RevenueStore.recordReport(
+            optionsKey: optionsKey, asOf: asOf, .init(runID: runKey, figures: figures), on: connection)
     }
 
     /// The newest report folder before `runKey` with these options, and its periods' figures by `period`.

@@ -75,6 +75,11 @@ struct RevenueReport {
                     status: status, message: message
                 ).render())
             try folder.publish()
+            // Only a published report is the previous one of the next report with these options.
+            try Restatement.record(
+                periods: read.periods, runKey: context.runKey,
+                optionsKey: options.comparisonKey(currency: session.currency), asOf: configuration.asOf,
+                connection: session.writer)
             if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
             published = folder.publishedPath
             stages.finish("report")
