@@ -114,6 +114,7 @@ public enum EventLedger {
             """, [array(keys.customers), array(keys.referrals)])
         var more = EventKeys.merging(keys, Self.keys(rows))
         more.everything = keys.everything
+        more.rows = keys.rows
         return more
     }
 
@@ -139,6 +140,7 @@ public enum EventLedger {
         }
         keys.redemptions = Array(Set(keys.redemptions)).sorted()
         keys.rejections = Array(Set(keys.rejections)).sorted()
+        keys.rows = seen.count
         return keys
     }
 

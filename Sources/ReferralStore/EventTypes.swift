@@ -11,6 +11,9 @@ public struct EventKeys: Sendable, Equatable {
     public var coupons: [String] = []
     /// Every row of the history (a backfill, or the first run).
     public var everything = false
+    /// How many input rows were noted (or read in the first run's window), each once, before their dependents: a
+    /// noted referral is one row, though it is a key of ``referrals``, ``redemptions`` and ``rejections``.
+    public var rows = 0
 
     public init() {}
 

@@ -186,6 +186,8 @@ struct EventsTests {
         #expect(accepted.suffix(2).allSatisfy { ($0["occurredAt"] as? String) == "2025-01-10T19:00:00.000Z" })
         let summary = try #require(lateReports).text("summary.md")
         #expect(summary.contains("| (events already delivered, of the rows read: not sent again) | 10 |"))
+        // Two rows changed: each counted once (the referral is not also counted as a redemption and a rejection).
+        #expect(summary.contains("- Read: 2 rows noted since the last run\n"), "\(summary)")
         let ids = accepted.compactMap { $0["externalEventId"] as? String }
         #expect(Set(ids).count == ids.count)
     }

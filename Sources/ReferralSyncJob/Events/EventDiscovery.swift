@@ -58,7 +58,7 @@ struct EventDiscovery {
                 ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
         let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: configuration.asOf, scope: scope)
         summary.history = history
-        summary.notedRows = keys.count
+        summary.notedRows = keys.rows
         var dryRunEvents: [UnsentEvent] = []
         do {
             var batch: [EventLedger.NewEvent] = []
