@@ -21,13 +21,21 @@ import Testing
         "a|b|c", "`code`", "*em* _em_", "line\nbreak", "lone\rcr", "\"q\" 'q' \\b\\", "$1", "&amp; &#x202E;",
         String(repeating: "x", count: 64) + "@example.com", String(repeating: "x", count: 65) + "@example.com",
         String(repeating: "y", count: 1025), String(repeating: "z", count: 100_000),
+        // RFC 5321's other bounds, each side: 254 and 255 characters in all, a domain label of 63 and 64.
+        String(repeating: "l", count: 64) + "@" + labels63 + String(repeating: "d", count: 57) + ".com",
+        String(repeating: "l", count: 64) + "@" + labels63 + String(repeating: "d", count: 58) + ".com",
+        "label@" + String(repeating: "d", count: 63) + ".example",
+        "label@" + String(repeating: "d", count: 64) + ".example",
         // Sent with a usable phone (``phone(_:_:)``), so what the rules refuse or flag goes out beside it.
         String(repeating: "x", count: 300) + "@example.com",
         "https://shop.example/r/" + String(repeating: "a", count: 5_000 - 23), String(repeating: "w", count: 1_024),
     ]
 
+    /// Two domain labels of 63 characters, each with its dot: with them an address reaches 254 characters.
+    static let labels63 = String(repeating: String(repeating: "d", count: 63) + ".", count: 2)
+
     /// The first entry sent with a usable phone whatever its position.
-    static let firstWithUsablePhone = 27
+    static let firstWithUsablePhone = 31
 
     /// An entry's phone: a usable one for every other entry and the last ones, the entry itself otherwise.
     static func phone(_ index: Int, _ entry: String) -> String {
@@ -172,12 +180,19 @@ import Testing
         func reasons(_ index: Int) -> [String] {
             warnings.filter { $0["key"] == listed(index) }.compactMap { $0["reason"] }
         }
-        #expect(reasons(27) == ["email_not_usable"])
+        // At each bound: 254 characters and a label of 63 are usable addresses (their phones, the entries
+        // themselves, are not); 255 and 64 are refused, and their phones carry them.
+        #expect(reasons(27) == ["phone_not_usable"])
+        #expect(reasons(28) == ["email_not_usable"])
+        #expect(warnings.first { $0["key"] == listed(28) }?["detail"]?.contains("255 characters") == true)
+        #expect(reasons(29) == ["phone_not_usable"])
+        #expect(reasons(30) == ["email_not_usable"])
+        #expect(reasons(31) == ["email_not_usable"])
         #expect(
-            warnings.first { $0["key"] == listed(27) }?["detail"]?
+            warnings.first { $0["key"] == listed(31) }?["detail"]?
                 .contains("the part before the @ is 300 characters, RFC 5321 allows 64") == true)
-        #expect(reasons(28) == ["email_not_usable", "link_too_long"])
-        #expect(reasons(29) == ["email_not_usable"])
+        #expect(reasons(32) == ["email_not_usable", "link_too_long"])
+        #expect(reasons(33) == ["email_not_usable"])
         #expect(reasons(4).contains("link_cleaned"))
         let summary = try reports.text("summary.md")
         #expect(summary.contains("**exit 0**"))
