@@ -123,12 +123,15 @@ public enum RevenueStore {
     public struct ReportedPeriods: Sendable {
         /// The report's run id.
         public var runID: String
+        /// The report's as-of (RFC 3339, UTC, to the second); `nil` when not known (a report read from its folder).
+        public var asOf: String?
         /// By period (its first day, `revenue.csv`'s `period`).
         public var figures: [String: (successes: String, netRevenue: String)]
 
-        /// Figures of `runID`.
-        public init(runID: String, figures: [String: (successes: String, netRevenue: String)]) {
+        /// Figures of `runID`, as of `asOf`.
+        public init(runID: String, asOf: String? = nil, figures: [String: (successes: String, netRevenue: String)]) {
             self.runID = runID
+            self.asOf = asOf
             self.figures = figures
         }
     }
@@ -144,7 +147,7 @@ public enum RevenueStore {
             guard let period: String = try row.value("period") else { continue }
             figures[period] = (try row.value("successful_referrals") ?? "", try row.value("net_revenue") ?? "")
         }
-        return ReportedPeriods(runID: try first.value("run_id") ?? "", figures: figures)
+        return ReportedPeriods(runID: try first.value("run_id") ?? "", asOf: try first.value("as_of"), figures: figures)
     }
 
     /// Keeps a published report's periods as the previous report of `optionsKey`, replacing the one before.

@@ -54,7 +54,7 @@ import Testing
                 ["2025-01-01", "1", "40.00", "0", "0.00", "40.00"], ["2025-02-01", "0", "0.00", "0", "0.00", "0.00"],
             ])
         let restated = try second.restatedSection()
-        #expect(restated.contains("| 2025-01 | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
+        #expect(restated.contains("| 2025-01 | yes | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
         #expect(!restated.contains("| 2025-02 |"))
         let excluded = try requireReports(second.reports).csv("excluded_orders.csv")
         #expect(
@@ -76,7 +76,7 @@ import Testing
         #expect(january.map { figures($0, Self.columns) } == ["2025-01-01", "2", "140.00", "0", "0.00", "140.00"])
         let restated = try second.restatedSection()
         #expect(!restated.contains("| 2025-01 |"), "\(restated)")
-        #expect(restated.contains("| 2025-02 | 0 | 0 | 0.00 | -100.00 | -100.00 |"))
+        #expect(restated.contains("| 2025-02 | no | 0 | 0 | 0.00 | -100.00 | -100.00 |"))
         let markdown = try second.markdown()
         #expect(
             markdown.contains(
@@ -126,11 +126,39 @@ import Testing
             ["--as-of", "2025-03-01T00:00:00Z"] + options, directory: harness.reportsDirectory + "/second")
         #expect(second.status == .success, "\(second.message)")
         let restated = try second.restatedSection()
-        #expect(restated.contains("| 2025-01 | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
+        #expect(restated.contains("| 2025-01 | yes | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
         // And the report after it compares with the second: nothing changed since.
         let third = await harness.revenue(
             ["--as-of", "2025-03-02T00:00:00Z"] + options, directory: harness.reportsDirectory + "/second")
         let unchanged = try third.restatedSection()
         #expect(!unchanged.contains("| 2025-01 |"), "\(unchanged)")
+    }
+
+    /// A closed month that moves in the booked basis is said in bold: here a rejection dated before its order
+    /// (January, closed at the first reports' as-of) arrives late, so January loses the referral. In the redemption
+    /// basis the past moves by definition: the period is marked closed, not called out.
+    @Test func aClosedPeriodThatChangesInTheBookedBasisIsSaidInBold() async throws {
+        let harness = try JobHarness()
+        try Self.january().insert(into: harness.database)
+        func report(_ basis: String, asOf: String) async -> RevenueOutcome {
+            await harness.revenue(
+                ["--as-of", asOf, "--currency", "USD", "--basis", basis, "--to", "2025-02"],
+                directory: harness.reportsDirectory + "/" + basis)
+        }
+        for basis in ["booked", "redemption"] {
+            let first = await report(basis, asOf: "2025-02-10T00:00:00Z")
+            #expect(first.status == .success, "\(first.message)")
+        }
+        var late = RevenueRows()
+        late.rejection(of: "r1", at: "2025-01-10T00:00:00Z")
+        try late.insert(into: harness.database)
+        let booked = await report("booked", asOf: "2025-02-20T00:00:00Z")
+        #expect(booked.status == .success, "\(booked.message)")
+        let restated = try booked.restatedSection()
+        #expect(restated.contains("**1 closed period changed in the booked basis**"), "\(restated)")
+        #expect(restated.contains("| 2025-01 | yes | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(restated)")
+        let redemption = try await report("redemption", asOf: "2025-02-20T00:00:00Z").restatedSection()
+        #expect(redemption.contains("| 2025-01 | yes | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(redemption)")
+        #expect(!redemption.contains("closed period changed"), "\(redemption)")
     }
 }

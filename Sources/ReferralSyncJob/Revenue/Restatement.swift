@@ -18,6 +18,10 @@ struct Restatement: Sendable, Equatable {
     var difference: String
     /// The previous report's run id.
     var previousReport: String
+    /// Whether the period had ended by the previous report's as-of (it was closed then); `nil` when that as-of is
+    /// not known (a previous report read from its folder). In the booked basis a closed period that changes is
+    /// news: README "Finance" says which rows can do that.
+    var closedThen: Bool?
 
     /// Compares `periods` with the previous report made with the same options (`optionsKey`): the one the
     /// database keeps (migration 0012, whatever became of its folder), else, for a report made before that, the
@@ -33,19 +37,23 @@ struct Restatement: Sendable, Equatable {
             let (previousKey, previous) = stored.map({ ($0.runID, $0.figures) })
                 ?? previousReport(in: root, runKey: runKey, optionsKey: optionsKey, optionsFile: optionsFile)
         else { return [] }
+        let instant = ISO8601DateFormatter()
+        let previousAsOf = stored?.asOf.flatMap { instant.date(from: $0) }
         var changed: [Restatement] = []
         for row in periods {
             guard let period = try row.value("period"), let old = previous[period] else { continue }
             let successes = try row.value("successful_referrals") ?? ""
             let net = try row.value("net_revenue") ?? ""
             guard old.successes != successes || old.netRevenue != net else { continue }
+            let periodEnd = try row.value("period_end").flatMap { instant.date(from: $0) }
             changed.append(
                 Restatement(
                     period: period, label: try row.value("label") ?? period, previousSuccesses: old.successes,
                     successes: successes, previousNetRevenue: old.netRevenue, netRevenue: net,
                     difference: try RevenueStore.difference(
                         net, minus: old.netRevenue, currency: currency, on: connection),
-                    previousReport: previousKey))
+                    previousReport: previousKey,
+                    closedThen: previousAsOf.flatMap { asOf in periodEnd.map { $0 <= asOf } }))
         }
         return changed
     }

@@ -95,13 +95,25 @@ struct RevenueMarkdown {
             return text
         }
         text += "Since the previous revenue report with the same options (`\(first.previousReport)`):\n\n"
+        let closed = restatements.filter { $0.closedThen == true }
+        if options.basis == .booked && !closed.isEmpty {
+            text +=
+                "**\(closed.count) closed \(closed.count == 1 ? "period" : "periods") changed in the booked basis** "
+            text += "(ended by the previous report's as-of): a row dated in it arrived since, or a row dated elsewhere "
+            text += "changed which order qualifies (a rejection dated before its order, an earlier order of the same "
+            text += "referral loaded late; README \"Finance\"). Check the input rows of these periods.\n\n"
+        }
         text += MarkdownTable(
             header: [
-                "Period", "Successful before", "Successful now", "Net revenue before", "Net revenue now", "Change",
+                "Period", "Closed then", "Successful before", "Successful now", "Net revenue before", "Net revenue now",
+                "Change",
             ],
             rows: restatements.map {
-                [$0.label, $0.previousSuccesses, $0.successes, $0.previousNetRevenue, $0.netRevenue, $0.difference]
-            }, rightAligned: [1, 2, 3, 4, 5]
+                [
+                    $0.label, $0.closedThen.map { $0 ? "yes" : "no" } ?? "unknown", $0.previousSuccesses,
+                    $0.successes, $0.previousNetRevenue, $0.netRevenue, $0.difference,
+                ]
+            }, rightAligned: [2, 3, 4, 5, 6]
         ).render()
         text += "\n"
         return text

@@ -63,6 +63,15 @@ struct RevenueReport {
                 optionsKey: options.comparisonKey(currency: session.currency), optionsFile: Self.optionsFile,
                 periods: read.periods, currency: session.currency, connection: session.writer)
             stages.finish("restatements")
+            let closed = restatements.filter { $0.closedThen == true }
+            if options.basis == .booked && !closed.isEmpty {
+                context.logger.log(
+                    .warning, "closed periods changed in the booked basis",
+                    [
+                        ("periods", closed.map(\.label).joined(separator: " ")),
+                        ("previous_report", closed[0].previousReport),
+                    ])
+            }
             let problems = read.reconciliationProblems
             let (status, message) = Self.outcome(problems)
             let files = RevenueFiles(
