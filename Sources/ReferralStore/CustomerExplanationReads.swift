@@ -22,6 +22,9 @@ public struct ExplainedCustomerRow: Sendable, Equatable {
     public var values: [OkendoAttribute: String]
     /// `no_usable_identity` or `duplicate_identity`, and its words, as `rejected_rows.csv` gives them.
     public var problem, problemDetail: String?
+    /// Why the stored email or phone is not sent, in the words of `warnings.csv`; `nil` when it is sent, or is
+    /// missing or empty.
+    public var emailRefusal, phoneRefusal: String?
     /// The exact sum of the qualifying orders' totals, before rounding; `nil` when there is none.
     public var exactRevenue: String?
     /// The qualifying order with the latest `redeemed_at`.
@@ -139,6 +142,7 @@ public enum CustomerExplanationReads {
             referralsByAsOf: Int(try text("referrals_by_as_of") ?? "") ?? 0,
             sendEmail: try text("send_email"), sendPhone: try text("send_phone"), values: values,
             problem: try text("problem"), problemDetail: try text("problem_detail"),
+            emailRefusal: try text("email_refusal"), phoneRefusal: try text("phone_refusal"),
             exactRevenue: try text("exact_revenue"), latestOrderID: try text("latest_order_id"), ledger: ledger)
     }
 

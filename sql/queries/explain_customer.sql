@@ -28,6 +28,11 @@ SELECT c.customer_id, c.email, c.phone, c.shareable_link,
        v.shareable_link AS kept_shareable_link, v.successful_referrals, v.latest_successful_referral_at,
        v.total_successful_referral_revenue,
        v.problem, v.problem_detail,
+       -- Why a stored email or phone is not sent, in the words of warnings.csv and rejected_rows.csv (10_identities);
+       -- NULL when it is sent, or missing or empty.
+       CASE WHEN referral_sync_trim(c.email) <> '' THEN referral_sync_email_refusal(c.email) END AS email_refusal,
+       CASE WHEN referral_sync_trim(c.phone) <> '' THEN referral_sync_phone_refusal(c.phone, $4::text) END
+           AS phone_refusal,
        (SELECT p.revenue FROM per_referrer p)::text AS exact_revenue,
        -- The qualifying order whose redeemed_at is the latest date (the first by order_id on a tie).
        (SELECT s.order_id FROM successes s WHERE s.redeemed_at = (SELECT p.latest_at FROM per_referrer p)

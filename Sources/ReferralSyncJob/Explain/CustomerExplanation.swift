@@ -34,6 +34,9 @@ public struct CustomerExplanation: Sendable, Codable, Equatable {
         public var participantBecause: String
         /// `no_usable_identity` or `duplicate_identity`, with the words of `rejected_rows.csv`.
         public var identityProblem, identityProblemDetail: String?
+        /// Why the stored email or phone is not sent (README "Identities"), in the words of `warnings.csv`; absent
+        /// when it is sent, or is missing or empty.
+        public var emailNotSent, phoneNotSent: String?
         /// Every other participant holding the same email or phone as sent.
         public var sharesIdentityWith: [SharedIdentity]
     }

@@ -113,7 +113,8 @@ struct ExplainCustomer {
             customerID: row.customerID, email: row.email, phone: row.phone, shareableLink: row.shareableLink,
             optedInAt: row.optedInAt, sentEmail: row.sendEmail, sentPhone: row.sendPhone,
             participant: row.participant, participantBecause: because, identityProblem: row.problem,
-            identityProblemDetail: row.problemDetail, sharesIdentityWith: shared)
+            identityProblemDetail: row.problemDetail, emailNotSent: row.emailRefusal, phoneNotSent: row.phoneRefusal,
+            sharesIdentityWith: shared)
     }
 
     static func referral(_ row: ExplainedReferralRow) -> CustomerExplanation.Referral {

@@ -31,6 +31,8 @@ extension CustomerExplanation {
         ).render()
         out += "\n- \(customer.participant ? "Participant" : "Not a participant"): "
         out += customer.participantBecause + ".\n"
+        if let words = customer.emailNotSent { out += "- Email not sent: \(Self.code(words)).\n" }
+        if let words = customer.phoneNotSent { out += "- Phone not sent: \(Self.code(words)).\n" }
         if let problem = customer.identityProblem {
             out += "- Identity problem: \(Self.code(problem)): \(Self.code(customer.identityProblemDetail)).\n"
         } else {

@@ -77,6 +77,18 @@ import Testing
         #expect(again.status == .success)
         #expect(harness.simulator.statistics().requests == requests)
         #expect(try second.csv("warnings.csv").map { $0["key"] } == ["long"])
+
+        // explain tells support why the email is not sent, in the same words; the phone is.
+        let output = CapturedText()
+        let status = await ReferralSyncCommand.main(
+            arguments: ["explain", "long", "--currency", "USD"], environment: harness.environment,
+            output: { output.append($0) })
+        #expect(status == .success)
+        #expect(
+            output.text.contains("- Email not sent: `")
+                && output.text.contains("the part before the @ is 300 characters, RFC 5321 allows 64"), "\(output.text)"
+        )
+        #expect(!output.text.contains("- Phone not sent:"))
     }
 
     @Test func anEmailLabelOverSixtyThreeIsRefusedWithItsLength() async throws {
