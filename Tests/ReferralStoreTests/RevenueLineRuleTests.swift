@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import ReferralModel
 import TestSupport
 import Testing
 
@@ -60,5 +61,30 @@ import Testing
                 + ReferralRuleTests.order("o1", of: "r1", redeemed: "2024-02-01Z")
                 + ReferralRuleTests.order("o3", of: "r1", currency: "EUR", redeemed: "2024-01-30Z"))
         #expect(try Self.lines(rules, booked: true) == ["o1 1 2024-02-01T00:00:00.000Z"])
+    }
+
+    /// The periods statement raises work_mem for itself (RevenueStore.periods) and leaves the connection's own
+    /// setting as it was, whether lower or higher than its 64MB, and the periods are read all the same.
+    @Test func thePeriodsLeaveTheConnectionsWorkMemAsItWas() throws {
+        let rules = try Rules(ReferralRuleTests.referral("r1") + ReferralRuleTests.order("o1", of: "r1"))
+        let connection = rules.connection
+        try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        defer { try? connection.run("ROLLBACK") }
+        let asOf = try #require(Timestamp(iso8601: ReferralRuleTests.asOf))
+        let usd = try #require(Currency(code: "USD"))
+        // The report reads the kept lines: a refresh keeps them (80_refresh).
+        _ = try connection.query(
+            "SELECT count(*) FROM referral_sync_refresh($1::timestamptz, 'USD', 2, NULL, true)",
+            [ReferralRuleTests.asOf])
+        try RevenueStore.prepare(on: connection, asOf: asOf, currency: usd, basis: .redemption)
+        let range = try RevenueStore.range(
+            on: connection, zone: "UTC", unit: .month, from: nil, to: nil, asOf: asOf)
+        for setting in ["1MB", "256MB"] {
+            try connection.run("SET LOCAL work_mem = '\(setting)'")
+            let rows = try RevenueStore.periods(
+                on: connection, zone: "UTC", unit: .month, range: range, currency: usd)
+            #expect(rows.contains { (try? $0.value("kind")) == "total" })
+            #expect(try rules.value("SHOW work_mem") == setting)
+        }
     }
 }
