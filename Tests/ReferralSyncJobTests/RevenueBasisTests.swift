@@ -161,4 +161,35 @@ import Testing
         #expect(redemption.contains("| 2025-01 | yes | 2 | 1 | 140.00 | 40.00 | -100.00 |"), "\(redemption)")
         #expect(!redemption.contains("closed period changed"), "\(redemption)")
     }
+
+    /// Keeping the periods for the next report is bookkeeping: when it fails, the published report keeps its exit
+    /// status and its folder, and a warning says so. The next report then compares with the one before.
+    @Test func aFailureToKeepThePeriodsIsAWarningNotTheReportsStatus() async throws {
+        let harness = try JobHarness()
+        try Self.january().insert(into: harness.database)
+        let options = ["--currency", "USD", "--to", "2025-02"]
+        let first = await harness.revenue(["--as-of", "2025-02-10T00:00:00Z"] + options)
+        #expect(first.status == .success, "\(first.message)")
+        try harness.database.run(
+            """
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON referral_sync_revenue_reports
+                FOR EACH ROW EXECUTE FUNCTION refuse();
+            """)
+        var late = RevenueRows()
+        late.rejection(of: "r1", at: "2025-02-20T00:00:00Z")
+        try late.insert(into: harness.database)
+        let second = await harness.revenue(["--as-of", "2025-03-01T00:00:00Z"] + options)
+        #expect(second.status == .success, "\(second.message)")
+        #expect(second.reports != nil)
+        let kept = try harness.database.connect().query(
+            "SELECT outcome_counts->>'periods_kept' FROM referral_sync_runs WHERE command = 'revenue' ORDER BY run_id")
+        #expect(kept.map { $0[0] } == ["true", "false"])
+        #expect(try second.restatedSection().contains("| 2025-01 | yes | 2 | 1 |"))
+        // The third compares with the first, the last report kept.
+        try harness.database.run("DROP TRIGGER refuse ON referral_sync_revenue_reports")
+        let third = await harness.revenue(["--as-of", "2025-03-02T00:00:00Z"] + options)
+        #expect(try third.restatedSection().contains("| 2025-01 | yes | 2 | 1 |"))
+    }
 }

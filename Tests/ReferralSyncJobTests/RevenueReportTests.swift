@@ -255,4 +255,36 @@ extension RevenueReportTests {
                     ["2024-11-04", "2024-11-04T00:00:00-05:00", "0", "0.00"],
                 ])
     }
+
+    /// Where clocks go back at midnight (America/Havana on 2026-11-01: 00:00-00:59 happens at 04:00 and again at
+    /// 05:00 UTC), the repeated hour belongs to the day and the month its clocks show, which start at the first
+    /// midnight. PostgreSQL's `AT TIME ZONE` alone gives the second, which put 00:30 (first pass) in October.
+    @Test func aRepeatedMidnightBelongsToTheDayItsClocksShow() async throws {
+        let harness = try JobHarness()
+        var rows = RevenueRows()
+        rows.referral("r1", by: "a", at: "2026-10-01T00:00:00Z")
+        rows.referral("r2", by: "b", at: "2026-10-01T00:00:00Z")
+        rows.order("o1", for: "r1", total: "7.00", at: "2026-11-01T04:30:00Z")  // 00:30 CDT (-04:00), first pass
+        rows.order("o2", for: "r2", total: "2.00", at: "2026-10-31T23:00:00Z")  // 19:00 CDT on 31 October
+        try rows.insert(into: harness.database)
+        let zone = ["--as-of", "2026-12-01T00:00:00Z", "--currency", "USD", "--timezone", "America/Havana"]
+        let days = await harness.revenue(
+            zone + ["--by", "day", "--from", "2026-10-31", "--to", "2026-11-01"],
+            directory: harness.reportsDirectory + "/days")
+        #expect(days.status == .success, "\(days.message)")
+        #expect(
+            try days.periods().map { [$0["period"], $0["period_start"], $0["period_end"], $0["revenue"]] } == [
+                ["2026-10-31", "2026-10-31T00:00:00-04:00", "2026-11-01T00:00:00-04:00", "2.00"],
+                ["2026-11-01", "2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00", "7.00"],
+            ])
+        let months = await harness.revenue(
+            zone + ["--by", "month", "--from", "2026-10", "--to", "2026-11"],
+            directory: harness.reportsDirectory + "/months")
+        #expect(months.status == .success, "\(months.message)")
+        #expect(
+            try months.periods().map { [$0["period"], $0["period_start"], $0["revenue"]] } == [
+                ["2026-10-01", "2026-10-01T00:00:00-04:00", "2.00"],
+                ["2026-11-01", "2026-11-01T00:00:00-04:00", "7.00"],
+            ])
+    }
 }

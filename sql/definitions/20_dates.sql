@@ -14,3 +14,16 @@ CREATE OR REPLACE FUNCTION referral_sync_detail_time(at timestamptz) RETURNS tex
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(referral_sync_timestamp(at), at::text)
 $$;
+
+-- Where a local time starts in a zone (the revenue report's periods, README "Finance"): the first instant at which
+-- `local_time` is the time on the zone's clocks. That is PostgreSQL's `local_time AT TIME ZONE zone`, except in the
+-- hour that is repeated when clocks go back over it (America/Havana at midnight on 2026-11-01: 00:00-00:59 happens
+-- at 04:00 UTC and again at 05:00 UTC), where PostgreSQL gives the later instant and a day must start at the first,
+-- so that the hour belongs to the day its clocks show. Every zone that goes back at midnight does so by one hour; a
+-- local time skipped when clocks go forward is the first instant after the gap, as PostgreSQL gives it.
+CREATE OR REPLACE FUNCTION referral_sync_zone_start(local_time timestamp, zone text) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN ((local_time AT TIME ZONE zone) - interval '1 hour') AT TIME ZONE zone = local_time
+                THEN (local_time AT TIME ZONE zone) - interval '1 hour'
+                ELSE local_time AT TIME ZONE zone END
+$$;

@@ -3,19 +3,22 @@
 -- once by the money rule (sql/definitions/30_money.sql); the totals row also says by how much the rounded periods
 -- differ from the rounded total (sub-minor-unit amounts) and whether the exact periods add up to the exact totals.
 -- Periods are date_trunc(unit) of the local time in the zone, so a daylight-saving day is one period of 23 or 25
--- hours; a row's period is found among the periods' first instants by width_bucket (a binary search, cheaper than
--- the local time of every row), and each figure of the periods and of the range comes from one pass (grouping sets).
+-- hours, starting at the first instant of its local start (referral_sync_zone_start, 20_dates: where clocks go back
+-- at midnight, the repeated hour belongs to the day its clocks show); a row's period is found among the periods'
+-- first instants by width_bucket (a binary search, cheaper than the local time of every row), and each figure of
+-- the periods and of the range comes from one pass (grouping sets).
 -- Reads referral_sync_report_lines and referral_sync_report_referrals (revenue_lines.sql,
 -- revenue_referrals.sql); the session's TimeZone is the report's zone (offsets in period_start, period_end).
 -- Parameters: $1 zone, $2 unit, $3 step, $4 range start (local), $5 range end (local, exclusive), $6 minor units,
 -- $7 label format (to_char) of the unit.
 WITH bounds AS (
     SELECT $4::timestamp AS first_local, $5::timestamp AS end_local,
-           $4::timestamp AT TIME ZONE $1 AS range_start, $5::timestamp AT TIME ZONE $1 AS range_end
+           referral_sync_zone_start($4::timestamp, $1) AS range_start,
+           referral_sync_zone_start($5::timestamp, $1) AS range_end
 ),
 periods AS MATERIALIZED (
-    SELECT p.p AS local_start, p.bucket, greatest(p.p, b.first_local) AT TIME ZONE $1 AS period_start,
-           least(p.p + $3::interval, b.end_local) AT TIME ZONE $1 AS period_end
+    SELECT p.p AS local_start, p.bucket, referral_sync_zone_start(greatest(p.p, b.first_local), $1) AS period_start,
+           referral_sync_zone_start(least(p.p + $3::interval, b.end_local), $1) AS period_end
     FROM bounds b,
          generate_series(date_trunc($2, b.first_local), b.end_local - interval '1 microsecond', $3::interval)
              WITH ORDINALITY AS p (p, bucket)

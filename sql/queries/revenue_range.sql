@@ -1,6 +1,7 @@
 -- The revenue report's range in its time zone (README "Finance"): from the start of --from (or of the period of
 -- the earliest dated line or counted referral, or of as-of when there is none) to the end of --to (or of the
--- period that holds as-of), as local timestamps, and the instants they are in the zone.
+-- period that holds as-of), as local timestamps, and the instants they start at in the zone
+-- (referral_sync_zone_start of sql/definitions/20_dates.sql).
 -- Parameters: $1 zone (checked against pg_timezone_names), $2 unit (day, week, month, quarter, year),
 -- $3 step (its interval), $4 local start or NULL, $5 local end (exclusive) or NULL, $6 as-of.
 WITH bounds AS MATERIALIZED (
@@ -12,7 +13,8 @@ WITH bounds AS MATERIALIZED (
 )
 SELECT to_char(first_local, 'YYYY-MM-DD"T"HH24:MI:SS') AS first_local,
        to_char(end_local, 'YYYY-MM-DD"T"HH24:MI:SS') AS end_local,
-       (first_local AT TIME ZONE $1)::text AS range_start, (end_local AT TIME ZONE $1)::text AS range_end,
-       to_char(first_local AT TIME ZONE $1, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS range_start_text,
-       to_char(end_local AT TIME ZONE $1, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS range_end_text
+       referral_sync_zone_start(first_local, $1)::text AS range_start,
+       referral_sync_zone_start(end_local, $1)::text AS range_end,
+       to_char(referral_sync_zone_start(first_local, $1), 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS range_start_text,
+       to_char(referral_sync_zone_start(end_local, $1), 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS range_end_text
 FROM bounds

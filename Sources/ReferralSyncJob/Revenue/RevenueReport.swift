@@ -53,6 +53,8 @@ struct RevenueReport {
         var figures: RevenueFigures?
         var restatements: [Restatement] = []
         var published: String?
+        // Whether this report's periods were kept for the next report's restatements (migration 0012).
+        var periodsKept = false
         do {
             try checkTimeZone()
             let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
@@ -84,13 +86,23 @@ struct RevenueReport {
                     status: status, message: message
                 ).render())
             try folder.publish()
-            // Only a published report is the previous one of the next report with these options.
-            try Restatement.record(
-                periods: read.periods, runKey: context.runKey,
-                optionsKey: options.comparisonKey(currency: session.currency), asOf: configuration.asOf,
-                connection: session.writer)
-            if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
             published = folder.publishedPath
+            if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
+            // Only a published report is the previous one of the next report with these options. Bookkeeping for
+            // that next report: the report itself is done, so a failure here is a warning, never its status.
+            do {
+                try Restatement.record(
+                    periods: read.periods, runKey: context.runKey,
+                    optionsKey: options.comparisonKey(currency: session.currency), asOf: configuration.asOf,
+                    connection: session.writer)
+                periodsKept = true
+            } catch {
+                context.logger.log(
+                    .warning,
+                    "the report's periods were not kept for the next report's restatements; it will compare with "
+                        + "the report before this one",
+                    [("error", JobError(classifying: error).description)])
+            }
             stages.finish("report")
         } catch {
             failure = JobError(classifying: error)
@@ -114,7 +126,10 @@ struct RevenueReport {
             status: status, runKey: context.runKey, reportFolder: published, counts: counts, message: message)
         result.stageSeconds = stages.seconds
         result.refresh = figures?.refresh
-        return (result, Self.historyJSON(figures, restatements: restatements, options: options))
+        return (
+            result,
+            Self.historyJSON(figures, restatements: restatements, options: options, periodsKept: periodsKept)
+        )
     }
 
     static func outcome(_ problems: [String]) -> (ExitStatus, String) {
@@ -181,12 +196,12 @@ struct RevenueReport {
     }
 
     /// The counts kept in the run history's `outcome_counts`.
-    static func historyJSON(_ figures: RevenueFigures?, restatements: [Restatement], options: RevenueOptions)
-        -> String
-    {
+    static func historyJSON(
+        _ figures: RevenueFigures?, restatements: [Restatement], options: RevenueOptions, periodsKept: Bool
+    ) -> String {
         var fields = [
             "\"basis\":\"\(options.basis.rawValue)\"", "\"by\":\"\(options.unit.rawValue)\"",
-            "\"restated_periods\":\(restatements.count)",
+            "\"restated_periods\":\(restatements.count)", "\"periods_kept\":\(periodsKept)",
         ]
         if let figures {
             let total = { (name: String) in (try? figures.totals.value(name)) ?? "0" }
