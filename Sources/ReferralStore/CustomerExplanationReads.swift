@@ -43,8 +43,8 @@ public struct LedgerEntry: Sendable, Equatable {
     public var runKey, runCommand: String?
 }
 
-/// One value Attentive has not accepted yet (`referral_sync_pending`).
-public struct PendingEntry: Sendable, Equatable {
+/// One value Attentive has not accepted yet (`referral_sync_pending`), as `explain` shows it.
+public struct PendingEntry: Sendable, Equatable, Codable {
     public var attribute: String
     public var value: String?
     /// `failed`, `skipped` or `in_flight`.
@@ -52,7 +52,8 @@ public struct PendingEntry: Sendable, Equatable {
     public var attempts: Int
     public var httpStatus: Int?
     public var error: String?
-    public var firstSeenAt, lastAttemptAt: String
+    /// When it first became pending, and the last attempt.
+    public var since, lastAttemptAt: String
     public var runID: Int64?
 }
 
@@ -196,7 +197,7 @@ public enum CustomerExplanationReads {
                         attribute: try text("name") ?? "", value: try text("value"), state: try text("state") ?? "",
                         attempts: Int(try text("attempts") ?? "") ?? 0,
                         httpStatus: try text("http_status").flatMap { Int($0) }, error: try text("error"),
-                        firstSeenAt: try text("first_seen_at") ?? "", lastAttemptAt: try text("last_attempt_at") ?? "",
+                        since: try text("first_seen_at") ?? "", lastAttemptAt: try text("last_attempt_at") ?? "",
                         runID: try text("run_id").flatMap { Int64($0) }))
             } else {
                 shared.append(

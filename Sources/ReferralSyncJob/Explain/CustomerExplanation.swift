@@ -110,18 +110,8 @@ public struct CustomerExplanation: Sendable, Codable, Equatable {
         public var value: String?
     }
 
-    /// A value Attentive has not accepted yet.
-    public struct Pending: Sendable, Codable, Equatable {
-        public var attribute: String
-        public var value: String?
-        /// `failed`, `skipped` or `in_flight`.
-        public var state: String
-        public var attempts: Int
-        public var httpStatus: Int?
-        public var error: String?
-        public var since, lastAttemptAt: String
-        public var runID: Int64?
-    }
+    /// A value Attentive has not accepted yet: the store's row as it is.
+    public typealias Pending = PendingEntry
 
     /// What the next `run` would do for this customer.
     public struct NextRun: Sendable, Codable, Equatable {

@@ -67,7 +67,7 @@ struct ExplainCustomer {
             referrals: explained,
             attributes: Self.attributes(row, referrals: explained, currency: parameters.currency),
             attentive: CustomerExplanation.Attentive(
-                ledger: row.ledger.map(Self.ledger), pending: pending.map(Self.pending),
+                ledger: row.ledger.map(Self.ledger), pending: pending,
                 nextRun: Self.nextRun(next, held: held)))
     }
 
@@ -161,12 +161,5 @@ struct ExplainCustomer {
             email: entry.email, phone: entry.phone,
             values: OkendoAttribute.allCases.map { .init(name: $0.rawValue, value: entry.values[$0]) },
             acceptedAt: entry.acceptedAt, runID: entry.runID, runKey: entry.runKey, runCommand: entry.runCommand)
-    }
-
-    static func pending(_ entry: PendingEntry) -> CustomerExplanation.Pending {
-        CustomerExplanation.Pending(
-            attribute: entry.attribute, value: entry.value, state: entry.state, attempts: entry.attempts,
-            httpStatus: entry.httpStatus, error: entry.error, since: entry.firstSeenAt,
-            lastAttemptAt: entry.lastAttemptAt, runID: entry.runID)
     }
 }
