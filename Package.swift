@@ -11,7 +11,7 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "ReferralSync",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "referral-sync", targets: ["referral-sync"]),
         .executable(name: "attentive-simulator", targets: ["attentive-simulator"]),
@@ -42,12 +42,12 @@ let package = Package(
         .target(name: "Options", swiftSettings: strictSettings),
         .target(
             name: "ReferralSyncJob",
-            dependencies: ["Postgres", "ReferralModel", "ReferralStore", "Attentive", "Reports"],
+            dependencies: ["Postgres", "ReferralModel", "ReferralStore", "Attentive", "Reports", "Options"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "ReferralSyncCLI",
-            dependencies: ["Options", "ReferralSyncJob", "Postgres", "ReferralModel", "ReferralStore"],
+            dependencies: ["Options", "ReferralSyncJob", "Postgres", "ReferralModel", "ReferralStore", "Attentive"],
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "referral-sync", dependencies: ["ReferralSyncCLI", "ReferralSyncJob"]),

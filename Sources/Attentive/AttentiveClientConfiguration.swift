@@ -11,17 +11,24 @@ public struct AttentiveClientConfiguration: Sendable, CustomStringConvertible, C
     /// The private app's API key, sent as `Authorization: Bearer …` and only to `baseURL`'s host.
     public var apiKey: String
     /// Pace of the v1 custom-attributes endpoint (Attentive allows 150/s per endpoint per key).
-    public var maxRequestsPerSecond: Double = 150
+    public var maxRequestsPerSecond: Double = Self.attentiveRequestsPerSecond
     /// Pace of each bulk endpoint (Attentive allows 100/s).
-    public var maxBulkRequestsPerSecond: Double = 100
+    public var maxBulkRequestsPerSecond: Double = Self.attentiveBulkRequestsPerSecond
     /// Longest time for one whole exchange, from connecting to the last byte of the body, to the millisecond
     /// (libcurl's `CURLOPT_TIMEOUT_MS`).
-    public var requestTimeout: Duration = .seconds(30)
+    public var requestTimeout: Duration = Self.defaultRequestTimeout
     /// How throttled and failed requests are retried.
     public var retry: RetryPolicy = .default
     /// HTTP/1.1 keep-alive connections open at once, at most (per host and in all); keep it at or above the
     /// caller's concurrency, or requests queue for a connection within their deadline.
     public var maxConnections: Int = 64
+
+    /// Attentive's limit for one endpoint and key: the default pace (`--max-rps`).
+    public static let attentiveRequestsPerSecond: Double = 150
+    /// Attentive's limit for each bulk endpoint: the bulk pace never goes above it.
+    public static let attentiveBulkRequestsPerSecond: Double = 100
+    /// The default for one whole exchange (`--request-timeout`).
+    public static let defaultRequestTimeout: Duration = .seconds(30)
 
     /// Creates a configuration with Attentive's documented limits as defaults.
     public init(baseURL: URL, apiKey: String) {

@@ -22,11 +22,6 @@ public struct ClientStatistics: Sendable, Equatable, CustomStringConvertible {
     /// Creates empty statistics.
     public init() {}
 
-    /// Responses with a 2xx status.
-    public var successfulResponses: Int {
-        responsesByStatus.filter { (200..<300).contains($0.key) }.reduce(0) { $0 + $1.value }
-    }
-
     /// One line, statuses in ascending order.
     public var description: String {
         let statuses = responsesByStatus.keys.sorted().map { "\($0)=\(responsesByStatus[$0] ?? 0)" }

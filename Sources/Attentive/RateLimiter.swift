@@ -36,7 +36,6 @@ public actor RateLimiter {
     private let clock: any RateLimiterClock
     private let minimumRate: Double
     private var ceiling: Double
-    private var advertisedLimit: Int?
     private var reducedRate: Double?
     private var reducedAt: Duration = .zero
     private var lastDecreaseAt: Duration?
@@ -80,11 +79,6 @@ public actor RateLimiter {
     /// advertised limit).
     public var currentRate: Double {
         rate(at: clock.now())
-    }
-
-    /// The last `x-ratelimit-limit` seen.
-    public var serverLimit: Int? {
-        advertisedLimit
     }
 
     /// Waits until this caller may send one request.
@@ -149,7 +143,6 @@ public actor RateLimiter {
     }
 
     private func adopt(limit: Int) {
-        advertisedLimit = limit
         let advertised = Double(limit)
         activeBurst = min(burst, Self.defaultBurst(advertised))
         let paced = max(advertised * 0.5, min(advertised * Self.headroom, advertised - Double(activeBurst) - 0.5))

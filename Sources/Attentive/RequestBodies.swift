@@ -27,12 +27,6 @@ enum RequestBody {
         }
     }
 
-    /// `CustomAttributesRequest`: `{"properties": {...}, "user": {"email": ..., "phone": ...}}`.
-    struct CustomAttributes: Encodable, Equatable {
-        var properties: [String: String]
-        var user: Identifiers
-    }
-
     /// `UserAttributes`: `{"users": [{"identifiers": {...}, "attributes": {"custom": {...}}}]}`.
     struct BulkUserAttributes: Encodable, Equatable {
         struct Record: Encodable, Equatable {

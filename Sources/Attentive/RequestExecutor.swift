@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -30,7 +31,7 @@ final class RequestExecutor: Sendable {
     private let transport: any HTTPTransport
     private let policy: RetryPolicy
     private let budget: RetryBudget
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let random: @Sendable () -> Double
     /// Longest single sleep between checks for shutdown while waiting to retry.
     private let sleepSlice: Duration = .milliseconds(50)

@@ -1,12 +1,13 @@
 import Foundation
+import Synchronization
 
 /// The retry sleeping a client may still do this run (``RetryPolicy/maxTotalRetryTime``), shared by
 /// all of its requests.
 final class RetryBudget: Sendable {
-    private let remaining: Locked<Duration>
+    private let remaining: Mutex<Duration>
 
     init(total: Duration) {
-        remaining = Locked(max(.zero, total))
+        remaining = Mutex(max(.zero, total))
     }
 
     /// Takes `delay` from the budget; `false` (and nothing taken) when less than that remains.

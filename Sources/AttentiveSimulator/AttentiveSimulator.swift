@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// A loopback HTTP/1.1 server imitating the parts of Attentive's REST API that the referral sync job uses.
 ///
@@ -33,8 +34,8 @@ public import Foundation
 /// ```
 public final class AttentiveSimulator: Sendable {
     private let engine: SimulatorEngine
-    private let server = SharedState<HTTPServer?>(nil)
-    private let boundPort = SharedState<UInt16>(0)
+    private let server = Mutex<HTTPServer?>(nil)
+    private let boundPort = Mutex<UInt16>(0)
 
     /// Creates a stopped simulator.
     public init(configuration: SimulatorConfiguration) {

@@ -41,6 +41,8 @@ public struct Option<Value: Sendable>: Sendable, OptionDeclaration {
     public var helpLine: String {
         defaultText.map { "\(summary) (default: \($0))" } ?? summary
     }
+
+    public func accepts(_ text: String) -> Bool { read(text) != nil }
 }
 
 extension Option {
@@ -64,7 +66,9 @@ extension Option {
 }
 
 extension Option where Value == Bool {
-    /// Declares a flag: set by `--name`, or by its variable set to 1, true, yes or on (any other text is off).
+    /// Declares a flag: set by `--name`; its variable (or `--name=WORD`) says yes or no in so many words:
+    /// 1, true, yes or on, or 0, false, no or off, in any case. Any other text is refused, never read as off: an
+    /// operator who typed `REFERRAL_SYNC_DRY_RUN=y` asked for something, and guessing what is worse than asking.
     public init(flag name: String, environment: String? = nil, summary: String) {
         self.name = name
         self.environment = environment
@@ -72,8 +76,14 @@ extension Option where Value == Bool {
         self.summary = summary
         defaultValue = false
         defaultText = nil
-        expected = "1, true, yes or on"
-        read = { ["", "1", "true", "yes", "on"].contains($0.lowercased()) }
+        expected = "1, true, yes or on, or 0, false, no or off"
+        read = { text in
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": true
+            case "0", "false", "no", "off": false
+            default: nil
+            }
+        }
     }
 }
 
@@ -98,6 +108,10 @@ public protocol OptionDeclaration: Sendable {
     var takesValue: Bool { get }
     /// What `--help` says of it, with its default.
     var helpLine: String { get }
+    /// What a valid value looks like, for the error message.
+    var expected: String { get }
+    /// Whether `text` is a valid value.
+    func accepts(_ text: String) -> Bool
 }
 
 /// Where a setting came from: error messages name the option or the variable the user has to fix.

@@ -37,11 +37,14 @@ public struct ParsedOptions: Sendable {
         return values
     }
 
-    /// Parses `arguments` (after the command name) against `options`, reading unset options from `environment`.
-    /// - Throws: `UsageError` for an unknown option, a missing value or a stray argument.
+    /// Parses `arguments` (after the command name) against `options`, reading unset options from `environment`,
+    /// and checks every value given before anything uses one: a mistyped variable stops the command before it
+    /// connects or sends, whether or not this command reads it early.
+    /// - Throws: `UsageError` for an unknown option, a missing value or a stray argument; `InvalidOptionValue`
+    ///   naming the option or variable for a value its option does not accept.
     public init(
         _ arguments: [String], options: [any OptionDeclaration], environment: [String: String]
-    ) throws(UsageError) {
+    ) throws {
         var byName: [String: any OptionDeclaration] = [:]
         for option in options where byName[option.name] == nil { byName[option.name] = option }
         var index = 0
@@ -76,6 +79,12 @@ public struct ParsedOptions: Sendable {
         for option in options where texts[option.name] == nil {
             if let variable = option.environment, let text = environment[variable], !text.isEmpty {
                 texts[option.name] = (text, .environment(variable))
+            }
+        }
+        for option in options {
+            guard let (text, source) = texts[option.name] else { continue }
+            for given in repeated[option.name] ?? [text] where !option.accepts(given) {
+                throw InvalidOptionValue(source: source, given: given, expected: option.expected)
             }
         }
     }

@@ -1,39 +1,6 @@
 import CLibPQ
 
 extension PostgresConnection {
-    /// Streams the output of `COPY (query) TO STDOUT` (text format) and hands each row to `body`.
-    ///
-    /// COPY is the cheapest way to move many rows out of PostgreSQL: the server formats them once and the
-    /// client only splits lines, so a full recompute costs about what `psql` needs to read the same query.
-    /// - Parameter copyStatement: A complete `COPY (…) TO STDOUT` statement. COPY takes no parameters; callers
-    ///   pass values through session settings or a prepared temp table, never by splicing user input.
-    public func copyOut(_ copyStatement: String, _ body: (PostgresRow) throws -> Void) throws {
-        let connection = try liveHandle()
-        let start = PQexec(connection, copyStatement)
-        defer { PQclear(start) }
-        try check(start, expecting: [PGRES_COPY_OUT])
-        var failure: Error?
-        var fields: [String?] = []
-        while true {
-            var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(connection, &buffer, 0)
-            if length == -1 { break }  // done; the final result follows
-            if length < -1 { throw connectionError(code: .copyFailed) }
-            guard let buffer else { continue }
-            defer { PQfreemem(buffer) }
-            if failure != nil { continue }
-            let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(length))
-            CopyTextFormat.decodeRow(bytes, into: &fields)
-            do { try body(PostgresRow(values: fields)) } catch { failure = error }
-        }
-        while let result = PQgetResult(connection) {
-            defer { PQclear(result) }
-            let status = PQresultStatus(result)
-            if status != PGRES_COMMAND_OK && failure == nil { failure = resultError(result) }
-        }
-        if let failure { throw failure }
-    }
-
     /// Loads rows with `COPY table (columns) FROM STDIN` (text format).
     /// - Parameters:
     ///   - copyStatement: A complete `COPY … FROM STDIN` statement.

@@ -66,18 +66,6 @@ public final class PostgresConnection: @unchecked Sendable {
         handle = nil
     }
 
-    /// The server's version number, e.g. `150018` for 15.18.
-    public var serverVersion: Int {
-        guard let handle else { return 0 }
-        return Int(PQserverVersion(handle))
-    }
-
-    /// Whether the connection is still usable.
-    public var isOpen: Bool {
-        guard let handle else { return false }
-        return PQstatus(handle) == CONNECTION_OK
-    }
-
     // MARK: - Statements
 
     /// Runs one or more SQL statements with no parameters (for migrations and session settings).

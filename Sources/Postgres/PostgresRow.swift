@@ -59,56 +59,8 @@ public struct PostgresRow: Sendable, Equatable {
     }
 }
 
-/// PostgreSQL's COPY text format: tab-separated columns, `\N` for NULL, backslash escapes.
+/// PostgreSQL's COPY text format (for `COPY … FROM STDIN`): tab-separated columns, `\N` for NULL, backslash escapes.
 enum CopyTextFormat {
-    /// Splits one COPY line (with or without its trailing newline) into column values.
-    static func decodeRow(_ bytes: UnsafeRawBufferPointer, into fields: inout [String?]) {
-        fields.removeAll(keepingCapacity: true)
-        var field = [UInt8]()
-        var isNull = false
-        var index = 0
-        let count = bytes.count > 0 && bytes[bytes.count - 1] == UInt8(ascii: "\n") ? bytes.count - 1 : bytes.count
-        func finish() {
-            fields.append(isNull ? nil : String(decoding: field, as: UTF8.self))
-            field.removeAll(keepingCapacity: true)
-            isNull = false
-        }
-        while index < count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\t") {
-                finish()
-            } else if byte == UInt8(ascii: "\\") && index + 1 < count {
-                index += 1
-                let escaped = bytes[index]
-                switch escaped {
-                case UInt8(ascii: "N"): isNull = true
-                case UInt8(ascii: "n"): field.append(UInt8(ascii: "\n"))
-                case UInt8(ascii: "t"): field.append(UInt8(ascii: "\t"))
-                case UInt8(ascii: "r"): field.append(UInt8(ascii: "\r"))
-                case UInt8(ascii: "b"): field.append(8)
-                case UInt8(ascii: "f"): field.append(12)
-                case UInt8(ascii: "v"): field.append(11)
-                case UInt8(ascii: "0")...UInt8(ascii: "7"):
-                    var value = Int(escaped - UInt8(ascii: "0"))
-                    var digits = 1
-                    while digits < 3, index + 1 < count,
-                        (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(bytes[index + 1])
-                    {
-                        index += 1
-                        digits += 1
-                        value = value * 8 + Int(bytes[index] - UInt8(ascii: "0"))
-                    }
-                    field.append(UInt8(truncatingIfNeeded: value))
-                default: field.append(escaped)
-                }
-            } else {
-                field.append(byte)
-            }
-            index += 1
-        }
-        finish()
-    }
-
     /// Appends one row in COPY text format, escaping backslashes, tabs, newlines and carriage returns.
     static func encodeRow(_ row: [String?], into buffer: inout [UInt8]) {
         for (position, value) in row.enumerated() {

@@ -4,9 +4,6 @@ import ReferralModel
 /// The SQL of `referral-sync events`: taking the event notes, deriving the candidates, and the events ledger
 /// (migration 0008). Every statement runs on the connection given; callers hold the events lock.
 public enum EventLedger {
-    /// Serialises the discovery of shards that start together (a transaction-level advisory lock).
-    static let discoveryLockKey: Int64 = 7_226_175_003_999
-
     /// Whether `events` ran before (its state row exists).
     public static func hasRun(on connection: PostgresConnection) throws -> Bool {
         try !connection.query("SELECT 1 FROM referral_sync_events_state").isEmpty
@@ -51,7 +48,7 @@ public enum EventLedger {
     {
         try connection.run("BEGIN")
         try connection.execute(
-            "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(discoveryLockKey, on: connection))])
+            "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(.eventsDiscovery, on: connection))])
         let due = "DELETE FROM referral_sync_event_notes WHERE not_before IS NULL OR not_before <= $1::timestamptz"
         if scope != .notes {
             // The whole history or the window is read instead: the notes are only dropped, never loaded.

@@ -10,6 +10,8 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         /// The definitions (`sql/definitions`) the database last got are not this build's: these files differ,
         /// are missing from the database, or are not this build's.
         case definitionsOutdated(names: [String])
+        /// The database's encoding is not UTF8: the identity rules need Unicode text.
+        case notUTF8(encoding: String)
     }
     public var kind: Kind
 
@@ -24,6 +26,8 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         case .definitionsOutdated(let names):
             return "the database's SQL definitions (\(names.joined(separator: ", "))) are not this referral-sync's: "
                 + "run `referral-sync migrate` with this version first"
+        case .notUTF8(let encoding):
+            return "referral-sync needs a UTF8 database, this one is \(encoding)"
         }
     }
 }
@@ -50,8 +54,8 @@ public enum Migrations {
 
     /// Applies every migration not yet applied, each in its own transaction, under an advisory lock so two
     /// concurrent `migrate` commands cannot interleave. Idempotent.
-    /// - Throws: `SchemaError` when the database was migrated by a newer version; `PostgresError` when a
-    ///   statement fails (that migration is rolled back).
+    /// - Throws: `SchemaError` when the database was migrated by a newer version or is not UTF8; `PostgresError`
+    ///   when a statement fails (that migration is rolled back).
     @discardableResult
     public static func apply(on connection: PostgresConnection) throws -> [AppliedMigration] {
         try connection.run(
@@ -63,9 +67,11 @@ public enum Migrations {
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
             """)
+        let encoding = try connection.query("SELECT current_setting('server_encoding')").first?[0] ?? ""
+        guard encoding == "UTF8" else { throw SchemaError(kind: .notUTF8(encoding: encoding)) }
         return try connection.transaction {
             try connection.query(
-                "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(7_226_175_001, on: connection))])
+                "SELECT pg_advisory_xact_lock($1)", [String(try StoreKeys.key(.migration, on: connection))])
             let applied = try appliedVersions(on: connection)
             if let newest = applied.keys.max(), newest > latestVersion {
                 throw SchemaError(kind: .newerThanTool(databaseVersion: newest, toolVersion: latestVersion))

@@ -67,10 +67,6 @@ public struct StateMismatch: Error, CustomStringConvertible, Sendable {
 /// every participant's values and identity problem, every rejected row, and the row counts of the input tables,
 /// brought up to date at the start of each run and then read by `sql/queries` in one snapshot.
 public enum ParticipantStateStore {
-    /// The advisory lock that makes refreshes take turns (shards of one night refresh one after the other), for the
-    /// default store; each store's is ``StoreKeys/key(_:store:)`` of it.
-    public static let refreshLockKey: Int64 = 7_226_175_002_999
-
     /// Brings the derived rows up to date for `parameters` (the shard does not matter: they cover everyone).
     /// Waits for a refresh another run is making. Commits before returning.
     /// - Parameter full: Recompute every customer even when an incremental refresh would do.
@@ -92,7 +88,7 @@ public enum ParticipantStateStore {
     public static func refreshAndExportSnapshot(
         on connection: PostgresConnection, _ parameters: RecomputeParameters, full: Bool, countRows: Bool = true
     ) throws -> ExportedSnapshot {
-        let lockKey = try StoreKeys.key(refreshLockKey, on: connection)
+        let lockKey = try StoreKeys.key(.refresh, on: connection)
         try connection.advisoryLock(lockKey)
         do {
             try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ")

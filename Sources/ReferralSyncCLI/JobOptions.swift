@@ -1,3 +1,4 @@
+import Attentive
 import Foundation
 import Options
 import ReferralModel
@@ -51,22 +52,28 @@ enum JobOptions {
         expected: "a whole number from 1 to 256 (Attentive takes at most 256 users a job)",
         read: { wholeNumber($0, in: 1...256) })
     static let retryBudget = Option<Double>(
-        "retry-budget", environment: "REFERRAL_SYNC_RETRY_BUDGET", default: 900, defaultText: "900",
+        "retry-budget", environment: "REFERRAL_SYNC_RETRY_BUDGET",
+        default: RetryPolicy.default.maxTotalRetryTime.inSeconds,
+        defaultText: shown(RetryPolicy.default.maxTotalRetryTime.inSeconds),
         summary: "seconds the whole run may spend waiting to retry requests", expected: "seconds from 0 to 86400",
         read: { number($0, in: 0...86_400) })
     static let maxRequestsPerSecond = Option<Double>(
-        "max-rps", environment: "REFERRAL_SYNC_MAX_RPS", default: 150, defaultText: "150",
+        "max-rps", environment: "REFERRAL_SYNC_MAX_RPS",
+        default: AttentiveClientConfiguration.attentiveRequestsPerSecond,
+        defaultText: shown(AttentiveClientConfiguration.attentiveRequestsPerSecond),
         summary: "requests per second at most", expected: "a number of requests per second above 0 and at most 10000",
         read: { text in number(text, in: 0...10_000).flatMap { $0 > 0 ? $0 : nil } })
     static let concurrency = Option<Int>(
         "concurrency", environment: "REFERRAL_SYNC_CONCURRENCY", default: 32, summary: "requests in flight at most",
         expected: "a whole number from 1 to 1024", read: { wholeNumber($0, in: 1...1024) })
     static let requestTimeout = Option<Double>(
-        "request-timeout", environment: "REFERRAL_SYNC_REQUEST_TIMEOUT", default: 30, defaultText: "30",
+        "request-timeout", environment: "REFERRAL_SYNC_REQUEST_TIMEOUT",
+        default: AttentiveClientConfiguration.defaultRequestTimeout.inSeconds,
+        defaultText: shown(AttentiveClientConfiguration.defaultRequestTimeout.inSeconds),
         summary: "seconds before a request is given up and retried", expected: "seconds above 0 and at most 600",
         read: { text in number(text, in: 0...600).flatMap { $0 > 0 ? $0 : nil } })
     static let maxAttempts = Option<Int>(
-        "max-attempts", environment: "REFERRAL_SYNC_MAX_ATTEMPTS", default: 6,
+        "max-attempts", environment: "REFERRAL_SYNC_MAX_ATTEMPTS", default: RetryPolicy.default.maxAttempts,
         summary: "HTTP attempts per request at most, retries included", expected: "a whole number from 1 to 20",
         read: { wholeNumber($0, in: 1...20) })
     static let defaultPhoneRegion = Option<String?>(
@@ -77,11 +84,12 @@ enum JobOptions {
         read: { ["US", "CA"].contains($0.uppercased()) ? $0.uppercased() : nil })
     static let shard = Option<Shard>(
         "shard", environment: "REFERRAL_SYNC_SHARD", default: .all, defaultText: "1/1",
-        summary: "K/N: take the K-th of N slices of participants", expected: "K/N with 1 <= K <= N, e.g. 1/2",
+        summary: "K/N: take the K-th of N slices of participants (N at most \(StoreKeys.maximumShardCount))",
+        expected: "K/N with 1 <= K <= N <= \(StoreKeys.maximumShardCount), e.g. 1/2",
         read: { text in
-            let parts = text.split(separator: "/").map { Int($0) }
-            guard parts.count == 2, let number = parts[0], let count = parts[1], count >= 1,
-                (1...count).contains(number)
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let number = parts[0], let count = parts[1],
+                (1...StoreKeys.maximumShardCount).contains(count), (1...count).contains(number)
             else { return nil }
             return Shard(number: number, count: count)
         })
@@ -194,6 +202,11 @@ enum JobOptions {
     static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {
         guard let value = Double(text), value.isFinite, range.contains(value) else { return nil }
         return value
+    }
+
+    /// A number as `--help` shows a default: `150`, `0.5`.
+    static func shown(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     /// A whole number in `range`.

@@ -31,9 +31,6 @@ enum MigrateCommand {
                         migration.appliedNow ? "applied" : "already applied"))
             }
             return .success
-        } catch let error as SchemaError {
-            return ReferralSyncCommand.fail(
-                JobError(.configuration, "\(error)", remedy: "Use the newest referral-sync."))
         } catch {
             return ReferralSyncCommand.fail(error)
         }
@@ -77,9 +74,6 @@ enum HistoryCommand {
             try Migrations.verify(on: connection)
             output(HistoryTable.render(try RunHistory.recent(on: connection, limit: last)))
             return .success
-        } catch let error as SchemaError {
-            return ReferralSyncCommand.fail(
-                JobError(.configuration, "\(error)", remedy: "Run `referral-sync migrate`."))
         } catch {
             return ReferralSyncCommand.fail(error)
         }

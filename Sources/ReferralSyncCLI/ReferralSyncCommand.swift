@@ -4,28 +4,87 @@ import Postgres
 import ReferralStore
 public import ReferralSyncJob
 
-/// The `referral-sync` command line: `run`, `drift`, `events`, `revenue`, `migrate`, `history`, `--help`, `--version`.
+/// The `referral-sync` command line: the commands of ``commands``, `--help` and `--version`.
 public enum ReferralSyncCommand {
     /// The tool's version.
     public static let version = "0.1.0"
 
-    static let usage = """
-        usage: referral-sync <command> [options]
+    /// One of the tool's commands: its name, what `--help` says of it, and how it runs. ``commands`` is the one
+    /// list: the usage text, the dispatch and the unknown-command error all come from it, so none can miss one.
+    struct Command: Sendable {
+        /// What the user types: `run`.
+        var name: String
+        /// One line for the usage text.
+        var summary: String
+        /// The options it takes.
+        var options: [any OptionDeclaration]
+        /// Runs the command with the arguments after its name.
+        var run:
+            @Sendable (
+                _ arguments: [String], _ environment: [String: String], _ stopSignal: StopSignal,
+                _ output: @escaping @Sendable (String) -> Void
+            ) async -> ExitStatus
+    }
 
-        Keeps Okendo referral profile attributes in Attentive right and reports what referrals earned.
+    /// Every command, in the order the usage text lists them.
+    static let commands: [Command] = [
+        Command(
+            name: "run",
+            summary: "recompute every participant's attributes, send what changed to Attentive, write reports",
+            options: JobOptions.runOptions,
+            run: { await RunCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
+        Command(
+            name: "drift", summary: "compare what Attentive holds with the recomputed truth; send nothing",
+            options: JobOptions.driftOptions,
+            run: { await DriftCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
+        Command(
+            name: "events",
+            summary: "send the referral events (invitations, rewards, …) Attentive has not had; every few minutes",
+            options: JobOptions.eventsOptions,
+            run: { await EventsCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
+        Command(
+            name: "revenue",
+            summary: "the referral revenue report for finance, reconciled with the attributes; send nothing",
+            options: JobOptions.revenueOptions,
+            run: { await RevenueCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
+        Command(
+            name: "migrate", summary: "create or upgrade referral-sync's tables (idempotent)",
+            options: JobOptions.migrateOptions,
+            run: { arguments, environment, _, output in
+                MigrateCommand.run(arguments, environment: environment, output: output)
+            }),
+        Command(
+            name: "history", summary: "show recent runs",
+            options: JobOptions.historyOptions,
+            run: { arguments, environment, _, output in
+                HistoryCommand.run(arguments, environment: environment, output: output)
+            }),
+        Command(
+            name: "explain",
+            summary: "explain one customer's numbers: referrals, orders, attributes, what Attentive was told",
+            options: JobOptions.explainOptions,
+            run: { arguments, environment, _, output in
+                await ExplainCommand.run(arguments, environment: environment, output: output)
+            }),
+    ]
 
-        commands:
-          run       recompute every participant's attributes, send what changed to Attentive, write reports
-          drift     compare what Attentive holds with the recomputed truth; send nothing
-          events    send the referral events (invitations, rewards, …) Attentive has not had; every few minutes
-          revenue   the referral revenue report for finance, reconciled with the attributes; send nothing
-          migrate   create or upgrade referral-sync's tables (idempotent)
-          history   show recent runs
-          explain   explain one customer's numbers: referrals, orders, attributes, what Attentive was told
+    static var usage: String {
+        let width = commands.map(\.name.count).max() ?? 0
+        let lines = commands.map {
+            "  " + $0.name.padding(toLength: width + 3, withPad: " ", startingAt: 0) + $0.summary
+        }
+        return """
+            usage: referral-sync <command> [options]
 
-        Run `referral-sync <command> --help` for a command's options. Exit statuses: see the README.
+            Keeps Okendo referral profile attributes in Attentive right and reports what referrals earned.
 
-        """
+            commands:
+            \(lines.joined(separator: "\n"))
+
+            Run `referral-sync <command> --help` for a command's options. Exit statuses: see the README.
+
+            """
+    }
 
     /// Runs the command line and returns the process exit status.
     /// - Parameters:
@@ -37,37 +96,27 @@ public enum ReferralSyncCommand {
         arguments: [String], environment: [String: String], stopSignal: StopSignal = StopSignal(),
         output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }
     ) async -> ExitStatus {
-        guard let command = arguments.first else {
+        guard let name = arguments.first else {
             FileHandle.standardError.write(Data(usage.utf8))
             return .usage
         }
         let rest = Array(arguments.dropFirst())
-        switch command {
+        switch name {
         case "--help", "-h", "help":
             output(usage)
             return .success
         case "--version", "version":
             output("referral-sync \(version)\n")
             return .success
-        case "run":
-            return await RunCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
-        case "drift":
-            return await DriftCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
-        case "events":
-            return await EventsCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
-        case "revenue":
-            return await RevenueCommand.run(rest, environment: environment, stopSignal: stopSignal, output: output)
-        case "migrate":
-            return MigrateCommand.run(rest, environment: environment, output: output)
-        case "history":
-            return HistoryCommand.run(rest, environment: environment, output: output)
-        case "explain":
-            return await ExplainCommand.run(rest, environment: environment, output: output)
         default:
-            return fail(
-                UsageError(
-                    "unknown command '\(command)'; commands are run, drift, events, revenue, migrate, history (see --help)"
-                ))
+            guard let command = commands.first(where: { $0.name == name }) else {
+                let names = commands.map(\.name)
+                return fail(
+                    UsageError(
+                        "unknown command '\(name)'; commands are \(names.dropLast().joined(separator: ", ")) and "
+                            + "\(names.last ?? "") (see --help)"))
+            }
+            return await command.run(rest, environment, stopSignal, output)
         }
     }
 

@@ -9,13 +9,12 @@ enum RevenueCommand {
         _ arguments: [String], environment: [String: String], stopSignal: StopSignal,
         output: @escaping @Sendable (String) -> Void
     ) async -> ExitStatus {
-        // Nothing is sent: the Attentive variables do not matter here.
         await JobCommand.run(
             arguments, command: "revenue",
             summary: "Write the referral revenue report (revenue.md, revenue.csv, channels.csv, "
                 + "referrers.csv, excluded_orders.csv, revenue.svg), reconciled with the attributes `run` "
                 + "sends. Sends nothing. Exit 1 when it does not reconcile.",
-            options: JobOptions.revenueOptions, environment: environment.filter { !$0.key.hasPrefix("ATTENTIVE_") },
+            options: JobOptions.revenueOptions, environment: environment,
             output: output, sendsToAttentive: false, own: revenueOptions,
             reportLine: { "revenue report: \($0)/revenue.md\n" }
         ) { configuration, revenue, logger in
@@ -36,7 +35,7 @@ enum RevenueCommand {
         return RevenueOptions(
             from: from, to: to, unit: try options.value(JobOptions.by),
             timeZone: try options.value(JobOptions.timeZone),
-            timeZoneSetting: source.name, timeZoneFromEnvironment: source.isEnvironment,
+            timeZoneSource: source,
             basis: try options.value(JobOptions.basis), top: try options.value(JobOptions.top))
     }
 }

@@ -21,8 +21,7 @@ enum RunCommand {
         guard let path = configuration.metricsFile, !MetricsFile.canBeWritten(at: path) else { return }
         let source = options.source(JobOptions.metricsFile)
         throw JobError(
-            source.isEnvironment ? .configuration : .usage,
-            "\(source.name) is '\(path)', whose folder does not exist or is not writable",
+            badSetting: source, "\(source.name) is '\(path)', whose folder does not exist or is not writable",
             remedy: "Expected a file path in an existing, writable folder, e.g. the textfile collector's.")
     }
 }

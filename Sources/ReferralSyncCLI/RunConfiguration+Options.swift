@@ -24,7 +24,7 @@ extension RunConfiguration {
             if !databaseURL.isEmpty, let problem = Conninfo.parseProblem(databaseURL) {
                 let source = options.source(JobOptions.databaseURL)
                 throw JobError(
-                    source.isEnvironment ? .configuration : .usage, "\(source.name) cannot be parsed: \(problem)",
+                    badSetting: source, "\(source.name) cannot be parsed: \(problem)",
                     remedy: "Expected a libpq conninfo (host=db.internal dbname=shop user=sync) or a URI "
                         + "postgresql://user@host:port/dbname, with special characters in the password "
                         + "percent-encoded.")
@@ -46,7 +46,9 @@ extension RunConfiguration {
             let shard = try options.value(JobOptions.shard)
             let keep = try options.value(JobOptions.keep)
             let metricsFile = try options.value(JobOptions.metricsFile)
-            let attentiveBaseURL = try Self.attentiveBaseURL(environment)
+            // A command that sends nothing neither needs nor checks the Attentive variables (the key is still
+            // read, so the logger keeps it out of every line).
+            let attentiveBaseURL = try Self.attentiveBaseURL(sendsToAttentive ? environment : [:])
             let apiKey = (environment["ATTENTIVE_API_KEY"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if apiKey.isEmpty && !dryRun && sendsToAttentive {
                 throw JobError(
@@ -91,15 +93,5 @@ extension RunConfiguration {
                 remedy: "Use https (plain http is accepted only for a loopback test server).")
         }
         return base
-    }
-}
-
-extension JobError {
-    /// The one rule for a bad option value: from a variable it is a configuration error (78), from the command
-    /// line a usage error (64). The message names the option or variable and what is expected.
-    init(_ invalid: InvalidOptionValue) {
-        self.init(
-            invalid.source.isEnvironment ? .configuration : .usage, "\(invalid.source.name) is '\(invalid.given)'",
-            remedy: "Expected \(invalid.expected).")
     }
 }

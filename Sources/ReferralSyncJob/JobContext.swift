@@ -50,7 +50,8 @@ struct JobContext: Sendable {
         client.requestTimeout = .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
         client.maxConnections = max(configuration.concurrency, 1)
         client.retry.maxAttempts = configuration.maxAttempts
-        client.maxBulkRequestsPerSecond = min(configuration.maxRequestsPerSecond, 100)
+        client.maxBulkRequestsPerSecond = min(
+            configuration.maxRequestsPerSecond, AttentiveClientConfiguration.attentiveBulkRequestsPerSecond)
         client.retry.maxTotalRetryTime = .milliseconds(Int64(configuration.retryBudgetSeconds * 1000))
         return client
     }

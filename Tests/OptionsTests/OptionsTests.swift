@@ -53,27 +53,40 @@ import Testing
         #expect(try options.value(Self.since) == "2024-01-01")
     }
 
-    @Test func aFlagFromTheEnvironmentIsOnOnlyForItsTrueWords() throws {
+    @Test func aFlagSaysYesOrNoInSoManyWordsOrIsRefused() throws {
         for word in ["1", "true", "YES", "on"] {
             #expect(try Self.parse([], ["TEST_VERBOSE": word]).value(Self.verbose), "\(word)")
+            #expect(try Self.parse(["--verbose=\(word)"]).value(Self.verbose), "\(word)")
         }
-        for word in ["0", "false", "no", "off", "maybe"] {
+        for word in ["0", "false", "No", "off"] {
             #expect(try !Self.parse([], ["TEST_VERBOSE": word]).value(Self.verbose), "\(word)")
         }
+        // An empty variable is unset.
+        #expect(try !Self.parse([], ["TEST_VERBOSE": ""]).value(Self.verbose))
+        // Anything else is refused when the options are parsed, naming the variable and the accepted words.
+        for word in ["y", "maybe", "ture", " 1"] {
+            #expect(
+                throws: InvalidOptionValue(
+                    source: .environment("TEST_VERBOSE"), given: word,
+                    expected: "1, true, yes or on, or 0, false, no or off")
+            ) {
+                try Self.parse([], ["TEST_VERBOSE": word])
+            }
+        }
+        #expect(throws: InvalidOptionValue.self) { try Self.parse(["--verbose=y"]) }
     }
 
     @Test func anInvalidValueNamesItsSourceAndWhatIsExpected() throws {
-        let fromCommandLine = try Self.parse(["--limit", "0"])
+        // Values are checked when the options are parsed, before any is read.
         #expect(
             throws: InvalidOptionValue(source: .commandLine("limit"), given: "0", expected: "a whole number above 0")
         ) {
-            try fromCommandLine.value(Self.limit)
+            try Self.parse(["--limit", "0"])
         }
-        let fromVariable = try Self.parse([], ["TEST_LIMIT": "lots"])
         do {
-            _ = try fromVariable.value(Self.limit)
+            _ = try Self.parse([], ["TEST_LIMIT": "lots"])
             Issue.record("an invalid variable was accepted")
-        } catch {
+        } catch let error as InvalidOptionValue {
             #expect(error.source.isEnvironment)
             #expect(error.description == "TEST_LIMIT is 'lots'. Expected a whole number above 0.")
         }

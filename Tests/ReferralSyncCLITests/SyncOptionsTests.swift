@@ -18,6 +18,9 @@ import Testing
             return nil
         } catch let error as JobError {
             return error.status
+        } catch let error as InvalidOptionValue {
+            // Every value is checked when the options are parsed; the command maps it by the same rule.
+            return JobError(error).status
         } catch {
             return nil
         }

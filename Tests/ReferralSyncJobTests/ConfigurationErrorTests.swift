@@ -121,7 +121,8 @@ import Testing
         try admin.run("CREATE DATABASE \(name) ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
         let result = await runCommand(["migrate"], environment: ["DATABASE_URL": server + " dbname=\(name)"])
         Self.expectFailure(
-            result, .dataError, ["referral-sync needs a UTF8 database, this one is SQL_ASCII", "ENCODING 'UTF8'"])
+            result, .configuration,
+            ["referral-sync needs a UTF8 database, this one is SQL_ASCII", "ENCODING 'UTF8'"])
         // migrate applies its migrations in one transaction: nothing was applied, nothing half-made.
         let connection = try PostgresConnection(conninfo: server + " dbname=\(name)")
         defer { connection.close() }

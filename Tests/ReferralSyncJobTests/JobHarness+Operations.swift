@@ -3,6 +3,8 @@ import AttentiveSimulator
 import Foundation
 import Options
 import Postgres
+import ReferralModel
+import ReferralStore
 import TestSupport
 
 @testable import ReferralSyncCLI
@@ -78,12 +80,16 @@ struct LockHolder {
     init(_ harness: JobHarness) throws { connection = try harness.database.connect() }
 
     /// Holds the whole-run lock (exclusive base key).
-    func holdWholeRun() throws -> Bool { try connection.tryAdvisoryLock(RunLock.baseKey) }
+    func holdWholeRun() throws -> Bool {
+        try connection.tryAdvisoryLock(StoreKeys.key(.run, store: StoreKeys.defaultStore))
+    }
 
     /// Holds the locks of shard `number` of `count`, as `run --shard number/count` does.
     func holdShard(_ number: Int, of count: Int) throws -> Bool {
-        try connection.tryAdvisoryLock(RunLock.baseKey, shared: true)
-            && connection.tryAdvisoryLock(RunLock.baseKey + Int64(count) * 10_000 + Int64(number))
+        let store = StoreKeys.defaultStore
+        let shardKey = StoreKeys.shardKey(.run, shard: Shard(number: number, count: count), store: store) ?? 0
+        return try connection.tryAdvisoryLock(StoreKeys.key(.run, store: store), shared: true)
+            && connection.tryAdvisoryLock(shardKey)
     }
 
     func releaseAll() throws { try connection.run("SELECT pg_advisory_unlock_all()") }

@@ -1,5 +1,6 @@
 import CLibCurl
 import Foundation
+import Synchronization
 
 /// One libcurl multi handle and the thread that drives it: transfers arrive through a locked inbox and
 /// `curl_multi_wakeup`, the thread adds them, runs `curl_multi_perform`, completes what finished and sleeps in
@@ -22,9 +23,9 @@ final class CurlEventLoop: @unchecked Sendable {
     private static let idlePollMilliseconds: Int32 = 1_000
 
     private let multi: UnsafeMutableRawPointer
-    private let inbox = Locked(Inbox())
+    private let inbox = Mutex(Inbox())
     /// The loop thread's CPU clock, once it runs.
-    private let threadClock = Locked<clockid_t?>(nil)
+    private let threadClock = Mutex<clockid_t?>(nil)
     /// Transfers in the multi handle, by easy handle. Loop thread only.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 

@@ -1,5 +1,6 @@
 import CLibCurl
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -30,7 +31,7 @@ final class CurlTransfer: @unchecked Sendable {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var responseHeaders: [String: String] = [:]
     private var body = Data()
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     private init(easy: UnsafeMutableRawPointer, deadline: Duration) {
         self.easy = easy

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One record of a bulk submission: what it identified and whether it validated.
 struct BulkRecord: Sendable {
@@ -100,7 +101,7 @@ final class BulkJobStore: Sendable {
         var results: [UInt8]?
     }
 
-    private let jobs = SharedState<[String: Job]>([:])
+    private let jobs = Mutex<[String: Job]>([:])
     private let profiles: ProfileStore
     private let statistics: StatisticsRecorder
 

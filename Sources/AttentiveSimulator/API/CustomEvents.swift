@@ -1,9 +1,10 @@
 import Foundation
+import Synchronization
 
 /// Every custom event the simulator accepted, in order, duplicates included: tests prove a job sends each event
 /// once by finding no `externalEventId` twice (and none with two different bodies).
 final class EventStore: Sendable {
-    private let state = SharedState([OrderedJSON]())
+    private let state = Mutex([OrderedJSON]())
 
     func append(_ event: OrderedJSON) {
         state.withLock { $0.append(event) }

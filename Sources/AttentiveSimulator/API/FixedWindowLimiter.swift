@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The rate-limit headers of one answer, and whether the request was admitted.
 struct RateLimitDecision: Sendable, Equatable {
@@ -30,7 +31,7 @@ final class FixedWindowLimiter: Sendable {
         var peakAdmitted = 0
     }
 
-    private let state = SharedState(State())
+    private let state = Mutex(State())
 
     /// Counts a request for `endpoint` by `key` against `limit` (nil = unlimited) in the current window.
     func admit(endpoint: String, key: String, limit: Int?, second: UInt64 = MonotonicClock.secondIndex())

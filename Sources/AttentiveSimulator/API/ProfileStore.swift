@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One attribute update for one user: the identifiers it names and the attributes to upsert.
 struct ProfileUpdate: Sendable, Equatable {
@@ -26,7 +27,7 @@ final class ProfileStore: Sendable {
         var nextID = 0
     }
 
-    private let state = SharedState(State())
+    private let state = Mutex(State())
 
     /// Applies one update. Updates with neither email nor phone are ignored (returns false).
     @discardableResult

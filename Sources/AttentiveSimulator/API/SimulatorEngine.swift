@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Everything behind the HTTP server: configuration, stores, limiter, faults and counters, plus the request
 /// pipeline: authenticate → rate limit → inject fault → validate and apply → answer after the latency.
@@ -9,12 +10,12 @@ final class SimulatorEngine: Sendable {
     let limiter = FixedWindowLimiter()
     let faults: FaultInjector
     let bulk: BulkJobStore
-    private let state: SharedState<(configuration: SimulatorConfiguration, port: UInt16)>
+    private let state: Mutex<(configuration: SimulatorConfiguration, port: UInt16)>
 
     init(configuration: SimulatorConfiguration) {
         faults = FaultInjector(seed: configuration.seed)
         bulk = BulkJobStore(profiles: profiles, statistics: statistics)
-        state = SharedState((configuration, configuration.port))
+        state = Mutex((configuration, configuration.port))
     }
 
     /// The current configuration.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Thread-safe counters behind `SimulatorStatistics`.
 final class StatisticsRecorder: Sendable {
@@ -8,7 +9,7 @@ final class StatisticsRecorder: Sendable {
         var requestsThisSecond = 0
     }
 
-    private let state = SharedState(State())
+    private let state = Mutex(State())
 
     /// Counts an arriving API request and updates the per-second peak.
     func recordRequest(second: UInt64 = MonotonicClock.secondIndex()) {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The kinds of injected failure, named as in `SimulatorStatistics.faultsInjected`.
 enum FaultKind: String, Sendable, CaseIterable {
@@ -51,10 +52,10 @@ final class FaultInjector: Sendable {
         var idleCloseGenerator: SplitMix64
     }
 
-    private let state: SharedState<State>
+    private let state: Mutex<State>
 
     init(seed: UInt64) {
-        state = SharedState(FaultInjector.makeState(seed: seed))
+        state = Mutex(FaultInjector.makeState(seed: seed))
     }
 
     private static func makeState(seed: UInt64) -> State {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -26,10 +27,10 @@ final class HTTPServer: @unchecked Sendable {
     private let handler: Handler
     /// Called when the server closes a kept-alive connection at its idle timeout.
     let idleClosed: @Sendable () -> Void
-    private let state = SharedState(State())
+    private let state = Mutex(State())
     private let acceptLoopExited = DispatchSemaphore(value: 0)
     /// Threads serving connections; created on first use, dropped when the accept loop ends.
-    private let workerPool = SharedState<WorkerPool?>(nil)
+    private let workerPool = Mutex<WorkerPool?>(nil)
 
     private var workers: WorkerPool {
         workerPool.withLock { pool in

@@ -1,5 +1,7 @@
 import Foundation
+public import Options
 import Postgres
+import ReferralStore
 import Reports
 
 /// The one place an error becomes an exit status and a remedy (README "Exit statuses").
@@ -7,14 +9,49 @@ extension JobError {
     /// Maps a database, report or other error to an exit status and a one-line remedy; a `JobError` stays as it
     /// is. Database errors are told apart by libpq's status and the server's SQLSTATE, never by message text.
     public init(classifying error: any Error) {
-        if let error = error as? JobError {
+        switch error {
+        case let error as JobError:
             self = error
-        } else if let error = error as? PostgresError {
+        case let error as PostgresError:
             self = Self.classify(error)
-        } else if let error = error as? ReportError {
+        case let error as SchemaError:
+            self.init(.configuration, "\(error)", remedy: Self.remedy(for: error.kind))
+        case let error as StateMismatch:
+            self.init(.locked, "\(error)", remedy: "Another run changed the kept recompute; run again (exit 75).")
+        case let error as ReportError:
             self.init(.configuration, "\(error)", remedy: "Check --reports-dir: it must be a writable folder.")
-        } else {
-            self.init(.dataError, "\(error)", remedy: "See the log above.")
+        default:
+            self = Self.internalFault("\(error)")
+        }
+    }
+
+    /// The one rule for a bad setting: from a variable it is a configuration error (78), from the command line a
+    /// usage error (64).
+    public init(badSetting source: SettingSource, _ message: String, remedy: String) {
+        self.init(source.isEnvironment ? .configuration : .usage, message, remedy: remedy)
+    }
+
+    /// A bad option value, by the rule of ``init(badSetting:_:remedy:)``: the message names the option or
+    /// variable and what is expected.
+    public init(_ invalid: InvalidOptionValue) {
+        self.init(
+            badSetting: invalid.source, "\(invalid.source.name) is '\(invalid.given)'",
+            remedy: "Expected \(invalid.expected).")
+    }
+
+    /// A fault of referral-sync itself (exit 70): nothing the input data or the configuration can fix.
+    static func internalFault(_ message: String) -> JobError {
+        JobError(
+            .software, "referral-sync failed: \(message)",
+            remedy: "This is a fault of referral-sync: report it with the run id (`referral-sync history`) and the "
+                + "log; the next run resumes safely.")
+    }
+
+    private static func remedy(for kind: SchemaError.Kind) -> String {
+        switch kind {
+        case .notMigrated, .definitionsOutdated: "Run `referral-sync migrate` with this version."
+        case .newerThanTool: "Use the newest referral-sync."
+        case .notUTF8: "Create the database with ENCODING 'UTF8' (names and emails are Unicode)."
         }
     }
 
@@ -37,9 +74,19 @@ extension JobError {
                 remedy: "Check that the server is up and DATABASE_URL points at it; the next run resumes safely.")
         }
         if let unusable = unusableInput(error) { return unusable }
-        return JobError(
-            .dataError, "a database statement failed: \(error)",
-            remedy: "Check the input tables against the README; run `referral-sync migrate` if the schema is old.")
+        switch error.sqlState ?? "" {
+        case let state where state.hasPrefix("22"):
+            // A data exception: a value of the input tables the rules cannot compute with.
+            return JobError(
+                .dataError, "a database statement failed on the input data: \(error)",
+                remedy: "Check the input tables against the README (\"Input tables\").")
+        case "25006":
+            return JobError(
+                .configuration, "the database is read-only: \(error.message)",
+                remedy: "Point DATABASE_URL at the primary server, not a standby or a read-only replica.")
+        default:
+            return internalFault("a database statement of referral-sync's own failed: \(error)")
+        }
     }
 
     /// The error for input tables that cannot be read as a whole: a table or column the job reads is missing, or

@@ -13,6 +13,9 @@ public struct ExitStatus: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let usage = ExitStatus(rawValue: 64)
     /// The input data is unusable as a whole (EX_DATAERR).
     public static let dataError = ExitStatus(rawValue: 65)
+    /// A fault of referral-sync itself: a query of its own failed, a migration raised (EX_SOFTWARE). Report it,
+    /// with the run id.
+    public static let software = ExitStatus(rawValue: 70)
     /// PostgreSQL or Attentive cannot be reached (EX_UNAVAILABLE).
     public static let unavailable = ExitStatus(rawValue: 69)
     /// Another run holds the lock; try again later (EX_TEMPFAIL).

@@ -1,4 +1,5 @@
 import Foundation
+import Options
 import Postgres
 import ReferralModel
 import ReferralStore
@@ -147,8 +148,8 @@ struct RevenueReport {
     private func checkTimeZone() throws {
         guard try !RevenueStore.isKnownTimeZone(options.timeZone, on: session.writer) else { return }
         throw JobError(
-            options.timeZoneFromEnvironment ? .configuration : .usage,
-            "\(options.timeZoneSetting) is '\(options.timeZone)', which PostgreSQL does not know as a time zone",
+            badSetting: options.timeZoneSource,
+            "\(options.timeZoneSource.name) is '\(options.timeZone)', which PostgreSQL does not know as a time zone",
             remedy: "Expected an IANA time zone name from pg_timezone_names, e.g. UTC, Europe/Berlin or "
                 + "America/New_York.")
     }

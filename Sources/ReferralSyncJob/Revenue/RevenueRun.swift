@@ -1,3 +1,4 @@
+public import Options
 public import ReferralModel
 
 /// What `referral-sync revenue` reports, beyond the shared configuration (README "Finance").
@@ -10,10 +11,9 @@ public struct RevenueOptions: Sendable, Equatable {
     public var unit: PeriodUnit
     /// `--timezone`: an IANA name, checked against PostgreSQL's own list when the report runs.
     public var timeZone: String
-    /// Where the zone came from (`--timezone` or `REFERRAL_SYNC_TIMEZONE`), for the message when it is unknown.
-    public var timeZoneSetting: String
-    /// Whether the zone came from the variable (a bad one is then 78, not 64).
-    public var timeZoneFromEnvironment: Bool
+    /// Where the zone came from (`--timezone` or `REFERRAL_SYNC_TIMEZONE`): the message and the status (64 or 78)
+    /// when PostgreSQL does not know it.
+    public var timeZoneSource: SettingSource
     /// `--basis`.
     public var basis: RevenueBasis
     /// `--top`: how many referrers `revenue.md` lists.
@@ -22,15 +22,14 @@ public struct RevenueOptions: Sendable, Equatable {
     /// Options with the command line's defaults: the whole history by month in UTC, redemption basis, top 20.
     public init(
         from: CalendarSpan? = nil, to: CalendarSpan? = nil, unit: PeriodUnit = .month, timeZone: String = "UTC",
-        timeZoneSetting: String = "--timezone", timeZoneFromEnvironment: Bool = false,
+        timeZoneSource: SettingSource = .commandLine("timezone"),
         basis: RevenueBasis = .redemption, top: Int = 20
     ) {
         self.from = from
         self.to = to
         self.unit = unit
         self.timeZone = timeZone
-        self.timeZoneSetting = timeZoneSetting
-        self.timeZoneFromEnvironment = timeZoneFromEnvironment
+        self.timeZoneSource = timeZoneSource
         self.basis = basis
         self.top = top
     }

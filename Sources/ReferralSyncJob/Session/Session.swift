@@ -76,11 +76,7 @@ struct Session {
     }
 
     static func verifySchema(on connection: PostgresConnection) throws {
-        do {
-            try Migrations.verify(on: connection)
-        } catch let error as SchemaError {
-            throw JobError(.configuration, "\(error)", remedy: "The schema must match this referral-sync version.")
-        }
+        try Migrations.verify(on: connection)
     }
 
     /// The shop currency: the configured one, or the only one `referral_orders` holds (USD when it is empty).
@@ -105,34 +101,31 @@ struct Session {
 /// The run lock: a whole-participant run holds the base key exclusively; a shard holds it shared and its own
 /// shard key exclusively, so shards run side by side but never beside a whole run or themselves. `run` and
 /// `drift` share one set of keys; `events` has its own, so it runs beside a nightly `run` but never beside itself.
+/// The keys are ``StoreKeys``'.
 enum RunLock {
     /// Whose keys: the attribute commands' or the events command's.
     enum Kind {
         case run, events
 
-        var baseKey: Int64 {
+        var lock: StoreKeys.Lock {
             switch self {
-            case .run: return RunLock.baseKey
-            case .events: return 7_226_175_003_000
+            case .run: .run
+            case .events: .events
             }
         }
     }
-
-    static let baseKey: Int64 = 7_226_175_002_000
 
     /// Takes the lock for `shard` without waiting.
     /// - Throws: `JobError` 75 when another run holds it.
     static func take(
         on connection: PostgresConnection, shard: Shard, kind: Kind = .run, store: String = StoreKeys.defaultStore
     ) throws {
-        let baseKey = StoreKeys.key(kind.baseKey, store: store)
+        let baseKey = StoreKeys.key(kind.lock, store: store)
         let acquired: Bool
-        if shard == .all {
-            acquired = try connection.tryAdvisoryLock(baseKey)
+        if let shardKey = StoreKeys.shardKey(kind.lock, shard: shard, store: store) {
+            acquired = try connection.tryAdvisoryLock(baseKey, shared: true) && connection.tryAdvisoryLock(shardKey)
         } else {
-            acquired =
-                try connection.tryAdvisoryLock(baseKey, shared: true)
-                && connection.tryAdvisoryLock(baseKey + Int64(shard.count) * 10_000 + Int64(shard.number))
+            acquired = try connection.tryAdvisoryLock(baseKey)
         }
         guard acquired else {
             throw JobError(
