@@ -42,7 +42,7 @@ enum EventCounts {
 
     /// The events command's own metric families: events by outcome (a counter and the last run's), pending events.
     static func metricFamilies(_ counts: [String: Int], pending: Int?) -> [MetricFamily] {
-        var families = [
+        [
             MetricFamily(
                 name: "referral_sync_events_total", kind: .counter,
                 help: "Referral events by outcome, summed over the runs that wrote this file.",
@@ -51,15 +51,12 @@ enum EventCounts {
                 name: "referral_sync_last_run_events", kind: .gauge,
                 help: "Referral events of the last run by outcome.",
                 samples: outcomes.map { ([("outcome", $0)], Double(counts[$0] ?? 0)) }),
+            // No sample (so no series) when the pending ones could not be counted.
+            MetricFamily(
+                name: "referral_sync_pending_events", kind: .gauge,
+                help: "Referral events not yet delivered to Attentive after the last run.",
+                samples: pending.map { [([], Double($0))] } ?? []),
         ]
-        if let pending {
-            families.append(
-                MetricFamily(
-                    name: "referral_sync_pending_events", kind: .gauge,
-                    help: "Referral events not yet delivered to Attentive after the last run.",
-                    samples: [([], Double(pending))]))
-        }
-        return families
     }
 }
 

@@ -44,7 +44,7 @@ struct ReportStage {
 
     /// The run's own metric families: values by outcome (a counter and the last run's), warnings, pending values.
     static func metricFamilies(_ counts: RunCounts, pending: Int?) -> [MetricFamily] {
-        var families = [
+        [
             MetricFamily(
                 name: "referral_sync_rows_total", kind: .counter,
                 help: "Changed attribute values by outcome, summed over the runs that wrote this file.",
@@ -59,15 +59,12 @@ struct ReportStage {
                 samples: OutboundWarning.all.map {
                     ([("reason", $0.code)], Double(counts.warningsByReason[$0.code] ?? 0))
                 }),
+            // No sample (so no series) when the pending ones could not be counted.
+            MetricFamily(
+                name: "referral_sync_pending_rows", kind: .gauge,
+                help: "Attribute values not yet accepted by Attentive after the last run.",
+                samples: pending.map { [([], Double($0))] } ?? []),
         ]
-        if let pending {
-            families.append(
-                MetricFamily(
-                    name: "referral_sync_pending_rows", kind: .gauge,
-                    help: "Attribute values not yet accepted by Attentive after the last run.",
-                    samples: [([], Double(pending))]))
-        }
-        return families
     }
 
     /// The counts kept in the run history's `outcome_counts`.
