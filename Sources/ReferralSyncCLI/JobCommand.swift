@@ -2,8 +2,9 @@ import Options
 import ReferralSyncJob
 
 /// What every command that runs the job shares (`run`, `drift`, `events`, `revenue`): parse its options, build and
-/// check the configuration (the metrics file before anything runs), then, after the command's own work, write the
-/// metrics, print where the reports are and the closing instruction, and return the exit status.
+/// check the configuration (the metrics file's folder before anything runs), then, after the command's own work
+/// (which its session ends: report folder, run history, metrics file), print where the reports are and the closing
+/// instruction, and return the exit status.
 enum JobCommand {
     /// Runs one job command.
     /// - Parameters:
@@ -37,7 +38,6 @@ enum JobCommand {
         }
         let logger = ReferralSyncCommand.makeLogger(options, secrets: configuration.secrets)
         let result = await execute(configuration, ownOptions, logger)
-        MetricsFile.record(result, command: command, configuration: configuration, logger: logger)
         if let folder = result.reportFolder { output(reportLine(folder)) }
         if result.status != .success { ReferralSyncCommand.printInstruction(result.status, result.message) }
         return result.status

@@ -22,11 +22,11 @@ public final class SyncRun: Sendable {
     public func execute() async -> RunResult {
         let context = self.context
         return await PipelineThread.run {
-            let started = ContinuousClock.now
-            return await Session.open(context, command: "run", dryRun: context.configuration.dryRun) {
-                session, stages in
-                let result = await SyncStages(context: context, session: session).run(stages: &stages, started: started)
-                return (result, RunCounts.historyJSON(result.counts, refresh: result.refresh))
+            await Session.open(
+                context, command: "run", dryRun: context.configuration.dryRun,
+                metricsIfNotOpened: ReportStage.metricFamilies(RunCounts(), pending: nil)
+            ) { session, stages in
+                await SyncStages(context: context, session: session).run(stages: &stages)
             }
         }
     }
@@ -51,8 +51,6 @@ struct SyncStages {
         var pendingCount: Int?
         var pendingLine = "none"
         var bulk = BulkProgress()
-        /// The store the run works in, named in the summary unless it is the default one.
-        var store: String?
     }
 
     /// Where the run writes what it did: the report folder, its recorder and (unless a dry run) the ledger.
@@ -62,9 +60,8 @@ struct SyncStages {
         let ledger: LedgerWriter?
     }
 
-    func run(stages: inout StageTimer, started: ContinuousClock.Instant) async -> RunResult {
+    func run(stages: inout StageTimer) async -> CommandEnding {
         var outcome = Outcome()
-        outcome.store = session.store
         var outputs: Outputs?
         do {
             let opened = try openOutputs()
@@ -84,7 +81,7 @@ struct SyncStages {
         } catch {
             outcome.failure = outcome.failure ?? JobError(classifying: error)
         }
-        return ReportStage(context: context).report(outputs, outcome: outcome, stages: &stages, started: started)
+        return ReportStage(context: context).ending(outputs, outcome: outcome)
     }
 
     var parameters: RecomputeParameters { context.recomputeParameters(currency: session.currency) }
@@ -143,22 +140,5 @@ struct SyncStages {
             client: client, recorder: outputs.recorder, stopSignal: context.stopSignal,
             concurrency: configuration.concurrency)
         return await sender.run(loop, cursor: reading.cursor)
-    }
-}
-
-extension RunCounts {
-    /// The counts kept in the run history's `outcome_counts`.
-    static func historyJSON(_ counts: RunCounts, refresh: StateRefresh?) -> String {
-        var fields = [
-            "\"participants\":\(counts.participants)", "\"changed_participants\":\(counts.changedParticipants)",
-            "\"requests\":\(counts.requestsSent)", "\"rejected_rows\":\(counts.rejectedRows)",
-        ]
-        if let refresh {
-            fields += [
-                "\"recompute\":\"\(refresh.mode.rawValue)\"", "\"recomputed_customers\":\(refresh.recomputed)",
-            ]
-        }
-        for outcome in SyncOutcome.allCases { fields.append("\"\(outcome.rawValue)\":\(counts[outcome])") }
-        return "{" + fields.joined(separator: ",") + "}"
     }
 }

@@ -90,6 +90,30 @@ import Testing
         #expect(abs(fromFile - fromHistory) < 0.01)
     }
 
+    @Test func runThatCannotOpenItsSessionKeepsTheCountersAndSaysItsStatus() async throws {
+        let harness = try JobHarness()
+        try ExitStatusTests.oneReferrer(harness)
+        let path = harness.reportsDirectory + "/referral_sync.prom"
+        let synced = "referral_sync_rows_total{command=\"run\",outcome=\"synced\"}"
+        #expect(await harness.run(["--metrics-file", path]).0 == .success)
+        #expect(try Self.samples(path)[synced] == 4)
+
+        // A second currency and none set: the session stops before the run's stages (78).
+        var euro = ReferralHistory()
+        euro.referral("r2", by: "c1")
+        euro.order("o2", for: "r2", total: "5.00", currency: "EUR")
+        try euro.insert(into: harness.database)
+        #expect(await harness.run(["--metrics-file", path]).0 == .configuration)
+        let samples = try Self.samples(path)
+        #expect(samples["referral_sync_last_exit_status{command=\"run\"}"] == 78)
+        #expect(samples[synced] == 4)
+        #expect(samples["referral_sync_last_run_rows{command=\"run\",outcome=\"synced\"}"] == 0)
+        #expect(samples["referral_sync_participants{command=\"run\"}"] == 0)
+        #expect(samples["referral_sync_pending_rows{command=\"run\"}"] == nil)
+        #expect(!samples.keys.contains { $0.hasPrefix("referral_sync_duration_seconds") })
+        #expect(try await Self.promtool(path).status == 0)
+    }
+
     @Test func driftAndShardMetricsCarryTheirLabels() async throws {
         let harness = try JobHarness()
         try ExitStatusTests.oneReferrer(harness)

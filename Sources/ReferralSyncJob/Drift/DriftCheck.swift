@@ -34,17 +34,15 @@ struct DriftCheck {
     ///   not be checked, and the usual statuses for a lock held (75), an unreachable service (69) or a refused key (77).
     func execute() async -> RunResult {
         await Session.open(context, command: "drift", dryRun: false) { session, stages in
-            let (result, counts) = await compareAndReport(
-                options, currency: session.currency, lock: session.lock, writer: session.writer, store: session.store,
-                stages: &stages)
-            return (result, DriftCounts.historyJSON(counts))
+            await compare(
+                options, currency: session.currency, lock: session.lock, writer: session.writer, stages: &stages)
         }
     }
 
-    private func compareAndReport(
+    private func compare(
         _ options: DriftOptions, currency: Currency, lock: PostgresConnection, writer: PostgresConnection,
-        store: String, stages: inout StageTimer
-    ) async -> (RunResult, DriftCounts) {
+        stages: inout StageTimer
+    ) async -> CommandEnding {
         let parameters = context.recomputeParameters(currency: currency)
         var failure: JobError?
         var folder: ReportFolder?
@@ -85,50 +83,15 @@ struct DriftCheck {
             failure = failure ?? JobError(classifying: error)
         }
         let counts = recorder?.counts ?? DriftCounts()
-        let status: ExitStatus
-        let message: String
-        if let failure {
-            (status, message) = (failure.status, failure.description)
-        } else if counts.driftRows > 0 || counts.requestErrors > 0 {
-            status = .needsAttention
-            var parts: [String] = []
-            if counts.driftRows > 0 { parts.append("\(counts.driftRows) values differ in Attentive (see drift.csv)") }
-            if counts.requestErrors > 0 {
-                parts.append(
-                    "\(counts.requestErrors) participants could not be read from Attentive (see unchecked.csv)")
-            }
-            message = parts.joined(separator: "; ") + ": summary.md says what to do for each kind"
-        } else {
-            (status, message) = (.success, "no drift: Attentive holds every expected value")
-        }
-        var published: String?
+        var ending = counts.ending(failure: failure)
         if let folder, let recorder {
-            do {
-                try recorder.close()
-                let summary = DriftSummary(
-                    runKey: runKey, configuration: configuration, sample: options.sample, repair: options.repair,
-                    counts: counts, stages: stages, status: status, message: message, store: store)
-                published = try ReportStage.publish(
-                    folder, summary: summary.markdown(), keep: configuration.keepReports)
-                stages.finish("report")
-            } catch {
-                logger.error("could not write the reports", [("error", "\(error)")])
-            }
+            ending.report = CommandReport(
+                folder: folder, close: { try recorder.close() },
+                summary: {
+                    DriftSummary(end: $0, sample: options.sample, repair: options.repair, counts: counts).markdown()
+                })
         }
-        logger.log(
-            status == .success ? .info : .warning, "drift check finished",
-            [
-                ("exit_status", status.description), ("participants", String(counts.participants)),
-                ("checked", String(counts.checked)), ("drift_rows", String(counts.driftRows)),
-                ("unchecked", String(counts.unchecked)), ("reports", published ?? "none"),
-            ])
-        var runCounts = RunCounts()
-        runCounts.participants = counts.participants
-        var result = RunResult(
-            status: status, runKey: runKey, reportFolder: published, counts: runCounts, message: message)
-        result.stageSeconds = stages.seconds
-        result.driftRows = counts.driftRows
-        return (result, counts)
+        return ending
     }
 
     /// Deletes the ledger rows of `customers`, so the next run treats them as new and sends every value.
@@ -139,18 +102,5 @@ struct DriftCheck {
                 $0 + (try writer.execute("DELETE FROM referral_sync_ledger WHERE customer_id = $1", [$1]))
             }
         }
-    }
-}
-
-extension DriftCounts {
-    /// The counts kept in the run history's `outcome_counts`.
-    static func historyJSON(_ counts: DriftCounts) -> String {
-        var fields = [
-            "\"participants\":\(counts.participants)", "\"checked\":\(counts.checked)",
-            "\"unchecked\":\(counts.unchecked)", "\"drift_rows\":\(counts.driftRows)",
-            "\"repaired\":\(counts.repaired)",
-        ]
-        for kind in DriftKind.allCases { fields.append("\"\(kind.rawValue)\":\(counts[kind])") }
-        return "{" + fields.joined(separator: ",") + "}"
     }
 }

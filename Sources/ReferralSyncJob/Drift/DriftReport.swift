@@ -72,25 +72,19 @@ final class DriftRecorder {
 
 /// `summary.md` of a drift check.
 struct DriftSummary {
-    var runKey: String
-    var configuration: RunConfiguration
+    /// How the check ended.
+    var end: EndOfCommand
     var sample: Int?
     var repair: Bool
     var counts: DriftCounts
-    var stages: StageTimer
-    var status: ExitStatus
-    var message: String
-    /// The store (schema), named unless it is the default one.
-    var store: String
+    var configuration: RunConfiguration { end.configuration }
 
     func markdown() -> String {
-        var text = "# referral-sync drift check \(runKey)\n\n"
-        text += "- Result: **exit \(status)**: \(message)\n"
-        if store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
+        var text = end.heading("referral-sync drift check")
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Participants: " + (sample.map { "a sample of at most \($0)" } ?? "all")
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
-        let seconds = stages.seconds.reduce(0) { $0 + $1.1 }
+        let seconds = end.stages.seconds.reduce(0) { $0 + $1.1 }
         text += "- Time taken: \(String(format: "%.2f", seconds)) s\n\n"
 
         text += "## Participants\n\n"
@@ -111,11 +105,7 @@ struct DriftSummary {
             rightAligned: [1]
         ).render()
 
-        text += "\n## Stages\n\n"
-        text += MarkdownTable(
-            header: ["Stage", "Seconds"],
-            rows: stages.seconds.map { [$0.0, String(format: "%.3f", $0.1)] }, rightAligned: [1]
-        ).render()
+        text += end.stagesSection
         text += "\nFiles: `drift.csv`, `unchecked.csv` (see reports/README.md).\n"
         return text
     }
@@ -129,5 +119,49 @@ struct DriftSummary {
                 ? "forgotten in the ledger: the next run sends every value of these participants again"
                 : "run `referral-sync drift --repair`, then `referral-sync run`, to send them again"
         }
+    }
+}
+
+extension DriftCounts {
+    /// How a drift check ended, in its own terms (the session publishes `summary.md` and ends it).
+    func ending(failure: JobError?) -> CommandEnding {
+        let status: ExitStatus
+        let message: String
+        if let failure {
+            (status, message) = (failure.status, failure.description)
+        } else if driftRows > 0 || requestErrors > 0 {
+            status = .needsAttention
+            var parts: [String] = []
+            if driftRows > 0 { parts.append("\(driftRows) values differ in Attentive (see drift.csv)") }
+            if requestErrors > 0 {
+                parts.append("\(requestErrors) participants could not be read from Attentive (see unchecked.csv)")
+            }
+            message = parts.joined(separator: "; ") + ": summary.md says what to do for each kind"
+        } else {
+            (status, message) = (.success, "no drift: Attentive holds every expected value")
+        }
+        var runCounts = RunCounts()
+        runCounts.participants = participants
+        var history = HistoryCounts()
+        history.set("participants", participants)
+        history.set("checked", checked)
+        history.set("unchecked", unchecked)
+        history.set("drift_rows", driftRows)
+        history.set("repaired", repaired)
+        for kind in DriftKind.allCases { history.set(kind.rawValue, self[kind]) }
+        return CommandEnding(
+            status: status, message: message, closingLine: "drift check finished",
+            closingFields: [
+                ("exit_status", status.description), ("participants", String(participants)),
+                ("checked", String(checked)), ("drift_rows", String(driftRows)), ("unchecked", String(unchecked)),
+            ],
+            counts: runCounts,
+            metricFamilies: [
+                MetricFamily(
+                    name: "referral_sync_drift_rows", kind: .gauge,
+                    help: "Attribute values the last drift check found different in Attentive.",
+                    samples: [([], Double(driftRows))])
+            ],
+            historyCounts: history)
     }
 }

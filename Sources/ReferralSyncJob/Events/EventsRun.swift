@@ -26,13 +26,10 @@ extension SyncRun {
     public func sendEvents(_ options: EventsOptions) async -> RunResult {
         let context = self.context
         return await PipelineThread.run {
-            let started = ContinuousClock.now
-            return await Session.open(
+            await Session.open(
                 context, command: "events", dryRun: context.configuration.dryRun, lock: .events
             ) { session, stages in
-                let result = await EventStages(context: context, session: session, options: options)
-                    .run(stages: &stages, started: started)
-                return (result, EventCounts.historyJSON(result.eventCounts ?? [:]))
+                await EventStages(context: context, session: session, options: options).run(stages: &stages)
             }
         }
     }
@@ -43,8 +40,23 @@ enum EventCounts {
     /// The outcomes of `events.csv`, in report order.
     static let outcomes = ["delivered", "failed", "skipped", "too_old", "dry_run"]
 
-    static func historyJSON(_ counts: [String: Int]) -> String {
-        "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+    /// The events command's own metric families: events by outcome (a counter and the last run's), pending events.
+    static func metricFamilies(_ counts: [String: Int], pending: Int?) -> [MetricFamily] {
+        [
+            MetricFamily(
+                name: "referral_sync_events_total", kind: .counter,
+                help: "Referral events by outcome, summed over the runs that wrote this file.",
+                samples: outcomes.map { ([("outcome", $0)], Double(counts[$0] ?? 0)) }),
+            MetricFamily(
+                name: "referral_sync_last_run_events", kind: .gauge,
+                help: "Referral events of the last run by outcome.",
+                samples: outcomes.map { ([("outcome", $0)], Double(counts[$0] ?? 0)) }),
+            // No sample (so no series) when the pending ones could not be counted.
+            MetricFamily(
+                name: "referral_sync_pending_events", kind: .gauge,
+                help: "Referral events not yet delivered to Attentive after the last run.",
+                samples: pending.map { [([], Double($0))] } ?? []),
+        ]
     }
 }
 
@@ -56,7 +68,7 @@ struct EventStages {
     let options: EventsOptions
     var configuration: RunConfiguration { context.configuration }
 
-    func run(stages: inout StageTimer, started: ContinuousClock.Instant) async -> RunResult {
+    func run(stages: inout StageTimer) async -> CommandEnding {
         var failure: JobError?
         var report: EventsReport?
         var discovery = EventDiscovery.Summary()
@@ -75,9 +87,7 @@ struct EventStages {
         } catch {
             failure = failure ?? JobError(classifying: error)
         }
-        return finish(
-            report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, stages: &stages,
-            started: started)
+        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter)
     }
 
     /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
@@ -104,10 +114,10 @@ struct EventStages {
         return await sender.run(unsent)
     }
 
-    private func finish(
-        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?,
-        stages: inout StageTimer, started: ContinuousClock.Instant
-    ) -> RunResult {
+    /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
+    private func ending(
+        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?
+    ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts["failed"] ?? 0
         let status = failure?.status ?? (failed > 0 ? .needsAttention : .success)
@@ -115,34 +125,25 @@ struct EventStages {
             failure?.description
             ?? (failed > 0
                 ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again" : "done")
-        var published: String?
-        if let report {
-            do {
-                try report.close()
-                let summary = EventsSummary(
-                    runKey: context.runKey, configuration: configuration, options: options, discovery: discovery,
-                    counts: counts, pendingAfter: pendingAfter, stages: stages,
-                    duration: ContinuousClock.now - started, status: status, message: message, store: session.store)
-                published = try ReportStage.publish(
-                    report.folder, summary: summary.markdown(), keep: configuration.keepReports)
-                stages.finish("report")
-            } catch {
-                context.logger.error("could not write the reports", [("error", "\(error)")])
-            }
-        }
-        context.logger.log(
-            status == .success ? .info : .warning, "events finished",
-            [("exit_status", status.description)]
+        var history = HistoryCounts()
+        for (outcome, count) in counts.sorted(by: { $0.key < $1.key }) { history.set(outcome, count) }
+        let options = self.options
+        return CommandEnding(
+            status: status, message: message,
+            report: report.map { report in
+                CommandReport(
+                    folder: report.folder, close: { try report.close() },
+                    summary: { end in
+                        EventsSummary(
+                            end: end, options: options, discovery: discovery, counts: counts,
+                            pendingAfter: pendingAfter
+                        ).markdown()
+                    })
+            }, closingLine: "events finished",
+            closingFields: [("exit_status", status.description)]
                 + EventCounts.outcomes.map { ($0, String(counts[$0] ?? 0)) }
-                + [
-                    ("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet)),
-                    ("reports", published ?? "none"),
-                ])
-        var result = RunResult(
-            status: status, runKey: context.runKey, reportFolder: published, counts: RunCounts(), message: message)
-        result.stageSeconds = stages.seconds
-        result.pendingValues = pendingAfter
-        result.eventCounts = counts
-        return result
+                + [("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet))],
+            pending: pendingAfter, metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter),
+            historyCounts: history)
     }
 }

@@ -5,24 +5,17 @@ import Reports
 
 /// `summary.md` of an `events` run.
 struct EventsSummary {
-    var runKey: String
-    var configuration: RunConfiguration
+    /// How the run ended.
+    var end: EndOfCommand
     var options: EventsOptions
     var discovery: EventDiscovery.Summary
     var counts: [String: Int]
     var pendingAfter: Int?
-    var stages: StageTimer
-    var duration: Duration
-    var status: ExitStatus
-    var message: String
-    var store: String
+    var configuration: RunConfiguration { end.configuration }
 
     func markdown() -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let maxAge = EventsReport.hours(options.maxAgeHours)
-        var text = "# referral-sync events \(runKey)\n\n"
-        text += "- Result: **exit \(status)**: \(message)\n"
-        if store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
+        var text = end.heading("referral-sync events")
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent, nothing recorded)" : "send")"
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
@@ -35,7 +28,7 @@ struct EventsSummary {
                 ? "\(discovery.notedRows) rows of the last \(maxAge) hours (first events run)"
                 : "\(discovery.notedRows) rows noted since the last run"
         text += "- Read: \(read)\n"
-        text += "- Time taken: \(String(format: "%.2f", seconds)) s\n"
+        text += "- Time taken: \(String(format: "%.2f", end.duration.seconds)) s\n"
         text += "- Events not yet delivered after this run: \(pendingAfter.map(String.init) ?? "unknown")\n"
 
         if discovery.firstRun && !options.backfill {
@@ -68,11 +61,7 @@ struct EventsSummary {
         ])
         text += MarkdownTable(header: ["Outcome", "Events"], rows: rows, rightAligned: [1]).render()
 
-        text += "\n## Stages\n\n"
-        text += MarkdownTable(
-            header: ["Stage", "Seconds"],
-            rows: stages.seconds.map { [$0.0, String(format: "%.3f", $0.1)] }, rightAligned: [1]
-        ).render()
+        text += end.stagesSection
         return text
     }
 }

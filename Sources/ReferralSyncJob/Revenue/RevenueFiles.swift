@@ -27,7 +27,11 @@ struct RevenueFiles {
     ]
     static let excludedHeader = ["reason", "currency", "orders", "amount", "not_finite"]
 
-    func write(markdown: String) throws {
+    /// The report's summary, written by the session once the command has ended (``CommandReport``).
+    static let markdownFile = "revenue.md"
+
+    /// Writes every file of the folder but `referrers.csv` and `revenue.md`.
+    func write() throws {
         let revenue = try CSVWriter(path: folder.path("revenue.csv"), header: Self.revenueHeader)
         for row in figures.periods { revenue.write(try Self.revenueFields(row, currency: currency)) }
         try revenue.close()
@@ -35,7 +39,6 @@ struct RevenueFiles {
         try writeCSV("excluded_orders.csv", Self.excludedHeader, figures.excludedOrders)
         try writeTextFile(try chart().render(), to: folder.path("revenue.svg"))
         try writeTextFile(optionsKey, to: folder.path(RevenueReport.optionsFile))
-        try writeTextFile(markdown, to: folder.path("revenue.md"))
     }
 
     static func revenueFields(_ row: PostgresRow, currency: Currency) throws -> [String?] {

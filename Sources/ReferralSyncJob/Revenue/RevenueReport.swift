@@ -49,13 +49,11 @@ struct RevenueReport {
     /// The file that says which options a report folder was made with (restatements compare like with like).
     static let optionsFile = "revenue_options.txt"
 
-    func run(stages: inout StageTimer) -> (RunResult, countsJSON: String) {
+    func run(stages: inout StageTimer) -> CommandEnding {
         var failure: JobError?
         var figures: RevenueFigures?
         var restatements: [Restatement] = []
-        var published: String?
-        // Whether this report's periods were kept for the next report's restatements (migration 0012).
-        var periodsKept = false
+        var report: CommandReport?
         do {
             try checkTimeZone()
             let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
@@ -75,36 +73,7 @@ struct RevenueReport {
                         ("previous_report", closed[0].previousReport),
                     ])
             }
-            let problems = read.reconciliationProblems
-            let (status, message) = Self.outcome(problems)
-            let files = RevenueFiles(
-                folder: folder, figures: read, options: options, currency: session.currency,
-                optionsKey: options.comparisonKey(currency: session.currency))
-            try files.write(
-                markdown: RevenueMarkdown(
-                    runKey: context.runKey, configuration: configuration, options: options,
-                    currency: session.currency, figures: read, restatements: restatements, problems: problems,
-                    status: status, message: message
-                ).render())
-            try folder.publish()
-            published = folder.publishedPath
-            if configuration.keepReports > 0 { folder.prune(keep: configuration.keepReports) }
-            // Only a published report is the previous one of the next report with these options. Bookkeeping for
-            // that next report: the report itself is done, so a failure here is a warning, never its status.
-            do {
-                try Restatement.record(
-                    periods: read.periods, runKey: context.runKey,
-                    optionsKey: options.comparisonKey(currency: session.currency), asOf: configuration.asOf,
-                    connection: session.writer)
-                periodsKept = true
-            } catch {
-                context.logger.log(
-                    .warning,
-                    "the report's periods were not kept for the next report's restatements; it will compare with "
-                        + "the report before this one",
-                    [("error", JobError(classifying: error).description)])
-            }
-            stages.finish("report")
+            report = self.report(read, restatements: restatements, in: folder)
         } catch {
             failure = JobError(classifying: error)
         }
@@ -114,23 +83,55 @@ struct RevenueReport {
             context.logger.error(
                 "the revenue report does not reconcile", [("problems", problems.joined(separator: "; "))])
         }
-        context.logger.log(
-            status == .success ? .info : .warning, "revenue report finished",
-            [
-                ("exit_status", status.description), ("basis", options.basis.rawValue), ("by", options.unit.rawValue),
-                ("timezone", options.timeZone), ("periods", String(figures?.periods.count ?? 0)),
-                ("restated_periods", String(restatements.count)), ("reports", published ?? "none"),
-            ])
         var counts = RunCounts()
         counts.participants = figures.flatMap { Int((try? $0.reconciliation.value("participants")) ?? "") } ?? 0
-        var result = RunResult(
-            status: status, runKey: context.runKey, reportFolder: published, counts: counts, message: message)
-        result.stageSeconds = stages.seconds
-        result.refresh = figures?.refresh
-        return (
-            result,
-            Self.historyJSON(figures, restatements: restatements, options: options, periodsKept: periodsKept)
-        )
+        return CommandEnding(
+            status: status, message: message, report: report, closingLine: "revenue report finished",
+            closingFields: [
+                ("exit_status", status.description), ("basis", options.basis.rawValue), ("by", options.unit.rawValue),
+                ("timezone", options.timeZone), ("periods", String(figures?.periods.count ?? 0)),
+                ("restated_periods", String(restatements.count)),
+            ],
+            counts: counts, historyCounts: Self.historyCounts(figures, restatements: restatements, options: options))
+    }
+
+    /// The report folder: its files and `revenue.md` written at the end, and, once it is published, its periods
+    /// kept for the next report's restatements. The report is what the command is for: one that cannot be written
+    /// fails the command.
+    private func report(_ figures: RevenueFigures, restatements: [Restatement], in folder: ReportFolder)
+        -> CommandReport
+    {
+        let (context, options, currency) = (context, options, session.currency)
+        let writer = session.writer
+        let files = RevenueFiles(
+            folder: folder, figures: figures, options: options, currency: currency,
+            optionsKey: options.comparisonKey(currency: currency))
+        return CommandReport(
+            folder: folder, summaryFile: RevenueFiles.markdownFile, close: { try files.write() },
+            summary: { end in
+                try RevenueMarkdown(
+                    runKey: end.runKey, configuration: end.configuration, options: options, currency: currency,
+                    figures: figures, restatements: restatements, problems: figures.reconciliationProblems,
+                    status: end.status, message: end.message
+                ).render()
+            }, isTheProduct: true,
+            afterPublish: { history in
+                // Only a published report is the previous one of the next report with these options. Bookkeeping
+                // for that next report: the report itself is done, so a failure here is a warning, never its status.
+                do {
+                    try Restatement.record(
+                        periods: figures.periods, runKey: context.runKey,
+                        optionsKey: options.comparisonKey(currency: currency), asOf: context.configuration.asOf,
+                        connection: writer)
+                    history.set("periods_kept", true)
+                } catch {
+                    context.logger.log(
+                        .warning,
+                        "the report's periods were not kept for the next report's restatements; it will compare "
+                            + "with the report before this one",
+                        [("error", JobError(classifying: error).description)])
+                }
+            })
     }
 
     static func outcome(_ problems: [String]) -> (ExitStatus, String) {
@@ -196,25 +197,27 @@ struct RevenueReport {
             refresh: snapshot.refresh)
     }
 
-    /// The counts kept in the run history's `outcome_counts`.
-    static func historyJSON(
-        _ figures: RevenueFigures?, restatements: [Restatement], options: RevenueOptions, periodsKept: Bool
-    ) -> String {
-        var fields = [
-            "\"basis\":\"\(options.basis.rawValue)\"", "\"by\":\"\(options.unit.rawValue)\"",
-            "\"restated_periods\":\(restatements.count)", "\"periods_kept\":\(periodsKept)",
-        ]
+    /// The counts kept in the run history's `outcome_counts` (`periods_kept` turns true once the published
+    /// report's periods are kept).
+    static func historyCounts(_ figures: RevenueFigures?, restatements: [Restatement], options: RevenueOptions)
+        -> HistoryCounts
+    {
+        var history = HistoryCounts()
+        history.set("basis", text: options.basis.rawValue)
+        history.set("by", text: options.unit.rawValue)
+        history.set("restated_periods", restatements.count)
+        history.set("periods_kept", false)
         if let figures {
             let total = { (name: String) in (try? figures.totals.value(name)) ?? "0" }
-            fields += [
-                "\"periods\":\(figures.periods.count)", "\"successful_referrals\":\(total("successful_referrals"))",
-                "\"revenue\":\"\(total("revenue"))\"", "\"net_revenue\":\"\(total("net_revenue"))\"",
-                "\"referrers\":\(figures.referrerCount)",
-                "\"reconciled\":\(figures.reconciliationProblems.isEmpty)",
-                "\"recompute\":\"\(figures.refresh.mode.rawValue)\"",
-                "\"recomputed_customers\":\(figures.refresh.recomputed)",
-            ]
+            history.set("periods", figures.periods.count)
+            history.set("successful_referrals", Int(total("successful_referrals")) ?? 0)
+            history.set("revenue", text: total("revenue"))
+            history.set("net_revenue", text: total("net_revenue"))
+            history.set("referrers", figures.referrerCount)
+            history.set("reconciled", figures.reconciliationProblems.isEmpty)
+            history.set("recompute", text: figures.refresh.mode.rawValue)
+            history.set("recomputed_customers", figures.refresh.recomputed)
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        return history
     }
 }

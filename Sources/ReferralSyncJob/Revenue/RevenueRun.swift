@@ -71,9 +71,7 @@ public struct RevenueRun: Sendable {
         let options = self.options
         return await PipelineThread.run {
             await Session.open(context, command: "revenue", dryRun: false) { session, stages in
-                let report = RevenueReport(context: context, options: options, session: session)
-                let (result, counts) = report.run(stages: &stages)
-                return (result, counts)
+                RevenueReport(context: context, options: options, session: session).run(stages: &stages)
             }
         }
     }

@@ -4,8 +4,9 @@ import ReferralModel
 import ReferralStore
 
 /// What every command that reads the referral history holds while it works: the run lock, a connection for the
-/// run history and the ledger, the run-history row and the shop currency. ``open(_:command:dryRun:body:)`` is the
-/// one prologue and epilogue every such command shares.
+/// run history and the ledger, the run-history row and the shop currency.
+/// ``open(_:command:dryRun:lock:metricsIfNotOpened:body:)`` is the one prologue and epilogue every such command
+/// shares.
 struct Session {
     /// Holds the run lock; otherwise idle, so a stage may borrow it (the refresh runs on it).
     let lock: PostgresConnection
@@ -17,13 +18,20 @@ struct Session {
     /// The store (schema) the run works in (README "Several stores").
     let store: String
 
-    /// Takes the lock, checks the schema, resolves the currency, opens the run-history row, runs `body`, closes
-    /// the row and releases the lock. Failures before `body` become an exit status and a message.
-    /// - Parameter body: Does the command's work; returns its result and the counts to keep in the run history.
+    /// Takes the lock, checks the schema, resolves the currency, opens the run-history row, runs `body`, then ends
+    /// the command the one way every command ends (``CommandEnd``) and releases the lock. Failures before `body`
+    /// become an exit status and a message.
+    /// - Parameters:
+    ///   - command: Its name in the run history and the metrics' `command` label.
+    ///   - metricsIfNotOpened: The command's metric families with nothing counted, written when the session cannot
+    ///     open (`run` writes its counters unchanged, so they keep adding up).
+    ///   - body: Does the command's work; returns how it ended.
     static func open(
         _ context: JobContext, command: String, dryRun: Bool, lock lockKind: RunLock.Kind = .run,
-        body: (Session, inout StageTimer) async -> (RunResult, countsJSON: String)
+        metricsIfNotOpened: [MetricFamily] = [],
+        body: (Session, inout StageTimer) async -> CommandEnding
     ) async -> RunResult {
+        let end = CommandEnd(context: context, command: command, started: ContinuousClock.now)
         var stages = StageTimer()
         let configuration = context.configuration
         // The store named on the command line is in every line from the start (a store found through the
@@ -47,20 +55,10 @@ struct Session {
                 on: writer, runKey: context.runKey, command: command, arguments: configuration.argumentsForHistory,
                 asOf: configuration.asOf, dryRun: dryRun)
             let session = Session(lock: lock, writer: writer, runID: runID, currency: currency, store: store)
-            var (result, countsJSON) = await body(session, &stages)
-            result.store = store
-            try? RunHistory.finish(
-                on: writer, runID: runID, exitStatus: Int(result.status.rawValue), outcomeCounts: countsJSON,
-                stageSeconds: stages.json, message: result.message)
-            return result
+            let ending = await body(session, &stages)
+            return end.end(ending, session: session, stages: &stages)
         } catch {
-            let jobError = JobError(classifying: error)
-            context.logger.error(jobError.message, [("exit_status", jobError.status.description)])
-            var result = RunResult(
-                status: jobError.status, runKey: context.runKey, reportFolder: nil, counts: RunCounts(),
-                message: jobError.description)
-            result.store = configuration.schema
-            return result
+            return end.notOpened(error, metricFamilies: metricsIfNotOpened)
         }
     }
 

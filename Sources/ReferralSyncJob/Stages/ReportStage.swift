@@ -1,16 +1,14 @@
 import Foundation
 import ReferralModel
+import ReferralStore
 import Reports
 
-/// Report: the exit status and message of a run, `summary.md`, the published report folder and the closing log
-/// line.
+/// Report: how a `run` ended, in its own terms: the exit status and message, `summary.md`, the closing log line's
+/// counts, the metric families and the run-history counts. The session publishes it (``CommandEnd``).
 struct ReportStage {
     let context: JobContext
 
-    func report(
-        _ outputs: SyncStages.Outputs?, outcome: SyncStages.Outcome, stages: inout StageTimer,
-        started: ContinuousClock.Instant
-    ) -> RunResult {
+    func ending(_ outputs: SyncStages.Outputs?, outcome: SyncStages.Outcome) -> CommandEnding {
         let configuration = context.configuration
         let counts = outputs?.recorder.counts ?? RunCounts()
         let failed = counts[.failed]
@@ -19,47 +17,68 @@ struct ReportStage {
             outcome.failure?.description
             ?? (failed > 0
                 ? "\(failed) values failed and stay pending: see changes.csv; the next run retries them" : "done")
-        var published: String?
-        if let outputs {
-            do {
-                try outputs.recorder.close()
-                let summary = RunSummary(
-                    runKey: context.runKey, configuration: configuration, refresh: outcome.refresh, counts: counts,
-                    stages: stages, duration: ContinuousClock.now - started, status: status, message: message,
-                    pending: outcome.pendingLine, store: outcome.store,
-                    bulkSection: outcome.bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun))
-                published = try Self.publish(
-                    outputs.folder, summary: summary.markdown(), keep: configuration.keepReports)
-                stages.finish("report")
-            } catch {
-                context.logger.error("could not write the reports", [("error", "\(error)")])
-            }
+        let report = outputs.map { outputs in
+            CommandReport(
+                folder: outputs.folder, close: { try outputs.recorder.close() },
+                summary: { end in
+                    RunSummary(
+                        end: end, refresh: outcome.refresh, counts: counts, pending: outcome.pendingLine,
+                        bulkSection: outcome.bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun)
+                    ).markdown()
+                })
         }
-        context.logger.log(
-            status == .success ? .info : .warning, "run finished",
-            [
+        return CommandEnding(
+            status: status, message: message, report: report, closingLine: "run finished",
+            closingFields: [
                 ("exit_status", status.description), ("participants", String(counts.participants)),
                 ("changed_participants", String(counts.changedParticipants)), ("synced", String(counts[.synced])),
                 ("failed", String(counts[.failed])), ("skipped", String(counts[.skipped])),
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
                 ("warnings", String(counts.warnings)),
                 ("links_cleaned", String(counts.warningsByReason["link_cleaned"] ?? 0)),
-                ("reports", published ?? "none"),
-            ])
-        var result = RunResult(
-            status: status, runKey: context.runKey, reportFolder: published, counts: counts, message: message)
-        result.stageSeconds = stages.seconds
-        result.pendingValues = outcome.pendingCount
-        result.refresh = outcome.refresh
-        return result
+            ],
+            counts: counts, pending: outcome.pendingCount,
+            metricFamilies: Self.metricFamilies(counts, pending: outcome.pendingCount),
+            historyCounts: Self.historyCounts(counts, refresh: outcome.refresh))
     }
 
-    /// Writes `summary.md`, publishes the folder atomically (`latest` moves to it) and prunes old folders.
-    /// - Returns: The published folder's path.
-    static func publish(_ folder: ReportFolder, summary: String, keep: Int) throws -> String {
-        try writeTextFile(summary, to: folder.path("summary.md"))
-        try folder.publish()
-        if keep > 0 { folder.prune(keep: keep) }
-        return folder.publishedPath
+    /// The run's own metric families: values by outcome (a counter and the last run's), warnings, pending values.
+    static func metricFamilies(_ counts: RunCounts, pending: Int?) -> [MetricFamily] {
+        [
+            MetricFamily(
+                name: "referral_sync_rows_total", kind: .counter,
+                help: "Changed attribute values by outcome, summed over the runs that wrote this file.",
+                samples: SyncOutcome.allCases.map { ([("outcome", $0.rawValue)], Double(counts[$0])) }),
+            MetricFamily(
+                name: "referral_sync_last_run_rows", kind: .gauge,
+                help: "Changed attribute values of the last run by outcome.",
+                samples: SyncOutcome.allCases.map { ([("outcome", $0.rawValue)], Double(counts[$0])) }),
+            MetricFamily(
+                name: "referral_sync_last_run_warnings", kind: .gauge,
+                help: "Participants of the last run with each warning of warnings.csv, by its code.",
+                samples: OutboundWarning.all.map {
+                    ([("reason", $0.code)], Double(counts.warningsByReason[$0.code] ?? 0))
+                }),
+            // No sample (so no series) when the pending ones could not be counted.
+            MetricFamily(
+                name: "referral_sync_pending_rows", kind: .gauge,
+                help: "Attribute values not yet accepted by Attentive after the last run.",
+                samples: pending.map { [([], Double($0))] } ?? []),
+        ]
+    }
+
+    /// The counts kept in the run history's `outcome_counts`.
+    static func historyCounts(_ counts: RunCounts, refresh: StateRefresh?) -> HistoryCounts {
+        var history = HistoryCounts()
+        history.set("participants", counts.participants)
+        history.set("changed_participants", counts.changedParticipants)
+        history.set("requests", counts.requestsSent)
+        history.set("rejected_rows", counts.rejectedRows)
+        if let refresh {
+            history.set("recompute", text: refresh.mode.rawValue)
+            history.set("recomputed_customers", refresh.recomputed)
+        }
+        for outcome in SyncOutcome.allCases { history.set(outcome.rawValue, counts[outcome]) }
+        return history
     }
 }

@@ -5,31 +5,23 @@ import Reports
 
 /// `summary.md`: what a run did, for whoever is on call the next morning and for finance.
 struct RunSummary {
-    var runKey: String
-    var configuration: RunConfiguration
+    /// How the run ended.
+    var end: EndOfCommand
     /// How the recompute was brought up to date; `nil` when it could not be.
     var refresh: StateRefresh?
     var counts: RunCounts
-    var stages: StageTimer
-    var duration: Duration
-    var status: ExitStatus
-    var message: String
     var pending: String
-    /// The store (schema), named unless it is the default one.
-    var store: String? = nil
     /// The "Bulk jobs" section, when the run submitted or collected any.
     var bulkSection: String? = nil
+    var configuration: RunConfiguration { end.configuration }
 
     func markdown() -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        var text = "# referral-sync run \(runKey)\n\n"
-        text += "- Result: **exit \(status)**: \(message)\n"
-        if let store, store != StoreKeys.defaultStore { text += "- Store: \(store)\n" }
+        var text = end.heading("referral-sync run")
         text += "- As of: \(configuration.asOf.millisecondString)\n"
         text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent)" : configuration.mode.rawValue)"
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
         text += "- Recompute: \(refresh?.description ?? "not brought up to date (see the result above)")\n"
-        text += "- Time taken: \(String(format: "%.2f", seconds)) s\n"
+        text += "- Time taken: \(String(format: "%.2f", end.duration.seconds)) s\n"
         text += "- Pending values (not yet accepted by Attentive): \(pending)\n\n"
 
         text += "## Participants\n\n"
@@ -58,11 +50,7 @@ struct RunSummary {
 
         if let bulkSection { text += "\n## Bulk jobs\n\n" + bulkSection }
 
-        text += "\n## Stages\n\n"
-        text += MarkdownTable(
-            header: ["Stage", "Seconds"],
-            rows: stages.seconds.map { [$0.0, String(format: "%.3f", $0.1)] }, rightAligned: [1]
-        ).render()
+        text += end.stagesSection
         text += "\nFiles: `attributes.csv`, `changes.csv`, `rejected_rows.csv`, `warnings.csv`"
         text += configuration.dryRun ? ", `dry_run_requests.jsonl`" : ""
         text += " (see reports/README.md).\n"
