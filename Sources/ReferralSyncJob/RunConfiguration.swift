@@ -47,14 +47,10 @@ public struct RunConfiguration: Sendable {
     /// `--schema`: the store's schema (README "Several stores"); `nil` uses the connection's `search_path`.
     public var schema: String? = nil
 
-    /// The strings that must never be printed.
+    /// The strings that must never be printed: the API key and every password the database connection could
+    /// use (``Conninfo/secrets(in:environment:)``, the one place they are found).
     public var secrets: [String] {
-        var found = [apiKey]
-        if let components = URLComponents(string: databaseURL), let password = components.password {
-            found.append(password)
-        }
-        if let password = ProcessInfo.processInfo.environment["PGPASSWORD"] { found.append(password) }
-        return found.filter { !$0.isEmpty }
+        ([apiKey] + Conninfo.secrets(in: databaseURL)).filter { !$0.isEmpty }
     }
 
     /// A configuration from values already validated (the command line's ``ReferralSyncCLI`` builds it from the
@@ -88,23 +84,24 @@ public struct RunConfiguration: Sendable {
         self.shard = shard
         self.keepReports = keepReports
         self.metricsFile = metricsFile
-        argumentsForHistory = Self.redactedArguments(arguments, secrets: [apiKey])
+        argumentsForHistory = Self.redactedArguments(
+            arguments, secrets: [apiKey] + Conninfo.secrets(in: databaseURL))
     }
 
-    /// The arguments joined for the run history, with any secret and any password in a database URL removed.
+    /// The arguments joined for the run history: an argument (or an option's `=value`) from which libpq reads a
+    /// password is rewritten without it (``Conninfo/redacted(_:)``), and every secret left anywhere becomes `***`.
     public static func redactedArguments(_ arguments: [String], secrets: [String]) -> String {
         arguments.map { argument in
             var text = argument
-            for secret in secrets where !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "***") }
-            if let at = text.range(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at.lowerBound {
-                let credentials = text[scheme.upperBound..<at.lowerBound]
-                if let colon = credentials.firstIndex(of: ":") {
-                    text.replaceSubrange(text.index(after: colon)..<at.lowerBound, with: "***")
-                }
+            if let redacted = Conninfo.redacted(text) {
+                text = redacted
+            } else if text.hasPrefix("--"), let equals = text.firstIndex(of: "="),
+                let redacted = Conninfo.redacted(String(text[text.index(after: equals)...]))
+            {
+                text = text[...equals] + redacted
             }
-            if let range = text.range(of: "password=") {
-                let end = text[range.upperBound...].firstIndex(of: " ") ?? text.endIndex
-                text.replaceSubrange(range.upperBound..<end, with: "***")
+            for secret in secrets.sorted(by: { $0.count > $1.count }) where !secret.isEmpty {
+                text = text.replacingOccurrences(of: secret, with: "***")
             }
             return text
         }.joined(separator: " ")
