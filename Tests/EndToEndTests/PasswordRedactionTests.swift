@@ -16,12 +16,12 @@ import Testing
     /// A password of 8 to 20 characters from a seeded generator: at least two letters, often awkward characters.
     static func password(_ generator: inout SeededGenerator) -> String {
         let length = Int.random(in: 8...20, using: &generator)
-        var characters: [Character] = [letters.randomElement(using: &generator)!]
+        var characters: [Character] = [letters[Int.random(in: 0..<letters.count, using: &generator)]]
         for _ in 1..<length {
             let pool = Bool.random(using: &generator) ? letters : awkward
-            characters.append(pool.randomElement(using: &generator)!)
+            characters.append(pool[Int.random(in: 0..<pool.count, using: &generator)])
         }
-        characters.append(letters.randomElement(using: &generator)!)
+        characters.append(letters[Int.random(in: 0..<letters.count, using: &generator)])
         return String(characters)
     }
 
