@@ -77,7 +77,8 @@ let package = Package(
         ),
         // Drives the built `referral-sync` executable as a scheduler would (build it first: `swift build`).
         .testTarget(
-            name: "EndToEndTests", dependencies: ["Postgres", "ReferralSyncJob", "AttentiveSimulator", "TestSupport"]),
+            name: "EndToEndTests",
+            dependencies: ["Postgres", "ReferralSyncJob", "Reports", "AttentiveSimulator", "TestSupport"]),
         .testTarget(name: "AttentiveSimulatorTests", dependencies: ["AttentiveSimulator", "TestSupport"]),
     ]
 )

@@ -19,7 +19,10 @@ extension JobError {
         case let error as StateMismatch:
             self.init(.locked, "\(error)", remedy: "Another run changed the kept recompute; run again (exit 75).")
         case let error as ReportError:
-            self.init(.configuration, "\(error)", remedy: "Check --reports-dir: it must be a writable folder.")
+            self.init(
+                .ioError, "the reports could not be written: \(error)",
+                remedy: "Free space on --reports-dir's disk or make it writable; what was sent is recorded, and the "
+                    + "next run writes its reports again.")
         default:
             self = Self.internalFault("\(error)")
         }
@@ -113,6 +116,15 @@ extension JobError {
             signal == SIGINT ? .interrupted : .terminated,
             "stopped by signal \(signal) after recording the requests in flight",
             remedy: "Unsent values stay pending; the next run sends them.")
+    }
+
+    /// The run's lock was lost while it worked (``LockWatch``): it stopped sending, recorded what was in flight,
+    /// and exits 75 so the scheduler tries again; the run that took the lock goes on alone.
+    static func lockLost(_ why: String) -> JobError {
+        JobError(
+            .locked, "the run lost its lock (\(why)) and stopped sending",
+            remedy: "Nothing is lost: what was in flight is recorded as in flight, and the next run (or the one that "
+                + "took the lock) sends the rest.")
     }
 
     /// Attentive answered 401 or 403: exit 77, no further request.

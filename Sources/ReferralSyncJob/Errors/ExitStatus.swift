@@ -18,6 +18,9 @@ public struct ExitStatus: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let software = ExitStatus(rawValue: 70)
     /// PostgreSQL or Attentive cannot be reached (EX_UNAVAILABLE).
     public static let unavailable = ExitStatus(rawValue: 69)
+    /// The reports could not be written: the disk is full or the folder unwritable (EX_IOERR). What was sent is
+    /// recorded.
+    public static let ioError = ExitStatus(rawValue: 74)
     /// Another run holds the lock; try again later (EX_TEMPFAIL).
     public static let locked = ExitStatus(rawValue: 75)
     /// Attentive refused the API key (401/403) (EX_NOPERM).

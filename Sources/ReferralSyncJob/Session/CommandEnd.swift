@@ -16,6 +16,10 @@ struct CommandEnd {
     /// Ends a command whose session opened.
     func end(_ ending: CommandEnding, session: Session, stages: inout StageTimer) -> RunResult {
         var ending = ending
+        if let loss = context.stopSignal.lockLoss, ![.interrupted, .terminated].contains(ending.status) {
+            let lost = JobError.lockLost(loss)
+            (ending.status, ending.message) = (lost.status, lost.description)
+        }
         let published = ending.report.flatMap { publish($0, ending: &ending, store: session.store, stages: &stages) }
         context.logger.log(
             ending.status == .success ? .info : .warning, ending.closingLine,
@@ -25,7 +29,7 @@ struct CommandEnd {
             outcomeCounts: ending.historyCounts.json, stageSeconds: stages.json, message: ending.message)
         writeMetrics(
             ending.status, stageSeconds: stages.seconds, participants: ending.counts.participants,
-            families: ending.metricFamilies, store: session.store)
+            families: ending.metricFamilies, store: session.store, heldByAnother: false)
         return RunResult(
             status: ending.status, runKey: context.runKey, reportFolder: published, counts: ending.counts,
             message: ending.message, pendingValues: ending.pending)
@@ -39,7 +43,7 @@ struct CommandEnd {
         context.logger.error(jobError.message, [("exit_status", jobError.status.description)])
         writeMetrics(
             jobError.status, stageSeconds: [], participants: 0, families: metricFamilies,
-            store: context.configuration.schema)
+            store: context.configuration.schema, heldByAnother: jobError.status == .locked)
         return RunResult(
             status: jobError.status, runKey: context.runKey, reportFolder: nil, counts: RunCounts(),
             message: jobError.description)
@@ -63,25 +67,29 @@ struct CommandEnd {
             stages.finish("report")
             return report.folder.publishedPath
         } catch {
-            if report.isTheProduct {
-                let failure = JobError(classifying: error)
+            // Reports that cannot be written are a failure, never "done": a scheduler must hear of it (74) even when
+            // everything was sent. A status that already says more (a signal, a lost lock, a refused key) stays,
+            // and its message says the reports are missing too.
+            let failure = JobError(classifying: error)
+            context.logger.error("could not write the reports", [("error", "\(error)")])
+            if report.isTheProduct || [.success, .needsAttention].contains(ending.status) {
                 (ending.status, ending.message) = (failure.status, failure.description)
             } else {
-                context.logger.error("could not write the reports", [("error", "\(error)")])
+                ending.message += "; and \(failure.message)"
             }
             return nil
         }
     }
 
-    /// Writes `--metrics-file`, if set. Not when another run held the lock (exit 75): that run writes the file
-    /// when it ends. A failure to write is logged and does not change the exit status (the stale timestamps are
-    /// what an alert on the file notices).
+    /// Writes `--metrics-file`, if set. Not when another run held the lock (exit 75 before the session opened):
+    /// that run writes the file when it ends. A failure to write is logged and does not change the exit status
+    /// (the stale timestamps are what an alert on the file notices).
     private func writeMetrics(
         _ status: ExitStatus, stageSeconds: [(String, Double)], participants: Int, families: [MetricFamily],
-        store: String?
+        store: String?, heldByAnother: Bool
     ) {
         let configuration = context.configuration
-        guard let path = configuration.metricsFile, status != .locked else { return }
+        guard let path = configuration.metricsFile, !heldByAnother else { return }
         let file = MetricsFile(path: path, command: command, shard: configuration.shard, store: store)
         let ended = MetricsFile.Ended(
             status: status, stageSeconds: stageSeconds, participants: participants, families: families)

@@ -46,6 +46,10 @@ struct Session {
                 context.logger.setContext([("run_id", context.runKey), ("store", store)])
             }
             try RunLock.take(on: lock, shard: configuration.shard, kind: lockKind, store: store)
+            let watch = try LockWatch(
+                lockBackend: Int32(try lock.query("SELECT pg_backend_pid()").first?.int(0) ?? 0),
+                connection: context.connect(), stopSignal: context.stopSignal, logger: context.logger)
+            defer { watch.stop() }
             try verifySchema(on: lock)
             let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
             stages.finish("validate")

@@ -1,11 +1,12 @@
 import Dispatch
 import Foundation
 
-/// Turns SIGTERM and SIGINT into a flag the run checks between requests, so it can finish what is in flight,
-/// record it and write its reports instead of dying mid-write.
+/// Why a run must stop sending, as a flag it checks between requests so it can finish what is in flight, record it
+/// and write its reports instead of dying mid-write: SIGTERM or SIGINT, or the run's lock lost (``LockWatch``).
 public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var received: Int32?
+    private var lostLock: String?
     private var sources: [any DispatchSourceSignal] = []
 
     public init() {}
@@ -35,5 +36,19 @@ public final class StopSignal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return received
+    }
+
+    /// Records that the run no longer holds its lock, and why: another run may take it, so this one must stop.
+    func loseLock(_ why: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if lostLock == nil { lostLock = why }
+    }
+
+    /// Why the run lost its lock, if it did.
+    var lockLoss: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return lostLock
     }
 }
