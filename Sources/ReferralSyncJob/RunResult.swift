@@ -1,3 +1,4 @@
+public import ReferralModel
 public import ReferralStore
 
 /// How a command ended: its exit status, its report folder and what it counted.
@@ -20,5 +21,5 @@ public struct RunResult: Sendable {
     /// The store (schema) the run worked in, when known (README "Several stores").
     public var store: String? = nil
     /// Events by outcome (`events` only).
-    public var eventCounts: [String: Int]? = nil
+    public var eventCounts: [EventOutcome: Int]? = nil
 }

@@ -1,5 +1,6 @@
 import Attentive
 import Postgres
+import ReferralModel
 import ReferralStore
 
 /// Send: every event of the ledger not yet delivered, oldest first, at most `--concurrency` in flight
@@ -61,7 +62,7 @@ final class EventSender {
                 } catch {
                     ledgerError = JobError(classifying: error)
                     chunk.forEach {
-                        report.record($0, outcome: "failed", error: "not sent: the ledger cannot be written")
+                        report.record($0, outcome: .failed, error: "not sent: the ledger cannot be written")
                     }
                     continue
                 }
@@ -98,7 +99,7 @@ final class EventSender {
             ledgerError = ledgerError ?? JobError(classifying: error)
         }
         report.record(
-            event, outcome: answer.accepted ? "delivered" : "failed", httpStatus: answer.httpStatus,
+            event, outcome: answer.accepted ? .delivered : .failed, httpStatus: answer.httpStatus,
             error: answer.error, attempts: answer.attempts)
     }
 
@@ -107,6 +108,6 @@ final class EventSender {
         let error = "not sent: \(reason)"
         try? EventLedger.recordOutcome(
             key: event.key, delivered: false, httpStatus: nil, error: error, attempts: 0, runID: runID, on: writer)
-        report.record(event, outcome: "failed", error: error)
+        report.record(event, outcome: .failed, error: error)
     }
 }

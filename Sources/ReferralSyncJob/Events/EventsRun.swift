@@ -38,13 +38,13 @@ extension SyncRun {
     }
 }
 
-/// What `events` did, by outcome (`events.csv`'s outcome column), plus what it did not list.
+/// What `events` did, by outcome (`events.csv`'s outcome column), as the run history keeps it.
 enum EventCounts {
-    /// The outcomes of `events.csv`, in report order.
-    static let outcomes = ["delivered", "failed", "skipped", "too_old", "dry_run"]
-
-    static func historyJSON(_ counts: [String: Int]) -> String {
-        "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+    /// `{"delivered":3,"failed":1}`: the outcomes that occurred, by their report words in order of those words.
+    static func historyJSON(_ counts: [EventOutcome: Int]) -> String {
+        "{"
+            + counts.map { ($0.key.rawValue, $0.value) }.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }
+            .joined(separator: ",") + "}"
     }
 }
 
@@ -109,7 +109,7 @@ struct EventStages {
         stages: inout StageTimer, started: ContinuousClock.Instant
     ) -> RunResult {
         let counts = report?.counts ?? [:]
-        let failed = counts["failed"] ?? 0
+        let failed = counts[.failed] ?? 0
         let status = failure?.status ?? (failed > 0 ? .needsAttention : .success)
         let message =
             failure?.description
@@ -133,7 +133,7 @@ struct EventStages {
         context.logger.log(
             status == .success ? .info : .warning, "events finished",
             [("exit_status", status.description)]
-                + EventCounts.outcomes.map { ($0, String(counts[$0] ?? 0)) }
+                + EventOutcome.allCases.map { ($0.rawValue, String(counts[$0] ?? 0)) }
                 + [
                     ("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet)),
                     ("reports", published ?? "none"),

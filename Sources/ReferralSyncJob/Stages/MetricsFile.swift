@@ -130,15 +130,15 @@ public struct MetricsFile {
                 Family(
                     name: eventsName, type: "counter",
                     help: "Referral events by outcome, summed over the runs that wrote this file.",
-                    samples: EventCounts.outcomes.map { outcome in
-                        let labels = [("outcome", outcome)]
+                    samples: EventOutcome.allCases.map { outcome in
+                        let labels = [("outcome", outcome.rawValue)]
                         return (labels, (previous[seriesKey(eventsName, labels)] ?? 0) + Double(events[outcome] ?? 0))
                     }))
             families.append(
                 Family(
                     name: "referral_sync_last_run_events", type: "gauge",
                     help: "Referral events of the last run by outcome.",
-                    samples: EventCounts.outcomes.map { ([("outcome", $0)], Double(events[$0] ?? 0)) }))
+                    samples: EventOutcome.allCases.map { ([("outcome", $0.rawValue)], Double(events[$0] ?? 0)) }))
             if let pending = result.pendingValues {
                 families.append(
                     Family(
