@@ -38,6 +38,13 @@ import Testing
             properties: ["Referral Count": String(number)])
     }
 
+    /// A client of the simulator `harness` runs.
+    static func client(of harness: SimulatorHarness) -> AttentiveClient {
+        AttentiveClient(
+            configuration: AttentiveClientConfiguration(
+                baseURL: harness.simulator.baseURL, apiKey: SimulatorHarness.apiKey))
+    }
+
     @Test func neverRunsMoreThanTheBoundAndSettlesEveryAnswerOnce() async {
         let occupancy = Occupancy()
         let sender = BoundedSender(concurrency: 3, stopSignal: StopSignal(), shutsDown: nil)
@@ -69,9 +76,7 @@ import Testing
     @Test func afterAStopNothingNewStartsThoseInFlightAreSettledAndTheClientIsShutDown() async throws {
         let harness = try SimulatorHarness()
         defer { harness.shutdown() }
-        let client = AttentiveClient(
-            configuration: AttentiveClientConfiguration(
-                baseURL: harness.simulator.baseURL, apiKey: SimulatorHarness.apiKey))
+        let client = Self.client(of: harness)
         let stopSignal = StopSignal()
         let sender = BoundedSender(concurrency: 4, stopSignal: stopSignal, shutsDown: client)
         var started = 0
@@ -105,9 +110,7 @@ import Testing
     @Test func withoutAStopTheClientKeepsSending() async throws {
         let harness = try SimulatorHarness()
         defer { harness.shutdown() }
-        let client = AttentiveClient(
-            configuration: AttentiveClientConfiguration(
-                baseURL: harness.simulator.baseURL, apiKey: SimulatorHarness.apiKey))
+        let client = Self.client(of: harness)
         let sender = BoundedSender(concurrency: 2, stopSignal: StopSignal(), shutsDown: client)
         var accepted = 0
         await sender.run(of: DeliveryOutcome.self) { start in
