@@ -56,7 +56,7 @@ final class BulkJobCollector {
     ) {
         self.client = client
         self.store = store
-        // A poll in flight is cheap and its answer is applied: a stop does not shut the client down.
+        // A stop does not shut the client down here: a poll in flight finishes its retries and its answer is applied.
         sender = BoundedSender(concurrency: concurrency, stopSignal: stopSignal, shutsDown: nil)
         self.stopSignal = stopSignal
         self.logger = logger
