@@ -1,13 +1,13 @@
 import Attentive
 import Foundation
 import Synchronization
-import TestSupport
 import Testing
 
 @testable import ReferralSyncJob
 
 /// The one send loop of every path to Attentive: the bound, the drain, and what a stop does. The requests here are
-/// plain async work that counts how many run at once; no database and no Attentive are involved.
+/// plain async work that counts how many run at once; no database and no Attentive are involved (the client only
+/// shows whether the sender shut it down).
 @Suite struct BoundedSenderTests {
     /// How many requests run now, and the most that ever ran at once.
     final class Occupancy: Sendable {
@@ -31,18 +31,20 @@ import Testing
         }
     }
 
-    /// One value for one user, as a run sends it.
-    static func update(_ number: Int) -> AttributeUpdate {
-        AttributeUpdate(
-            user: AttentiveUser(email: "user\(number)@example.com", phone: nil),
-            properties: ["Referral Count": String(number)])
+    /// A client whose only request goes to a closed loopback port, once, so it shows whether it was shut down:
+    /// a shut-down client answers "not sent" at once, any other tries and fails to connect.
+    static func closedPortClient() throws -> AttentiveClient {
+        let closedPort = try #require(URL(string: "http://127.0.0.1:9"))
+        var configuration = AttentiveClientConfiguration(baseURL: closedPort, apiKey: "k")
+        configuration.retry.maxAttempts = 1
+        configuration.requestTimeout = .seconds(5)
+        return AttentiveClient(configuration: configuration)
     }
 
-    /// A client of the simulator `harness` runs.
-    static func client(of harness: SimulatorHarness) -> AttentiveClient {
-        AttentiveClient(
-            configuration: AttentiveClientConfiguration(
-                baseURL: harness.simulator.baseURL, apiKey: SimulatorHarness.apiKey))
+    /// Whether `client` was shut down: it answers a request "not sent" without trying.
+    static func isShutDown(_ client: AttentiveClient) async -> Bool {
+        if case .notSent = await client.sendCustomEvent(body: "{}") { return true }
+        return false
     }
 
     @Test func neverRunsMoreThanTheBoundAndSettlesEveryAnswerOnce() async {
@@ -74,54 +76,37 @@ import Testing
     }
 
     @Test func afterAStopNothingNewStartsThoseInFlightAreSettledAndTheClientIsShutDown() async throws {
-        let harness = try SimulatorHarness()
-        defer { harness.shutdown() }
-        let client = Self.client(of: harness)
+        let occupancy = Occupancy()
         let stopSignal = StopSignal()
+        let client = try Self.closedPortClient()
         let sender = BoundedSender(concurrency: 4, stopSignal: stopSignal, shutsDown: client)
         var started = 0
-        var accepted = 0
-        var notSent = 0
-        await sender.run(of: DeliveryOutcome.self) { start in
+        var settled: [Int] = []
+        await sender.run(of: Int.self) { start in
             for number in 0..<100 {
                 if stopSignal.stopRequest != nil { break }  // as every sender checks before it starts a request
-                await start { { await client.sendCustomAttributes(Self.update(number)) } }
+                await start { Self.request(number, occupancy) }
                 started += 1
                 if started == 10 { stopSignal.receive(SIGTERM) }
             }
-        } settle: { outcome in
-            switch outcome {
-            case .accepted: accepted += 1
-            case .notSent: notSent += 1
-            default: Issue.record("unexpected answer \(outcome)")
-            }
+        } settle: {
+            settled.append($0)
         }
-        // Every request started is answered and settled: sent and accepted, or (still waiting for its turn at the
-        // client's pace when the client shut down) answered "not sent" without reaching Attentive.
         #expect(started == 10)
-        #expect(accepted + notSent == 10)
-        #expect(harness.simulator.statistics().requests == accepted)
-        guard case .notSent = await client.sendCustomAttributes(Self.update(100)) else {
-            Issue.record("the client still sends after the stop")
-            return
-        }
+        #expect(settled.sorted() == Array(0..<10))
+        #expect(await Self.isShutDown(client))
     }
 
-    @Test func withoutAStopTheClientKeepsSending() async throws {
-        let harness = try SimulatorHarness()
-        defer { harness.shutdown() }
-        let client = Self.client(of: harness)
+    @Test func withoutAStopTheClientIsNotShutDown() async throws {
+        let client = try Self.closedPortClient()
         let sender = BoundedSender(concurrency: 2, stopSignal: StopSignal(), shutsDown: client)
-        var accepted = 0
-        await sender.run(of: DeliveryOutcome.self) { start in
-            for number in 0..<3 { await start { { await client.sendCustomAttributes(Self.update(number)) } } }
-        } settle: { outcome in
-            if case .accepted = outcome { accepted += 1 }
+        var settled = 0
+        await sender.run(of: Int.self) { start in
+            for number in 0..<3 { await start { Self.request(number, Occupancy()) } }
+        } settle: { _ in
+            settled += 1
         }
-        #expect(accepted == 3)
-        guard case .accepted = await client.sendCustomAttributes(Self.update(3)) else {
-            Issue.record("the client was shut down without a stop")
-            return
-        }
+        #expect(settled == 3)
+        #expect(await !Self.isShutDown(client))
     }
 }
