@@ -21,7 +21,8 @@ extension EventLedger {
         ).map { row in
             UnsentEvent(
                 key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "", sourceRow: row[4] ?? "",
-                occurredAt: row[5] ?? "", email: row[6], phone: row[7], body: row[8] ?? "", state: row[9] ?? "",
+                occurredAt: row[5] ?? "", email: row[6], phone: row[7], body: row[8] ?? "",
+                state: row[9].flatMap(EventLedgerState.init(rawValue:)),
                 attempts: row.int(10) ?? 0)
         }
     }

@@ -161,7 +161,8 @@ public enum EventLedger {
                     key: row[0] ?? "", type: row[1] ?? "", role: row[2] ?? "", sourceRow: row[3] ?? "",
                     noteSource: row[4] ?? "", noteKey: row[5] ?? "", occurredAt: row[6] ?? "",
                     occurredAtRaw: row[7] ?? "", email: row[8], phone: row[9], properties: row[10], reason: row[11],
-                    tooOld: row.bool(12) ?? false, ledgerState: row[13], shardNumber: row.int(14) ?? 1,
+                    tooOld: row.bool(12) ?? false, ledgerState: row[13].flatMap(EventLedgerState.init(rawValue:)),
+                    shardNumber: row.int(14) ?? 1,
                     textCleaned: row.bool(15) ?? false))
         }
     }

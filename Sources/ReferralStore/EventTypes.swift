@@ -33,6 +33,18 @@ public struct EventKeys: Sendable, Equatable {
     }
 }
 
+/// An event's state in the events ledger: `referral_sync_events.state`, the values of migration 0008's CHECK.
+public enum EventLedgerState: String, Sendable, Equatable {
+    /// Found, not yet sent.
+    case pending
+    /// Marked just before its request started; a run that died leaves it so, and the next run sends it again.
+    case inFlight = "in_flight"
+    /// Attentive answered 2xx: never sent again.
+    case delivered
+    /// Refused, unreachable or not sent: the next run sends it again, with the same body.
+    case failed
+}
+
 /// One event (or a row that cannot make its event) as `sql/definitions/85_events.sql` derives it.
 public struct EventCandidate: Sendable, Equatable {
     /// `type|role|source:key`: the name of its UUID and its key in the ledger.
@@ -57,7 +69,7 @@ public struct EventCandidate: Sendable, Equatable {
     /// Older than `--max-age` at the as-of.
     public var tooOld: Bool
     /// Its state in the events ledger, when it is there.
-    public var ledgerState: String?
+    public var ledgerState: EventLedgerState?
     /// Which shard (1…N) sends it.
     public var shardNumber: Int = 1
     /// Whether bidirectional or control characters were removed from its properties.
@@ -75,13 +87,14 @@ public struct UnsentEvent: Sendable, Equatable {
     public var email: String?
     public var phone: String?
     public var body: String
-    public var state: String
+    /// Its state in the ledger; `nil` for a new event a dry run lists without adding it.
+    public var state: EventLedgerState?
     /// Attempts over every run so far.
     public var attempts: Int
 
     public init(
         key: String, id: String, type: String, role: String, sourceRow: String, occurredAt: String, email: String?,
-        phone: String?, body: String, state: String, attempts: Int
+        phone: String?, body: String, state: EventLedgerState?, attempts: Int
     ) {
         self.key = key
         self.id = id

@@ -12,16 +12,17 @@ enum DriftVerdict: Sendable {
 }
 
 extension DriftCheck {
-    /// Reads each participant's attributes from Attentive with at most `concurrency` requests in flight, through
-    /// a non-throwing task group; no request is ever cancelled (every answer is recorded), a stop request
-    /// only stops new ones. Answers arrive in any order; they are recorded in the cursor's order, so the reports
-    /// are sorted by `customer_id` (a participant waits while an earlier one is still being retried).
-    /// - Returns: Why the check must end with a failure status, if it must.
+    /// Reads each participant's attributes from Attentive with at most `concurrency` requests in flight
+    /// (``BoundedSender``); no request is ever cancelled (every answer is recorded), a stop request only stops new
+    /// ones. Answers arrive in any order; they are recorded in the cursor's order, so the reports are sorted by
+    /// `customer_id` (a participant waits while an earlier one is still being retried).
+    /// - Returns: Why the check must end with a failure status, if it must (``DeliveryTracker/verdict(otherwise:)``).
     func readAndCompare(cursor: ParticipantCursor, recorder: DriftRecorder, expectedCount: Int?) async -> JobError? {
         let client = AttentiveClient(configuration: context.clientConfiguration())
+        let sender = BoundedSender(
+            concurrency: configuration.concurrency, stopSignal: stopSignal, shutsDown: client)
+        let tracker = DeliveryTracker(client: client, stopSignal: stopSignal)
         let progress = ProgressReporter(logger: logger, label: "participants checked", expectedCount: expectedCount)
-        var interruption: JobError?
-        var unauthorized: String?
         var waiting: [Int: (ParticipantState, DriftVerdict)] = [:]
         var nextToRecord = 0
 
@@ -40,7 +41,8 @@ extension DriftCheck {
                         ])
                 }
             case .read(.failure(let error)):
-                if error.kind == .unauthorized { unauthorized = unauthorized ?? error.description }
+                if error.kind == .unauthorized { tracker.noteRefusedKey(error.description) }
+                if error.kind == .unavailable, error.status == nil { tracker.noteUnanswered(error.message) }
                 recorder.recordUnchecked(participant.customerID, reason: error.description, requestFailed: true)
             case .notRead(let reason, let requestFailed):
                 recorder.recordUnchecked(participant.customerID, reason: reason, requestFailed: requestFailed)
@@ -57,46 +59,30 @@ extension DriftCheck {
             }
         }
 
-        await withTaskGroup(of: (Int, ParticipantState, DriftVerdict).self) { group in
-            var inFlight = 0
+        let interruption = await sender.run(of: (Int, ParticipantState, DriftVerdict).self) { start in
             var sequence = 0
-            interruption = await cursor.forEach { participant in
+            return await cursor.forEach { participant in
                 defer { sequence += 1 }
                 recorder.countParticipant()
                 if let reason = participant.unsendableReason {
                     deliver(sequence, participant, .notRead(reason: reason, requestFailed: false))
                     return
                 }
-                if stopSignal.stopRequest != nil || unauthorized != nil {
-                    let reason = unauthorized != nil ? "Attentive refused the API key earlier" : "the check was stopped"
+                if stopSignal.mustStop || tracker.refusedKey != nil {
+                    let reason =
+                        tracker.refusedKey != nil ? "Attentive refused the API key earlier" : "the check was stopped"
                     deliver(sequence, participant, .notRead(reason: "not read: \(reason)", requestFailed: true))
                     return
                 }
-                if inFlight >= configuration.concurrency, let (done, participant, verdict) = await group.next() {
-                    inFlight -= 1
-                    deliver(done, participant, verdict)
-                }
                 let user = AttentiveUser(email: participant.identity.email, phone: participant.identity.phone)
-                group.addTask(executorPreference: globalConcurrentExecutor) { [sequence] in
-                    (sequence, participant, .read(await client.customAttributes(of: user)))
+                await start {
+                    { [sequence] in (sequence, participant, .read(await client.customAttributes(of: user))) }
                 }
-                inFlight += 1
             }
-            if stopSignal.stopRequest != nil { client.beginShutdown() }
-            while let (done, participant, verdict) = await group.next() { deliver(done, participant, verdict) }
+        } settle: {
+            deliver($0.0, $0.1, $0.2)
         }
         progress.finish(recorder.counts.checked + recorder.counts.unchecked)
-        if let signal = stopSignal.stopRequest {
-            return JobError(
-                signal == SIGINT ? .interrupted : .terminated, "drift check stopped by signal \(signal)",
-                remedy: "Run it again; it changes nothing in Attentive.")
-        }
-        if let unauthorized {
-            return JobError(
-                .permissionDenied, unauthorized,
-                remedy: "Check ATTENTIVE_API_KEY: it must belong to a custom app with Custom Attributes access.")
-        }
-        if let unreachable = AttentiveReachability.unreachable(client.statistics()) { return unreachable }
-        return interruption
+        return tracker.verdict(otherwise: interruption)
     }
 }

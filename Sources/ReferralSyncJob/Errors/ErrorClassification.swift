@@ -110,12 +110,13 @@ extension JobError {
         }
     }
 
-    /// The run was asked to stop by SIGINT or SIGTERM: exit 130 or 143.
+    /// The run was asked to stop by SIGINT or SIGTERM: exit 130 or 143. The words fit every command that sends or
+    /// reads (README "Exit statuses": nothing is lost; the next run sends the rest).
     static func stopped(by signal: Int32) -> JobError {
         JobError(
             signal == SIGINT ? .interrupted : .terminated,
             "stopped by signal \(signal) after recording the requests in flight",
-            remedy: "Unsent values stay pending; the next run sends them.")
+            remedy: "Nothing is lost; the next run does the rest.")
     }
 
     /// The run's lock was lost while it worked (``LockWatch``): it stopped sending, recorded what was in flight,

@@ -76,7 +76,7 @@ struct EventDiscovery {
                         notes.append((candidate.noteSource, candidate.noteKey, candidate.occurredAtRaw))
                         summary.notYet += 1
                     } else if let state = candidate.ledgerState {
-                        if state == "delivered" { summary.alreadyDelivered += 1 } else { summary.alreadyPending += 1 }
+                        if state == .delivered { summary.alreadyDelivered += 1 } else { summary.alreadyPending += 1 }
                     } else if skipHistory && candidate.tooOld {
                         summary.olderNotSent += 1
                     } else if let reason = candidate.reason {
@@ -148,6 +148,6 @@ struct EventDiscovery {
         UnsentEvent(
             key: event.candidate.key, id: event.id, type: event.candidate.type, role: event.candidate.role,
             sourceRow: event.candidate.sourceRow, occurredAt: event.candidate.occurredAt, email: event.candidate.email,
-            phone: event.candidate.phone, body: event.body, state: "new", attempts: 0)
+            phone: event.candidate.phone, body: event.body, state: nil, attempts: 0)
     }
 }

@@ -1,9 +1,10 @@
 import Attentive
 import Postgres
+import ReferralModel
 import ReferralStore
 
-/// Send: every event of the ledger not yet delivered, oldest first, at most `--concurrency` in flight, paced and
-/// retried by the client like attribute values. Each chunk is marked `in_flight` before its requests start, and
+/// Send: every event of the ledger not yet delivered, oldest first, at most `--concurrency` in flight
+/// (``BoundedSender``), paced and retried by the client like attribute values. Each chunk is marked `in_flight` before its requests start, and
 /// each answer is written at once: `delivered` (2xx, never sent again) or `failed` (sent again by the next run,
 /// with the same body). No request is ever cancelled: a stop only keeps new ones from starting.
 final class EventSender {
@@ -11,13 +12,12 @@ final class EventSender {
     private let report: EventsReport
     private let writer: PostgresConnection
     private let runID: Int64
-    private let stopSignal: StopSignal
-    private let concurrency: Int
     private let progress: ProgressReporter
     /// Whether the run still holds the events lock: its connection answers. A lock connection dropped by the
     /// network frees the lock, and another run could then send the same events: no new request starts after it.
     private let lockHeld: () -> Bool
-    private let tracker = DeliveryTracker()
+    private let sender: BoundedSender
+    private let tracker: DeliveryTracker
     /// The first failure to write the ledger: no request starts after it (its answer could not be recorded).
     private var ledgerError: JobError?
     private var done = 0
@@ -31,8 +31,8 @@ final class EventSender {
         self.report = report
         self.writer = writer
         self.runID = runID
-        self.stopSignal = stopSignal
-        self.concurrency = concurrency
+        sender = BoundedSender(concurrency: concurrency, stopSignal: stopSignal, shutsDown: client)
+        tracker = DeliveryTracker(client: client, stopSignal: stopSignal)
         self.progress = progress
     }
 
@@ -42,12 +42,12 @@ final class EventSender {
     /// Sends `events`.
     /// - Returns: Why the run stopped early, if it did.
     func run(_ events: [UnsentEvent]) async -> JobError? {
-        await withTaskGroup(of: (UnsentEvent, DeliveryOutcome).self) { group in
-            var running = 0
-            var start = 0
-            while start < events.count {
-                let chunk = Array(events[start..<min(start + Self.chunkSize, events.count)])
-                start += chunk.count
+        let client = self.client
+        await sender.run(of: (UnsentEvent, DeliveryOutcome).self) { start in
+            var first = 0
+            while first < events.count {
+                let chunk = Array(events[first..<min(first + Self.chunkSize, events.count)])
+                first += chunk.count
                 if ledgerError == nil, !lockHeld() {
                     ledgerError = JobError(
                         .unavailable, "the connection holding the events lock was lost",
@@ -62,7 +62,7 @@ final class EventSender {
                 } catch {
                     ledgerError = JobError(classifying: error)
                     chunk.forEach {
-                        report.record($0, outcome: "failed", error: "not sent: the ledger cannot be written")
+                        report.record($0, outcome: .failed, error: "not sent: the ledger cannot be written")
                     }
                     continue
                 }
@@ -71,26 +71,18 @@ final class EventSender {
                         recordNotSent(event, reason: reason)
                         continue
                     }
-                    if running >= concurrency, let answered = await group.next() {
-                        running -= 1
-                        handle(answered.0, answered.1)
-                    }
-                    let client = self.client
-                    group.addTask(executorPreference: globalConcurrentExecutor) {
-                        (event, await client.sendCustomEvent(body: event.body))
-                    }
-                    running += 1
+                    await start { { (event, await client.sendCustomEvent(body: event.body)) } }
                 }
             }
-            if stopSignal.stopRequest != nil { client.beginShutdown() }
-            while let answered = await group.next() { handle(answered.0, answered.1) }
+        } settle: {
+            handle($0.0, $0.1)
         }
         progress.finish(done, "events sent")
-        return tracker.verdict(stopSignal: stopSignal, client: client, otherwise: ledgerError)
+        return tracker.verdict(otherwise: ledgerError)
     }
 
     private var notSendingReason: String? {
-        tracker.notSendingReason(stopSignal: stopSignal, cannotRecord: ledgerError != nil)
+        tracker.notSendingReason(cannotRecord: ledgerError != nil)
     }
 
     private func handle(_ event: UnsentEvent, _ outcome: DeliveryOutcome) {
@@ -107,7 +99,7 @@ final class EventSender {
             ledgerError = ledgerError ?? JobError(classifying: error)
         }
         report.record(
-            event, outcome: answer.accepted ? "delivered" : "failed", httpStatus: answer.httpStatus,
+            event, outcome: answer.accepted ? .delivered : .failed, httpStatus: answer.httpStatus,
             error: answer.error, attempts: answer.attempts)
     }
 
@@ -116,6 +108,6 @@ final class EventSender {
         let error = "not sent: \(reason)"
         try? EventLedger.recordOutcome(
             key: event.key, delivered: false, httpStatus: nil, error: error, attempts: 0, runID: runID, on: writer)
-        report.record(event, outcome: "failed", error: error)
+        report.record(event, outcome: .failed, error: error)
     }
 }

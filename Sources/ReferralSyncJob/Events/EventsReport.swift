@@ -1,16 +1,15 @@
 import Foundation
+import ReferralModel
 import ReferralStore
 import Reports
 
 /// `events.csv` (one row per event considered: sent, failed, skipped with its reason, too old, or a dry run's) and
-/// a dry run's `dry_run_requests.jsonl`, with the counts by outcome and by event type.
+/// a dry run's `dry_run_requests.jsonl`, with the counts by outcome.
 final class EventsReport {
     let folder: ReportFolder
     private let csv: CSVWriter
     private let dryRunRequests: ReportFile?
-    private(set) var counts: [String: Int] = [:]
-    /// Counts by event type, then outcome.
-    private(set) var countsByType: [String: [String: Int]] = [:]
+    private(set) var counts: [EventOutcome: Int] = [:]
 
     static let header = [
         "event_id", "type", "role", "source_row", "user_email", "user_phone", "occurred_at", "outcome", "http_status",
@@ -26,24 +25,24 @@ final class EventsReport {
     func recordSkipped(_ candidate: EventCandidate, id: String?, reason: String) {
         write(
             id: id, type: candidate.type, role: candidate.role, source: candidate.sourceRow, email: candidate.email,
-            phone: candidate.phone, occurred: candidate.occurredAt, outcome: "skipped", error: reason)
+            phone: candidate.phone, occurred: candidate.occurredAt, outcome: .skipped, error: reason)
     }
 
     func recordTooOld(_ candidate: EventCandidate, id: String?, maxAgeHours: Double) {
         write(
             id: id, type: candidate.type, role: candidate.role, source: candidate.sourceRow, email: candidate.email,
-            phone: candidate.phone, occurred: candidate.occurredAt, outcome: "too_old",
+            phone: candidate.phone, occurred: candidate.occurredAt, outcome: .tooOld,
             error: "occurred more than \(Self.hours(maxAgeHours)) hours before the as-of: it would trigger no journey "
                 + "(--backfill sends it)")
     }
 
     func recordDryRun(_ event: UnsentEvent) {
         dryRunRequests?.write(event.body + "\n")
-        record(event, outcome: "dry_run")
+        record(event, outcome: .dryRun)
     }
 
     func record(
-        _ event: UnsentEvent, outcome: String, httpStatus: Int? = nil, error: String? = nil, attempts: Int = 0
+        _ event: UnsentEvent, outcome: EventOutcome, httpStatus: Int? = nil, error: String? = nil, attempts: Int = 0
     ) {
         write(
             id: event.id, type: event.type, role: event.role, source: event.sourceRow, email: event.email,
@@ -58,12 +57,11 @@ final class EventsReport {
 
     private func write(
         id: String?, type: String, role: String, source: String, email: String?, phone: String?, occurred: String,
-        outcome: String, httpStatus: Int? = nil, error: String?, attempts: Int = 0
+        outcome: EventOutcome, httpStatus: Int? = nil, error: String?, attempts: Int = 0
     ) {
         counts[outcome, default: 0] += 1
-        countsByType[type.isEmpty ? "(no event)" : type, default: [:]][outcome, default: 0] += 1
         csv.write([
-            id, type, role, source, email, phone, occurred, outcome, httpStatus.map(String.init),
+            id, type, role, source, email, phone, occurred, outcome.rawValue, httpStatus.map(String.init),
             error.map(RunRecorder.printable), String(attempts),
         ])
     }

@@ -35,22 +35,22 @@ extension SyncRun {
     }
 }
 
-/// What `events` did, by outcome (`events.csv`'s outcome column), plus what it did not list.
+/// What `events` did, by outcome (`events.csv`'s outcome column), as the run history keeps it.
 enum EventCounts {
     /// The outcomes of `events.csv`, in report order.
-    static let outcomes = ["delivered", "failed", "skipped", "too_old", "dry_run"]
+    static let outcomes = EventOutcome.allCases
 
     /// The events command's own metric families: events by outcome (a counter and the last run's), pending events.
-    static func metricFamilies(_ counts: [String: Int], pending: Int?) -> [MetricFamily] {
+    static func metricFamilies(_ counts: [EventOutcome: Int], pending: Int?) -> [MetricFamily] {
         [
             MetricFamily(
                 name: "referral_sync_events_total", kind: .counter,
                 help: "Referral events by outcome, summed over the runs that wrote this file.",
-                samples: outcomes.map { ([("outcome", $0)], Double(counts[$0] ?? 0)) }),
+                samples: outcomes.map { ([("outcome", $0.rawValue)], Double(counts[$0] ?? 0)) }),
             MetricFamily(
                 name: "referral_sync_last_run_events", kind: .gauge,
                 help: "Referral events of the last run by outcome.",
-                samples: outcomes.map { ([("outcome", $0)], Double(counts[$0] ?? 0)) }),
+                samples: outcomes.map { ([("outcome", $0.rawValue)], Double(counts[$0] ?? 0)) }),
             // No sample (so no series) when the pending ones could not be counted.
             MetricFamily(
                 name: "referral_sync_pending_events", kind: .gauge,
@@ -119,14 +119,16 @@ struct EventStages {
         _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
-        let failed = counts["failed"] ?? 0
+        let failed = counts[.failed] ?? 0
         let status = failure?.status ?? (failed > 0 ? .needsAttention : .success)
         let message =
             failure?.description
             ?? (failed > 0
                 ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again" : "done")
         var history = HistoryCounts()
-        for (outcome, count) in counts.sorted(by: { $0.key < $1.key }) { history.set(outcome, count) }
+        for (outcome, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            history.set(outcome.rawValue, count)
+        }
         let options = self.options
         return CommandEnding(
             status: status, message: message,
@@ -141,7 +143,7 @@ struct EventStages {
                     })
             }, closingLine: "events finished",
             closingFields: [("exit_status", status.description)]
-                + EventCounts.outcomes.map { ($0, String(counts[$0] ?? 0)) }
+                + EventCounts.outcomes.map { ($0.rawValue, String(counts[$0] ?? 0)) }
                 + [("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet))],
             pending: pendingAfter, metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter),
             historyCounts: history)

@@ -9,7 +9,7 @@ struct EventsSummary {
     var end: EndOfCommand
     var options: EventsOptions
     var discovery: EventDiscovery.Summary
-    var counts: [String: Int]
+    var counts: [EventOutcome: Int]
     var pendingAfter: Int?
     var configuration: RunConfiguration { end.configuration }
 
@@ -46,7 +46,7 @@ struct EventsSummary {
         }
 
         text += "\n## Events by outcome\n\n"
-        var rows = EventCounts.outcomes.map { [$0, String(counts[$0] ?? 0)] }
+        var rows = EventOutcome.allCases.map { [$0.rawValue, String(counts[$0] ?? 0)] }
         rows.append(["(new events found this run)", String(discovery.newEvents)])
         rows.append([
             "(events already delivered, of the rows read: not sent again)", String(discovery.alreadyDelivered),

@@ -34,12 +34,15 @@ struct BulkTally: Sendable, Equatable {
 
 /// Polls bulk jobs and applies their results (README "Bulk mode"): at the start of every run for the jobs earlier
 /// runs left in flight (one round), and at the end of a bulk run for its own jobs (until they resolve, the deadline
-/// passes or the run is stopped). Used by the run's main task only; polls run in a non-throwing task group, at most
+/// passes or the run is stopped). Used by the run's main task only; polls go through a ``BoundedSender``, at most
 /// `concurrency` at once, and are never cancelled.
 final class BulkJobCollector {
+    /// The refused key's message when Attentive answered 401/403 to a poll (the client halts; exit 77).
+    static let keyRefusedWhilePolling = "Attentive refused the API key while bulk jobs were polled"
+
     private let client: AttentiveClient
     private let store: BulkJobStore
-    private let concurrency: Int
+    private let sender: BoundedSender
     private let stopSignal: StopSignal
     private let logger: Logger
     private let schedule: BulkPollSchedule
@@ -53,7 +56,8 @@ final class BulkJobCollector {
     ) {
         self.client = client
         self.store = store
-        self.concurrency = max(1, concurrency)
+        // A stop does not shut the client down here: a poll in flight finishes its retries and its answer is applied.
+        sender = BoundedSender(concurrency: concurrency, stopSignal: stopSignal, shutsDown: nil)
         self.stopSignal = stopSignal
         self.logger = logger
         self.schedule = schedule
@@ -93,31 +97,22 @@ final class BulkJobCollector {
         return open
     }
 
-    private var shouldStop: Bool { stopSignal.stopRequest != nil || client.isHalted || storeError != nil }
+    private var shouldStop: Bool { stopSignal.mustStop || client.isHalted || storeError != nil }
 
     /// Polls each job once and applies what resolved.
     private func pollOnce(_ jobs: [OpenBulkJob]) async -> [OpenBulkJob] {
         var open: [OpenBulkJob] = []
         let client = self.client
-        await withTaskGroup(of: (OpenBulkJob, Check).self) { group in
-            var running = 0
+        await sender.run(of: (OpenBulkJob, Check).self) { start in
             for job in jobs {
                 if shouldStop {
                     open.append(job)
                     continue
                 }
-                if running >= concurrency, let (done, check) = await group.next() {
-                    running -= 1
-                    if !settle(done, check) { open.append(done) }
-                }
-                group.addTask(executorPreference: globalConcurrentExecutor) {
-                    (job, await Self.check(job, client: client))
-                }
-                running += 1
+                await start { { (job, await Self.check(job, client: client)) } }
             }
-            while let (done, check) = await group.next() {
-                if !settle(done, check) { open.append(done) }
-            }
+        } settle: { done, check in
+            if !settle(done, check) { open.append(done) }
         }
         return open
     }
@@ -198,7 +193,7 @@ final class BulkJobCollector {
     private func sleep(_ duration: Duration) async {
         let clock = ContinuousClock()
         let end = clock.now + duration
-        while clock.now < end, stopSignal.stopRequest == nil {
+        while clock.now < end, !stopSignal.mustStop {
             try? await Task.sleep(for: min(.milliseconds(100), end - clock.now))
         }
     }

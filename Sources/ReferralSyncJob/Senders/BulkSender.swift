@@ -8,8 +8,8 @@ import ReferralStore
 ///
 /// Each batch is recorded in PostgreSQL before it is submitted, and its values are marked `in_flight`; a value
 /// reaches the ledger only when the job's results file says Attentive applied its record. A stop at any point
-/// leaves batches the next run can continue from. Used by the run's main task only; submissions run in a
-/// non-throwing task group, at most `--concurrency` at once, and are never cancelled.
+/// leaves batches the next run can continue from. Used by the run's main task only; submissions go through a
+/// ``BoundedSender``, at most `--concurrency` at once, and are never cancelled.
 final class BulkSender {
     private let configuration: RunConfiguration
     private let client: AttentiveClient
@@ -18,8 +18,8 @@ final class BulkSender {
     private let stopSignal: StopSignal
     private let logger: Logger
     private let runID: Int64
-    /// Attentive's answer to the first 401/403.
-    private var unauthorized: String?
+    private let sender: BoundedSender
+    private let tracker: DeliveryTracker
     /// The first error recording a batch or its outcome.
     private var storeError: (any Error)?
     /// Jobs this run submitted that Attentive accepted.
@@ -38,6 +38,8 @@ final class BulkSender {
         self.stopSignal = stopSignal
         self.logger = logger
         self.runID = runID
+        sender = BoundedSender(concurrency: configuration.concurrency, stopSignal: stopSignal, shutsDown: client)
+        tracker = DeliveryTracker(client: client, stopSignal: stopSignal)
     }
 
     /// Attentive's answer to one submitted batch.
@@ -49,7 +51,7 @@ final class BulkSender {
 
     /// Streams participants, submits the changed ones, waits for the jobs, applies their results and writes the
     /// records' outcomes to `changes.csv`.
-    /// - Returns: Why the run stopped early, if it did.
+    /// - Returns: Why the run stopped early, if it did (``DeliveryTracker/verdict(otherwise:)``).
     func run(_ loop: ParticipantLoop, cursor: ParticipantCursor) async -> JobError? {
         var interruption = await submitAll(loop, cursor: cursor)
         if interruption == nil, notSendingReason == nil, !submitted.isEmpty {
@@ -60,6 +62,7 @@ final class BulkSender {
             _ = await collector.collect(submitted, until: deadline)
             tally = collector.tally
             storeError = storeError ?? collector.storeError
+            if client.isHalted { tracker.noteRefusedKey(BulkJobCollector.keyRefusedWhilePolling) }
         } else {
             tally.jobsStillOpen = submitted.count
         }
@@ -70,25 +73,24 @@ final class BulkSender {
             storeError = storeError ?? error
         }
         if let storeError { interruption = interruption ?? JobError(classifying: storeError) }
-        return stopReason ?? interruption ?? AttentiveReachability.unreachable(client.statistics())
+        return tracker.verdict(otherwise: interruption)
     }
 
     // MARK: - Submitting
 
     private func submitAll(_ loop: ParticipantLoop, cursor: ParticipantCursor) async -> JobError? {
-        await withTaskGroup(of: Submission.self) { group in
-            var running = 0
+        await sender.run(of: Submission.self) { start in
             var batch: [ParticipantState] = []
             let interruption = await loop.run(cursor, notSendingReason: { notSendingReason }) { participant in
                 batch.append(participant)
                 if batch.count == configuration.bulkBatchSize {
-                    await submit(batch, group: &group, running: &running)
+                    await submit(batch, start: start)
                     batch = []
                 }
             }
             if !batch.isEmpty {
                 if interruption == nil, notSendingReason == nil {
-                    await submit(batch, group: &group, running: &running)
+                    await submit(batch, start: start)
                 } else {
                     let reason = notSendingReason ?? "the participants could not be read to the end"
                     for participant in batch {
@@ -96,44 +98,44 @@ final class BulkSender {
                     }
                 }
             }
-            if stopSignal.stopRequest != nil { client.beginShutdown() }
-            while let submission = await group.next() { settle(submission) }
             return interruption
+        } settle: {
+            settle($0)
         }
     }
 
     /// Waits for a free slot, records the batch, then submits it. A batch that cannot be recorded is not sent.
-    private func submit(_ batch: [ParticipantState], group: inout TaskGroup<Submission>, running: inout Int) async {
-        if running >= configuration.concurrency, let submission = await group.next() {
-            running -= 1
-            settle(submission)
-        }
-        if let reason = notSendingReason {
-            for participant in batch { recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)") }
-            return
-        }
-        let batchID: Int64
-        do {
-            batchID = try store.recordBatch(batch, shard: configuration.shard)
-        } catch {
-            storeError = error
-            for participant in batch {
-                recorder.recordOutcome(
-                    participant, .failed, error: "not sent: the bulk batch could not be recorded: \(error)")
-            }
-            return
-        }
-        let updates = batch.map(\.attributeUpdate)
-        recorder.countRequest()
+    private func submit(_ batch: [ParticipantState], start: BoundedSender.Start<Submission>) async {
         let client = self.client
-        group.addTask(executorPreference: globalConcurrentExecutor) {
-            Submission(batchID: batchID, records: updates.count, outcome: await client.submitBulk(updates))
+        await start {
+            if let reason = notSendingReason {
+                for participant in batch { recorder.recordOutcome(participant, .failed, error: "not sent: \(reason)") }
+                return nil
+            }
+            let batchID: Int64
+            do {
+                batchID = try store.recordBatch(batch, shard: configuration.shard)
+            } catch {
+                storeError = error
+                for participant in batch {
+                    recorder.recordOutcome(
+                        participant, .failed, error: "not sent: the bulk batch could not be recorded: \(error)")
+                }
+                return nil
+            }
+            let updates = batch.map(\.attributeUpdate)
+            recorder.countRequest()
+            return { Submission(batchID: batchID, records: updates.count, outcome: await client.submitBulk(updates)) }
         }
-        running += 1
     }
 
     /// Records Attentive's answer to a submission (its text made storable: ``RunRecorder/printable(_:)``).
     private func settle(_ submission: Submission) {
+        switch submission.outcome {
+        case .unauthorized(let status, let message): tracker.noteRefusedKey("Attentive answered \(status): \(message)")
+        case .gaveUp(nil, let message, _): tracker.noteUnanswered(message)
+        default: break
+        }
         guard storeError == nil else { return }
         let batchID = submission.batchID
         let printable = RunRecorder.printable
@@ -152,7 +154,6 @@ final class BulkSender {
                 try store.markFailed(
                     batchID: batchID, httpStatus: status, error: printable(message), attempts: attempts)
             case .unauthorized(let status, let message):
-                unauthorized = unauthorized ?? "Attentive answered \(status): \(message)"
                 try store.markFailed(batchID: batchID, httpStatus: status, error: printable(message), attempts: 1)
             case .notSent(let reason):
                 try store.markFailed(
@@ -165,17 +166,7 @@ final class BulkSender {
 
     /// Why no new batch should be submitted, if one should not.
     private var notSendingReason: String? {
-        NotSending.reason(
-            stopSignal: stopSignal, keyRefused: unauthorized != nil || client.isHalted,
-            cannotRecord: storeError != nil || recorder.ledgerError != nil)
-    }
-
-    /// The exit the run must take because of a stop request or a refused key.
-    private var stopReason: JobError? {
-        if let signal = stopSignal.stopRequest { return JobError.stopped(by: signal) }
-        if let unauthorized { return JobError.unauthorized(unauthorized) }
-        if client.isHalted { return JobError.unauthorized("Attentive refused the API key while bulk jobs were polled") }
-        return nil
+        tracker.notSendingReason(cannotRecord: storeError != nil || recorder.ledgerError != nil)
     }
 
     // MARK: - Reporting

@@ -35,7 +35,7 @@ extension BulkJobCollector {
             logger: logger)
         let open = await collector.collect(jobs, until: ContinuousClock.now)
         if let error = collector.storeError { throw JobError(classifying: error) }
-        if client.isHalted { throw JobError.unauthorized("Attentive refused the API key while bulk jobs were polled") }
+        if client.isHalted { throw JobError.unauthorized(keyRefusedWhilePolling) }
         logger.info(
             "bulk jobs collected",
             [

@@ -86,14 +86,3 @@ extension ParticipantState {
             user: AttentiveUser(email: identity.email, phone: identity.phone), properties: changedProperties)
     }
 }
-
-/// Why no new request should start, if one should not: the reasons every sender shares, in one wording.
-enum NotSending {
-    static func reason(stopSignal: StopSignal, keyRefused: Bool, cannotRecord: Bool) -> String? {
-        if let signal = stopSignal.stopRequest { return "the run was stopped by signal \(signal)" }
-        if let loss = stopSignal.lockLoss { return "the run lost its lock: \(loss)" }
-        if keyRefused { return "Attentive refused the API key earlier in this run" }
-        if cannotRecord { return "the database could not be written, so Attentive's answers could not be recorded" }
-        return nil
-    }
-}

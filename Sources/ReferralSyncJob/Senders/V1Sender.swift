@@ -3,23 +3,19 @@ import ReferralModel
 import ReferralStore
 
 /// `--mode v1` (the default): one `POST /v1/attributes/custom` per changed participant, at most `--concurrency`
-/// in flight. The task group never throws and no request is ever cancelled: a stop request only stops new
-/// requests from starting, and those in flight are waited for and recorded.
-///
-/// The requests run on Swift's shared pool (`globalConcurrentExecutor`), not on the pipeline's own thread, which
-/// the blocking database calls of the loop occupy (``PipelineThread``).
+/// in flight (``BoundedSender``): a stop request only stops new requests from starting, and those in flight are
+/// waited for and recorded.
 final class V1Sender {
     private let client: AttentiveClient
     private let recorder: RunRecorder
-    private let stopSignal: StopSignal
-    private let concurrency: Int
-    private let tracker = DeliveryTracker()
+    private let sender: BoundedSender
+    private let tracker: DeliveryTracker
 
     init(client: AttentiveClient, recorder: RunRecorder, stopSignal: StopSignal, concurrency: Int) {
         self.client = client
         self.recorder = recorder
-        self.stopSignal = stopSignal
-        self.concurrency = concurrency
+        sender = BoundedSender(concurrency: concurrency, stopSignal: stopSignal, shutsDown: client)
+        tracker = DeliveryTracker(client: client, stopSignal: stopSignal)
     }
 
     /// A participant's request and Attentive's answer.
@@ -31,30 +27,23 @@ final class V1Sender {
     /// Sends every changed participant `loop` streams from `cursor`.
     /// - Returns: Why the run stopped early, if it did.
     func run(_ loop: ParticipantLoop, cursor: ParticipantCursor) async -> JobError? {
-        let interruption = await withTaskGroup(of: Delivery.self) { group in
-            var running = 0
-            let interruption = await loop.run(cursor, notSendingReason: { notSendingReason }) { participant in
-                if running >= concurrency, let delivery = await group.next() {
-                    running -= 1
-                    handle(delivery)
+        let client = self.client
+        let interruption = await sender.run(of: Delivery.self) { start in
+            await loop.run(cursor, notSendingReason: { notSendingReason }) { participant in
+                await start {
+                    let update = participant.attributeUpdate
+                    recorder.countRequest()
+                    return { Delivery(participant: participant, outcome: await client.sendCustomAttributes(update)) }
                 }
-                let update = participant.attributeUpdate
-                recorder.countRequest()
-                let client = self.client
-                group.addTask(executorPreference: globalConcurrentExecutor) {
-                    Delivery(participant: participant, outcome: await client.sendCustomAttributes(update))
-                }
-                running += 1
             }
-            if stopSignal.stopRequest != nil { client.beginShutdown() }
-            while let delivery = await group.next() { handle(delivery) }
-            return interruption
+        } settle: {
+            handle($0)
         }
-        return tracker.verdict(stopSignal: stopSignal, client: client, otherwise: interruption)
+        return tracker.verdict(otherwise: interruption)
     }
 
     private var notSendingReason: String? {
-        tracker.notSendingReason(stopSignal: stopSignal, cannotRecord: recorder.ledgerError != nil)
+        tracker.notSendingReason(cannotRecord: recorder.ledgerError != nil)
     }
 
     private func handle(_ delivery: Delivery) {

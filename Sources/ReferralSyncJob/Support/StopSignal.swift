@@ -45,6 +45,9 @@ public final class StopSignal: @unchecked Sendable {
         if lostLock == nil { lostLock = why }
     }
 
+    /// Whether the run must start nothing more: a signal came, or the lock is lost.
+    var mustStop: Bool { stopRequest != nil || lockLoss != nil }
+
     /// Why the run lost its lock, if it did.
     var lockLoss: String? {
         lock.lock()
