@@ -14,7 +14,8 @@ $$;
 -- (counted over every holder) and the first two of them by customer_id, for the words. Written once for both
 -- kinds: a single SELECT, inlined into the statement below with the kind folded away, so its plan is the one of
 -- a query written for that column. It reads the refresh's temporary table of candidates, which exists only while
--- a refresh runs: its body is checked when it is called, not here.
+-- a refresh runs: its body is checked when it is called, not here (SET LOCAL: migrate applies the definitions in
+-- one transaction, and the check is back on for the files after this one).
 SET LOCAL check_function_bodies = off;
 CREATE OR REPLACE FUNCTION referral_sync_identity_holders(p_kind text)
 RETURNS TABLE (customer_id text, holders bigint, first_holder text, second_holder text)
