@@ -46,3 +46,29 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 WHEN reason IS NULL THEN 'not_first_order_of_referral'
                 ELSE reason END
 $$;
+
+-- The words of an order's row in rejected_rows.csv (README "Rejected rows and row accounting"), from its row of
+-- referral_sync_order_checks, for each reason code above. STABLE like the time format it uses (20_dates), so
+-- PostgreSQL inlines it into the refresh rather than calling it per row.
+CREATE OR REPLACE FUNCTION referral_sync_order_row_detail(
+    reason text, referral_rejected boolean, redeemed_at timestamptz, total_price numeric, currency text,
+    shop_currency text, referral_id text, referral_reason text, referral_created_at timestamptz,
+    rejected_at timestamptz, first_order_id text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN reason = 'redeemed_after_as_of'
+            THEN 'redeemed_at ' || referral_sync_detail_time(redeemed_at) || ' is after --as-of'
+        WHEN reason = 'redeemed_at_not_finite' THEN 'redeemed_at ' || redeemed_at::text || ' is not a point in time'
+        WHEN reason = 'total_not_finite' THEN 'total_price ' || total_price::text || ' is not an amount'
+        WHEN reason = 'negative_total' THEN 'total_price ' || total_price::text || ' is negative'
+        WHEN reason = 'currency_mismatch' THEN 'currency ' || currency || ' is not the shop currency ' || shop_currency
+        WHEN reason = 'referral_not_counted'
+            THEN 'referral ' || referral_id || ' does not count (' || referral_reason || ')'
+        WHEN reason = 'redeemed_before_referral_created'
+            THEN 'redeemed_at ' || referral_sync_detail_time(redeemed_at) || ' is before the referral was created at '
+                 || referral_sync_detail_time(referral_created_at)
+        WHEN referral_rejected
+            THEN 'referral ' || referral_id || ' was rejected at ' || referral_sync_detail_time(rejected_at)
+        ELSE 'referral ' || referral_id || ' already counts with its first order ' || first_order_id
+    END
+$$;
