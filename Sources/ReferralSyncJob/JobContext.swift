@@ -26,7 +26,14 @@ struct JobContext: Sendable {
     ///   otherwise.
     func connect() throws -> PostgresConnection {
         do {
-            return try PostgresConnection(conninfo: configuration.databaseURL, schema: configuration.schema)
+            let connection = try PostgresConnection(conninfo: configuration.databaseURL, schema: configuration.schema)
+            // A managed database often sets statement_timeout and idle_in_transaction_session_timeout on the role
+            // to protect itself from interactive sessions. The job's statements take as long as the data needs
+            // (a first refresh of millions of rows), and its reader stays in its snapshot while Attentive answers:
+            // a role's timeout would cancel every night at the same point and never converge. The job's own
+            // sessions turn both off; the lock watch still notices a session that really ends.
+            try connection.run("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0")
+            return connection
         } catch let error as PostgresError where configuration.databaseURLIsUnset && error.code == .connectionFailed {
             throw JobError(
                 .configuration,

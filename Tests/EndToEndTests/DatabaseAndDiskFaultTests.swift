@@ -1,4 +1,6 @@
+import AttentiveSimulator
 import Foundation
+import Postgres
 import Reports
 import TestSupport
 import Testing
@@ -90,5 +92,41 @@ import Testing
         let next = try await JobProcess.run(["run"], environment: harness.environment)
         #expect(next.status == 0, "\(next.stderr)")
         #expect(harness.simulator.statistics().requests == before)
+    }
+
+    @Test func aRolesStatementAndIdleTimeoutsShorterThanARefreshDoNotStopTheJob() async throws {
+        let harness = try await ExecutableHarness { $0.latencyMilliseconds = 50 }
+        try harness.insertParticipants(0..<200)
+        let role = "timeouts_" + harness.database.name
+        try harness.database.run(
+            """
+            CREATE ROLE \(role) LOGIN SUPERUSER;
+            ALTER ROLE \(role) IN DATABASE \(harness.database.name) SET statement_timeout = '1ms';
+            ALTER ROLE \(role) IN DATABASE \(harness.database.name) SET idle_in_transaction_session_timeout = '20ms';
+            """)
+        defer { try? harness.database.run("DROP OWNED BY \(role); DROP ROLE \(role)") }
+        let conninfo = harness.database.conninfo.replacingOccurrences(of: "user=referral", with: "user=\(role)")
+        // The role's settings are real: a session of its own is cancelled at once.
+        let probe = try PostgresConnection(conninfo: conninfo)
+        #expect(throws: PostgresError.self) { try probe.run("SELECT pg_sleep(0.05)") }
+        probe.close()
+        let environment = harness.environment.merging(["DATABASE_URL": conninfo]) { $1 }
+        let first = try await JobProcess.run(["run", "--full-recompute"], environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(harness.simulator.profiles().count == 200)
+        let drift = try await JobProcess.run(["drift"], environment: environment)
+        #expect(drift.status == 0, "\(drift.stderr)")
+    }
+
+    @Test func aReadOnlyServerIsAConfigurationErrorThatSaysReadOnly() async throws {
+        let harness = try await ExecutableHarness()
+        try harness.insertParticipants(0..<3)
+        try harness.database.run(
+            "ALTER DATABASE \(harness.database.name) SET default_transaction_read_only = on")
+        let finished = try await JobProcess.run(["run"], environment: harness.environment)
+        #expect(finished.status == 78, "\(finished.stderr)")
+        #expect(finished.stderr.contains("the database is read-only"), "\(finished.stderr)")
+        #expect(finished.stderr.contains("primary server"), "\(finished.stderr)")
+        #expect(harness.simulator.statistics().requests == 0)
     }
 }

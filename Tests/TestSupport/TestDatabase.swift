@@ -26,9 +26,10 @@ public struct TestDatabase: Sendable {
         return "host=\(host) port=\(port) user=\(user)"
     }
 
-    /// Creates an empty database with a unique name.
-    public static func create(prefix: String = "t") throws -> TestDatabase {
-        let server = try serverConninfo()
+    /// Creates an empty database with a unique name, on the suite's cluster or on `server` (a conninfo without a
+    /// database name).
+    public static func create(prefix: String = "t", server given: String? = nil) throws -> TestDatabase {
+        let server = try given ?? serverConninfo()
         let name = "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         let admin = try PostgresConnection(conninfo: server + " dbname=postgres")
         defer { admin.close() }

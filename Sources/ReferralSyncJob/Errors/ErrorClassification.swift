@@ -83,6 +83,12 @@ extension JobError {
             return JobError(
                 .dataError, "a database statement failed on the input data: \(error)",
                 remedy: "Check the input tables against the README (\"Input tables\").")
+        case "57014":
+            // Cancelled by the server: a timeout the job's sessions did not turn off, or pg_cancel_backend.
+            return JobError(
+                .locked, "a statement was cancelled by the server: \(error.message)",
+                remedy: "Nothing is lost; run again. If it recurs, look for a timeout set on the database or an "
+                    + "operator cancelling the job's statements.")
         case "25006":
             return JobError(
                 .configuration, "the database is read-only: \(error.message)",

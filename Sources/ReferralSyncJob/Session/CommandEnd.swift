@@ -16,7 +16,9 @@ struct CommandEnd {
     /// Ends a command whose session opened.
     func end(_ ending: CommandEnding, session: Session, stages: inout StageTimer) -> RunResult {
         var ending = ending
-        if let loss = context.stopSignal.lockLoss, ![.interrupted, .terminated].contains(ending.status) {
+        // A lost lock turns an otherwise finished run into 75; a status that says more (a signal, PostgreSQL gone
+        // altogether: 69) stays.
+        if let loss = context.stopSignal.lockLoss, [.success, .needsAttention].contains(ending.status) {
             let lost = JobError.lockLost(loss)
             (ending.status, ending.message) = (lost.status, lost.description)
         }
