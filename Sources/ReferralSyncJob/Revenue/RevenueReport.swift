@@ -60,9 +60,8 @@ struct RevenueReport {
             let read = try readFigures(referrersCSV: folder.path("referrers.csv"), stages: &stages)
             figures = read
             restatements = try Restatement.sincePreviousReport(
-                in: configuration.reportsDirectory, runKey: context.runKey,
-                optionsKey: options.comparisonKey(currency: session.currency), optionsFile: Self.optionsFile,
-                periods: read.periods, currency: session.currency, connection: session.writer)
+                optionsKey: options.comparisonKey(currency: session.currency), periods: read.periods,
+                currency: session.currency, connection: session.writer)
             stages.finish("restatements")
             let closed = restatements.filter { $0.closedThen == true }
             if options.basis == .booked && !closed.isEmpty {
