@@ -107,52 +107,47 @@ public final class SpawnedProcess: @unchecked Sendable {
     public func stop() {
         guard !reaped else { return }
         kill(pid, SIGTERM)
-        var status: Int32 = 0
         for _ in 0..<100 {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                return
-            }
+            if reap() != nil { return }
             usleep(50_000)
         }
         kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
-        reaped = true
+        _ = reap(blocking: true)
     }
 
     /// Waits up to `seconds` for the process to end by itself, then stops it.
     public func wait(seconds: Double) {
-        var status: Int32 = 0
         let deadline = Date().addingTimeInterval(seconds)
-        while !reaped, Date() < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                return
-            }
-            usleep(20_000)
-        }
+        while !reaped, reap() == nil, Date() < deadline { usleep(20_000) }
         stop()
     }
 
     /// Awaits the end of the process without blocking a thread (it is polled), at most `seconds`, then stops
     /// it. Returns its status and CPU time, or `nil` when it had to be stopped or was already reaped.
+    ///
+    /// The process is looked at once more after the deadline: a test that the busy pool of threads did not
+    /// resume for a while still gets the exit of a process that ended in time.
     public func exit(within seconds: Double) async -> Exit? {
         let deadline = Date().addingTimeInterval(seconds)
-        while !reaped, Date() < deadline {
-            var status: Int32 = 0
-            var usage = rusage()
-            if wait4(pid, &status, WNOHANG, &usage) == pid {
-                reaped = true
-                let signal = status & 0x7f
-                let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-                func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-                return Exit(
-                    status: code, signal: signal, cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime))
-            }
+        while !reaped {
+            if let exit = reap() { return exit }
+            if Date() >= deadline { break }
             try? await Task.sleep(for: .milliseconds(20))
         }
         stop()
         return nil
+    }
+
+    /// Reaps the process if it has ended (or, `blocking`, when it ends): how it ended, `nil` while it runs.
+    private func reap(blocking: Bool = false) -> Exit? {
+        var status: Int32 = 0
+        var usage = rusage()
+        guard wait4(pid, &status, blocking ? 0 : WNOHANG, &usage) == pid else { return nil }
+        reaped = true
+        let signal = status & 0x7f
+        let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return Exit(status: code, signal: signal, cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime))
     }
 
     deinit { stop() }
