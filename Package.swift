@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ReferralStoreTests", dependencies: ["ReferralStore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "AttentiveTests", dependencies: ["Attentive", "AttentiveSimulator", "ReferralModel", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
         .testTarget(name: "OptionsTests", dependencies: ["Options"]),
         .testTarget(
             name: "ReferralSyncCLITests",

@@ -21,6 +21,23 @@ enum SimulatorExecutable {
         }
         return nil
     }()
+
+    /// Starts the simulator, its stdout and stderr in files in `directory`, and awaits the first line it prints
+    /// (`attentive-simulator listening on URL`, with its newline).
+    static func start(_ arguments: [String], environment: [String: String], in directory: String) async throws
+        -> (SpawnedProcess, String)
+    {
+        let binary = try #require(url).path
+        let outputPath = directory + "/stdout"
+        let process = try SpawnedProcess(
+            binary, arguments, outputPath: outputPath, errorPath: directory + "/stderr", environment: environment)
+        for _ in 0..<1000 {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            if let end = text.firstIndex(of: "\n") { return (process, String(text[...end])) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw SpawnedProcess.Failure(description: "attentive-simulator printed no line within 20 s")
+    }
 }
 
 @Suite("attentive-simulator executable")
@@ -29,23 +46,15 @@ struct ExecutableTests {
         "serves, writes the port file, and dumps accepted profiles on SIGTERM",
         .enabled(if: SimulatorExecutable.url != nil))
     func smoke() async throws {
-        let binary = try #require(SimulatorExecutable.url)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let portFile = directory.appendingPathComponent("port")
         let dumpFile = directory.appendingPathComponent("dump.json")
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--port", "0", "--port-file", portFile.path, "--dump-file", dumpFile.path, "--seed", "3"]
-        process.environment = ["ATTENTIVE_API_KEY": "exec-secret-key"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let (process, line) = try await SimulatorExecutable.start(
+            ["--port", "0", "--port-file", portFile.path, "--dump-file", dumpFile.path, "--seed", "3"],
+            environment: ["ATTENTIVE_API_KEY": "exec-secret-key"], in: directory.path)
         #expect(line.hasPrefix("attentive-simulator listening on http://127.0.0.1:"))
         #expect(!line.contains("exec-secret-key"))
         let portText = try String(contentsOf: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -62,9 +71,9 @@ struct ExecutableTests {
         let (_, response) = try await session.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
 
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        kill(process.processIdentifier, SIGTERM)
+        let exit = try #require(await process.exit(within: 20), "attentive-simulator did not stop on SIGTERM")
+        #expect(exit.status == 0)
         let dumped = try JSONDecoder().decode([SimulatedProfile].self, from: Data(contentsOf: dumpFile))
         #expect(dumped == [SimulatedProfile(email: "exec@example.com", attributes: ["tier": "gold"])])
     }
@@ -127,10 +136,9 @@ struct ExecutableTests {
         "every flag lands in the configuration it serves, repeatable ones in order",
         .enabled(if: SimulatorExecutable.url != nil))
     func flagsConfigure() async throws {
-        let binary = try #require(SimulatorExecutable.url)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = [
+        let directory = try makeTemporaryFolder("sim-flags")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let arguments = [
             "--api-key", "flag-key", "--forbidden-key", "ro-1", "--forbidden-key", "ro-2", "--rate-limit", "7",
             "--bulk-rate-limit", "3", "--retry-after", "2", "--latency-ms", "5", "--jitter-ms", "4",
             "--fault-500", "0.1", "--fault-html", "0.05", "--fault-429", "0.02", "--fault-timeout", "0.01",
@@ -140,12 +148,8 @@ struct ExecutableTests {
             "--bad-identity", "a@example.com", "--bad-identity", "+15550001111", "--rejection-message", "nope",
             "--success-status", "204", "--bulk-delay-ms", "0", "--seed", "42",
         ]
-        process.environment = [:]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let (process, line) = try await SimulatorExecutable.start(arguments, environment: [:], in: directory)
+        defer { process.stop() }
         let address = try #require(line.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines)
         let url = try #require(URL(string: address + "/__simulator/config"))
         let session = URLSession(configuration: .ephemeral)

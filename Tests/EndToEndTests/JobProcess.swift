@@ -26,40 +26,30 @@ struct JobProcess {
         var stderr: String
     }
 
-    let process: Process
+    /// The running job (tests signal `process.processIdentifier`).
+    let process: SpawnedProcess
+    let arguments: [String]
     let stdoutPath: String
     let stderrPath: String
 
-    /// Starts `referral-sync arguments…` with exactly `environment` (plus PATH).
-    init(_ arguments: [String], environment: [String: String], standardError: FileHandle? = nil) throws {
+    /// Starts `referral-sync arguments…` with exactly `environment` (plus PATH), in a folder of its own.
+    init(_ arguments: [String], environment: [String: String]) throws {
         let binary = try #require(Self.binary, "referral-sync is not built: run `swift build --build-tests` first")
         let folder = try makeTemporaryFolder("job-output")
+        self.arguments = arguments
         stdoutPath = folder + "/stdout"
         stderrPath = folder + "/stderr"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { first, _ in first }
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try standardError ?? FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try process.run()
+        process = try SpawnedProcess(
+            binary, arguments, outputPath: stdoutPath, errorPath: stderrPath, directory: folder,
+            environment: environment.merging(["PATH": "/usr/bin:/bin"]) { first, _ in first })
     }
 
-    /// Waits for the process to end (at most `seconds`, then it is killed and the test fails).
+    /// Waits for the process to end (at most `seconds`, then it is stopped and the test fails).
     func wait(seconds: Double = 180) async -> Finished {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
-            Issue.record("referral-sync \(process.arguments ?? []) did not end within \(seconds) s")
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
+        let exit = await process.exit(within: seconds)
+        if exit == nil { Issue.record("referral-sync \(arguments) did not end within \(seconds) s") }
         return Finished(
-            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
+            status: exit?.terminationStatus ?? -1, killedBySignal: (exit?.signal ?? 0) != 0,
             stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
     }

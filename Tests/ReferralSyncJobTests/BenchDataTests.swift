@@ -93,15 +93,12 @@ import Testing
         try Self.generate(shortcut, customers: 300)
         #expect(await real.run(Self.benchOptions).0 == .success)
 
-        let fill = Process()
-        fill.executableURL = URL(fileURLWithPath: repositoryRoot + "/scripts/bench/fill_ledger.sh")
-        fill.arguments = ["2025-01-01T00:00:00Z", "USD", "2"]
         var environment = ProcessInfo.processInfo.environment
         environment["PGDATABASE"] = shortcut.database.name
-        fill.environment = environment
-        try fill.run()
-        fill.waitUntilExit()
-        #expect(fill.terminationStatus == 0)
+        let fill = try await ChildProcess.run(
+            repositoryRoot + "/scripts/bench/fill_ledger.sh", ["2025-01-01T00:00:00Z", "USD", "2"],
+            environment: environment, seconds: 300)
+        #expect(fill.status == 0, "\(fill.output)")
 
         let ledger = """
             SELECT customer_id, email, phone, shareable_link, successful_referrals, latest_successful_referral_at,

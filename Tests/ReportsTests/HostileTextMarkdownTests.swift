@@ -1,5 +1,6 @@
 import Foundation
 import Reports
+import TestSupport
 import Testing
 
 /// `MarkdownText.escape` against cmark-gfm (Debian's, installed by `make test`), with every extension GitHub uses:
@@ -25,18 +26,11 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try markdown.write(toFile: folder + "/t.md", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: cmark)
-        process.arguments = [
-            "-e", "table", "-e", "autolink", "-e", "strikethrough", "-e", "tagfilter", "-t", "xml", folder + "/t.md",
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let xml = String(decoding: data, as: UTF8.self)
+        let rendered = try await ChildProcess.run(
+            cmark,
+            ["-e", "table", "-e", "autolink", "-e", "strikethrough", "-e", "tagfilter", "-t", "xml", folder + "/t.md"])
+        #expect(rendered.status == 0)
+        let xml = rendered.output
         // One row per entry (plus the header), two cells each.
         #expect(xml.components(separatedBy: "<table_row").count - 1 == Self.corpus.count)
         #expect(xml.components(separatedBy: "<table_cell").count - 1 == 2 * (Self.corpus.count + 1))
@@ -76,21 +70,16 @@ import Testing
             writer.write([String(index), entry, "end"])
         }
         try writer.close()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [
-            "-c",
-            "import csv, json, sys; rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')));"
-                + " print(json.dumps(rows))",
-            path,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let rows = try #require(try JSONSerialization.jsonObject(with: data) as? [[String]])
+        let parsed = try await ChildProcess.run(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import csv, json, sys; rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')));"
+                    + " print(json.dumps(rows))",
+                path,
+            ])
+        #expect(parsed.status == 0, "\(parsed.output)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(parsed.output.utf8)) as? [[String]])
         #expect(rows.count == HostileTextMarkdownTests.corpus.count + 1)
         #expect(rows.allSatisfy { $0.count == 3 && ($0[2] == "end" || $0[2] == "after") })
         for (index, entry) in HostileTextMarkdownTests.corpus.enumerated() {

@@ -2,10 +2,12 @@ import Foundation
 
 /// Runs a program to its end without blocking a thread of the concurrency pool: its output goes to a file,
 /// and the test awaits the exit by polling. (Blocking reads or `waitUntilExit()` would hold one of the few pool
-/// threads for seconds and slow every other test running meanwhile.)
+/// threads for seconds and slow every other test running meanwhile.) Started by `SpawnedProcess`, never by
+/// Foundation's `Process` (see there why).
 public enum ChildProcess {
     /// What a finished program left.
     public struct Finished: Sendable {
+        /// The exit status, or the number of the signal that ended the program.
         public var status: Int32
         /// Standard output and standard error, interleaved.
         public var output: String
@@ -18,7 +20,7 @@ public enum ChildProcess {
 
     /// Runs `executable arguments…` with `environment` (the test's own when `nil`).
     /// - Parameter input: A file to read standard input from (empty when `nil`).
-    /// - Throws: `Failure` when it does not end within `seconds` (it is then killed).
+    /// - Throws: `Failure` when it does not end within `seconds` (it is then stopped).
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
         seconds: Double = 120
@@ -26,27 +28,12 @@ public enum ChildProcess {
         let folder = try makeTemporaryFolder("child")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let outputPath = folder + "/output"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput =
-            try input.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        let process = try SpawnedProcess(
+            executable, arguments, inputPath: input, outputPath: outputPath, environment: environment)
+        guard let exit = await process.exit(within: seconds) else {
             throw Failure(description: "\(executable) \(arguments) did not end within \(seconds) s")
         }
-        process.waitUntilExit()
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return Finished(status: process.terminationStatus, output: text)
+        return Finished(status: exit.terminationStatus, output: text)
     }
 }
