@@ -1,0 +1,55 @@
+import AttentiveSimulator
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Issue 24: PostgreSQL restarted under a run (`pg_ctl restart -m fast`), on a cluster of the test's own so no
+/// other test loses its server.
+@Suite struct PostgresRestartTests {
+    @Test func postgreSQLRestartedMidSendIsExit69NothingFalselyConfirmedAndTheNextRunConverges() async throws {
+        let cluster = try await PrivateCluster()
+        let database = try TestDatabase.create(prefix: "restart", server: cluster.server)
+        let simulator = AttentiveSimulator(
+            configuration: {
+                var configuration = SimulatorConfiguration(apiKey: "restart-key")
+                configuration.latencyMilliseconds = 150
+                return configuration
+            }())
+        try simulator.start()
+        let reports = try makeTemporaryFolder("restart-reports")
+        defer {
+            simulator.stop()
+            try? FileManager.default.removeItem(atPath: reports)
+        }
+        let environment = [
+            "ATTENTIVE_API_KEY": "restart-key", "ATTENTIVE_BASE_URL": simulator.baseURL.absoluteString,
+            "DATABASE_URL": database.conninfo, "REFERRAL_SYNC_REPORTS_DIR": reports,
+        ]
+        #expect(try await JobProcess.run(["migrate"], environment: environment).status == 0)
+        var history = ReferralHistory()
+        for index in 0..<600 {
+            let id = String(format: "p%03d", index)
+            history.customer(.init(id, email: "\(id)@example.com", link: "https://test.oken.do/\(id)"))
+            history.referral("r-\(id)", by: id)
+            history.order("o-\(id)", for: "r-\(id)", total: "10.00")
+        }
+        try history.insert(into: database)
+        let run = try JobProcess(["run"], environment: environment)
+        #expect(try await waitUntil { simulator.statistics().requests >= 60 })
+        try await cluster.restart()
+        let stopped = await run.wait()
+        #expect(stopped.status == 69, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("referral-sync: exit 69: "), "\(stopped.stderr)")
+        // The next run converges, and drift finds Attentive holding exactly what the ledger says was confirmed.
+        var fast = simulator.configuration
+        fast.latencyMilliseconds = 0
+        simulator.update(configuration: fast)
+        let next = try await JobProcess.run(["run"], environment: environment)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(simulator.profiles().count == 600)
+        let drift = try await JobProcess.run(["drift"], environment: environment)
+        #expect(drift.status == 0, "\(drift.stderr)")
+        await cluster.stop()
+    }
+}
