@@ -53,4 +53,3 @@ struct ReadStage {
         reader.close()
     }
 }
-
