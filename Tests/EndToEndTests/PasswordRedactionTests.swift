@@ -1,3 +1,4 @@
+import AttentiveSimulator
 import Foundation
 import Postgres
 import ReferralSyncJob
@@ -14,7 +15,7 @@ import Testing
     static let awkward = Array(" '\\%@=?&/:#")
 
     /// A password of 8 to 20 characters from a seeded generator: at least two letters, often awkward characters.
-    static func password(_ generator: inout SeededGenerator) -> String {
+    static func password(_ generator: inout SplitMix64) -> String {
         let length = Int.random(in: 8...20, using: &generator)
         var characters: [Character] = [letters[Int.random(in: 0..<letters.count, using: &generator)]]
         for _ in 1..<length {
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func fourHundredGeneratedPasswordsLeaveNoFragmentInTheHistoryArguments() throws {
-        var generator = SeededGenerator(seed: 23)
+        var generator = SplitMix64(seed: 23)
         for index in 0..<400 {
             let password = Self.password(&generator)
             let form = Form.allCases[index % Form.allCases.count]
@@ -103,7 +104,7 @@ import Testing
     @Test func generatedPasswordsLeaveNoFragmentInAnyOutputOfTheJob() async throws {
         let harness = try await ExecutableHarness()
         try harness.insertParticipants(0..<3)
-        var generator = SeededGenerator(seed: 2023)
+        var generator = SplitMix64(seed: 2023)
         var outputs: [String] = []
         var passwords: [String] = []
         let metrics = harness.reportsDirectory + "/referral_sync.prom"
@@ -147,18 +148,5 @@ import Testing
                 Issue.record("'\(fragment)' of a password is in an output")
             }
         }
-    }
-}
-
-/// SplitMix64: the same cases on every machine.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }

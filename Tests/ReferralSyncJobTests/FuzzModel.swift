@@ -1,3 +1,4 @@
+import AttentiveSimulator
 import Foundation
 
 /// Seeded random referral history for the fuzz test, and a straightforward recomputation of the README's
@@ -143,18 +144,12 @@ struct FuzzHistory {
     }
 }
 
-/// SplitMix64, so a seed gives the same history everywhere.
+/// SplitMix64 (the simulator's), so a seed gives the same history everywhere.
 struct FuzzRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
+    private var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }

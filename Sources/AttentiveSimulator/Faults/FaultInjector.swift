@@ -18,15 +18,18 @@ enum FaultKind: String, Sendable, CaseIterable {
     case acceptedThenError
 }
 
-/// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform.
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform. The
+/// simulator's faults and the tests' generated data draw from it.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    /// A generator whose sequence `seed` decides.
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var mixed = state
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
