@@ -198,6 +198,17 @@ enum JobOptions {
         databaseURL, schema, asOf, currency, defaultPhoneRegion, explainFormat, logFormat, quiet, verbose, help,
     ]
 
+    // forget
+    static let fromFile = Option<String?>(
+        text: "from-file", summary: "forget: read the people to forget from this file, one a line (as PERSON)")
+
+    /// The options of `forget`: the lookups of `explain` (the phone region), where the kept report folders are,
+    /// and the people's file.
+    static let forgetOptions: [any OptionDeclaration] = [
+        databaseURL, schema, currency, reportsDirectory, defaultPhoneRegion, fromFile, metricsFile, logFormat, quiet,
+        verbose, help,
+    ]
+
     /// A number in `range`, finite.
     static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {
         guard let value = Double(text), value.isFinite, range.contains(value) else { return nil }

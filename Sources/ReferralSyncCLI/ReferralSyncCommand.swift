@@ -66,6 +66,11 @@ public enum ReferralSyncCommand {
             run: { arguments, environment, _, output in
                 await ExplainCommand.run(arguments, environment: environment, output: output)
             }),
+        Command(
+            name: "forget",
+            summary: "erase people from referral-sync's tables and kept reports, and never send them again",
+            options: JobOptions.forgetOptions,
+            run: { await ForgetCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
     ]
 
     static var usage: String {
