@@ -17,7 +17,7 @@ enum ForgetCommand {
         output: @escaping @Sendable (String) -> Void
     ) async -> ExitStatus {
         // The people never reach the run history: only the options are kept.
-        let (people, optionArguments) = personArguments(arguments)
+        let (people, optionArguments) = ReferralSyncCommand.positionalArguments(arguments, JobOptions.forgetOptions)
         return await JobCommand.run(
             optionArguments, command: "forget", summary: summary, options: JobOptions.forgetOptions,
             environment: environment, output: output, sendsToAttentive: false,
@@ -40,27 +40,5 @@ enum ForgetCommand {
         ) { configuration, asked, logger in
             await SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal).forget(asked)
         }
-    }
-
-    /// Splits the arguments that are not options or options' values (the people) from the options.
-    static func personArguments(_ arguments: [String]) -> (people: [String], options: [String]) {
-        let takingValues = Set(JobOptions.forgetOptions.filter(\.takesValue).map { "--" + $0.name })
-        var people: [String] = []
-        var rest: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            if argument.hasPrefix("--") && argument.count > 2 {
-                rest.append(argument)
-                if takingValues.contains(argument), index < arguments.count {
-                    rest.append(arguments[index])
-                    index += 1
-                }
-            } else {
-                people.append(argument)
-            }
-        }
-        return (people, rest)
     }
 }

@@ -139,6 +139,31 @@ public enum ReferralSyncCommand {
         return parsed
     }
 
+    /// Splits the arguments that are neither options nor options' values (`explain`'s CUSTOMER, `forget`'s
+    /// PERSONs) from the options, in order.
+    static func positionalArguments(_ arguments: [String], _ options: [any OptionDeclaration]) -> (
+        positional: [String], options: [String]
+    ) {
+        let takingValues = Set(options.filter(\.takesValue).map { "--" + $0.name })
+        var positional: [String] = []
+        var rest: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument.hasPrefix("--") && argument.count > 2 {
+                rest.append(argument)
+                if takingValues.contains(argument), index < arguments.count {
+                    rest.append(arguments[index])
+                    index += 1
+                }
+            } else {
+                positional.append(argument)
+            }
+        }
+        return (positional, rest)
+    }
+
     static func makeLogger(_ options: ParsedOptions, secrets: [String]) -> Logger {
         let quiet = (try? options.value(JobOptions.quiet)) ?? false
         let verbose = (try? options.value(JobOptions.verbose)) ?? false
