@@ -202,11 +202,18 @@ enum JobOptions {
     static let fromFile = Option<String?>(
         text: "from-file", summary: "forget: read the people to forget from this file, one a line (as PERSON)")
 
+    static let requestDeletion = Option(
+        flag: "request-deletion",
+        summary: "forget: also file Attentive's deletion request for each email and phone, and record the ids")
+    static let deletionStatus = Option(
+        flag: "status",
+        summary: "forget: print each recorded deletion request's processed state from Attentive (no PERSON)")
+
     /// The options of `forget`: the lookups of `explain` (the phone region), where the kept report folders are,
-    /// and the people's file.
+    /// the people's file, and Attentive's deletion requests (filed, or their status read).
     static let forgetOptions: [any OptionDeclaration] = [
-        databaseURL, schema, currency, reportsDirectory, defaultPhoneRegion, fromFile, metricsFile, logFormat, quiet,
-        verbose, help,
+        databaseURL, schema, currency, reportsDirectory, defaultPhoneRegion, fromFile, requestDeletion,
+        deletionStatus, metricsFile, logFormat, quiet, verbose, help,
     ]
 
     /// A number in `range`, finite.

@@ -8,13 +8,16 @@ extension SyncRun {
     /// identities to the suppression list as salted hashes, erases what names them from every referral-sync table
     /// and kept report folder, and writes the audit row (the run history: who, when, how many; never whom). Under
     /// the run lock and the events lock, so no run or events run sends them meanwhile.
-    /// - Returns: 0; 1 when something that names them could not be erased; 65 when a PERSON matches no one (then
-    ///   nothing is erased).
-    public func forget(_ people: [String]) async -> RunResult {
+    /// With `requestDeletion`, files Attentive's deletion request for each identity after the erasure and records
+    /// the request ids (``DeletionRequestFiling``).
+    /// - Returns: 0; 1 when something that names them could not be erased or an identity could not be requested;
+    ///   65 when a PERSON matches no one (then nothing is erased).
+    public func forget(_ people: [String], requestDeletion: Bool = false) async -> RunResult {
         let context = self.context
         return await PipelineThread.run {
             await Session.open(context, command: "forget", dryRun: false) { session, stages in
-                ForgetPeople(context: context, session: session).run(people, stages: &stages)
+                await ForgetPeople(context: context, session: session)
+                    .run(people, requestDeletion: requestDeletion, stages: &stages)
             }
         }
     }
@@ -26,7 +29,7 @@ struct ForgetPeople {
     let context: JobContext
     let session: Session
 
-    func run(_ people: [String], stages: inout StageTimer) -> CommandEnding {
+    func run(_ people: [String], requestDeletion: Bool, stages: inout StageTimer) async -> CommandEnding {
         do {
             try RunLock.take(on: session.lock, shard: .all, kind: .events, store: session.store)
             let region = context.configuration.phoneRegion
@@ -63,11 +66,23 @@ struct ForgetPeople {
             counts.rewrittenFiles = folders.rewrittenFiles
             counts.deletedFolders = folders.deleted.count
             counts.role = try session.writer.query("SELECT current_user").first?[0] ?? ""
+            if requestDeletion {
+                let filed = try await DeletionRequestFiling(context: context, session: session)
+                    .file(emails: person.emails, phones: person.phones)
+                counts.requestIDs = filed.requestIDs
+                counts.requestsFailed = filed.failed
+                stages.finish("deletion requests")
+            }
             for folder in folders.deleted {
                 context.logger.warning("deleted a kept report folder that could not be rewritten", [("folder", folder)])
             }
             var problems: [String] = []
             if !left.isEmpty { problems.append("still named in " + left.joined(separator: ", ")) }
+            if counts.requestsFailed > 0 {
+                problems.append(
+                    "\(counts.requestsFailed) of Attentive's deletion requests could not be filed (see the log); run "
+                        + "forget --request-deletion again for them")
+            }
             if !folders.failed.isEmpty {
                 problems.append("report folders not rewritten or deleted: " + folders.failed.joined(separator: ", "))
             }
@@ -80,7 +95,8 @@ struct ForgetPeople {
             return ending(
                 .success,
                 "forgot \(counts.identities) identities of \(counts.customers) customers; rewrote "
-                    + "\(counts.rewrittenFiles) report files, deleted \(counts.deletedFolders) report folders",
+                    + "\(counts.rewrittenFiles) report files, deleted \(counts.deletedFolders) report folders"
+                    + (requestDeletion ? "; filed \(counts.requestIDs.count) deletion requests with Attentive" : ""),
                 counts)
         } catch {
             let jobError = JobError(classifying: error)
@@ -97,6 +113,9 @@ struct ForgetPeople {
         var rewrittenFiles = 0
         var deletedFolders = 0
         var role = ""
+        /// Attentive's ids of the deletion requests filed, and how many identities could not be requested.
+        var requestIDs: [String] = []
+        var requestsFailed = 0
     }
 
     private func ending(_ status: ExitStatus, _ message: String, _ counts: Counts) -> CommandEnding {
@@ -108,12 +127,15 @@ struct ForgetPeople {
         history.set("report_files_rewritten", counts.rewrittenFiles)
         history.set("report_folders_deleted", counts.deletedFolders)
         history.set("role", text: counts.role)
+        history.set("deletion_requests", text: counts.requestIDs.joined(separator: " "))
+        history.set("deletion_requests_failed", counts.requestsFailed)
         return CommandEnding(
             status: status, message: message, report: nil, closingLine: "forget finished",
             closingFields: [
                 ("people", String(counts.people)), ("customers", String(counts.customers)),
                 ("identities", String(counts.identities)), ("report_files_rewritten", String(counts.rewrittenFiles)),
                 ("report_folders_deleted", String(counts.deletedFolders)),
+                ("deletion_requests", String(counts.requestIDs.count)),
             ],
             historyCounts: history)
     }
