@@ -24,6 +24,7 @@ public final class AttentiveClient: Sendable {
     let meLimiter: RateLimiter
     let bulkSubmitLimiter: RateLimiter
     let bulkJobLimiter: RateLimiter
+    let privacyLimiter: RateLimiter
 
     /// Creates a client over libcurl (``CurlTransport``).
     public convenience init(configuration: AttentiveClientConfiguration) {
@@ -56,6 +57,7 @@ public final class AttentiveClient: Sendable {
         meLimiter = RateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond, clock: clock)
         bulkSubmitLimiter = RateLimiter(requestsPerSecond: configuration.maxBulkRequestsPerSecond, clock: clock)
         bulkJobLimiter = RateLimiter(requestsPerSecond: configuration.maxBulkRequestsPerSecond, clock: clock)
+        privacyLimiter = RateLimiter(requestsPerSecond: configuration.maxRequestsPerSecond, clock: clock)
     }
 
     /// True once Attentive has answered 401 or 403 to any call; the run should stop.

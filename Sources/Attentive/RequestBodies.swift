@@ -41,6 +41,13 @@ enum RequestBody {
         var users: [Record]
     }
 
+    /// `PrivacyRequestAddDeleteEventDto`: one subject identity and the audit message; absent fields are omitted.
+    struct PrivacyDeleteRequest: Encodable, Equatable {
+        var subjectEmail: String?
+        var subjectPhone: String?
+        var requestMsg: String?
+    }
+
     /// JSON with sorted keys, so equal updates always produce identical bytes.
     static func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
@@ -62,5 +69,15 @@ enum RequestBody {
             )
         }
         return try encode(BulkUserAttributes(users: records))
+    }
+
+    /// The body of `POST /v1/privacy/delete-request` for one identity.
+    static func deleteRequest(_ subject: DeletionSubject, message: String?) throws -> Data {
+        var request = PrivacyDeleteRequest(requestMsg: message)
+        switch subject {
+        case .email(let email): request.subjectEmail = email
+        case .phone(let phone): request.subjectPhone = phone
+        }
+        return try encode(request)
     }
 }

@@ -67,6 +67,28 @@ enum ResponseBody {
         )
     }
 
+    /// The fields of a `PrivacyRequestDto` the client uses.
+    struct PrivacyRequest: Equatable {
+        var id: String?
+        var processed: Bool?
+        var processingEndDateTime: String?
+    }
+
+    /// Parses a `PrivacyRequestDto`; `processed` also read from the text `"true"`/`"false"`. `nil` when the body is
+    /// not a JSON object.
+    static func privacyRequest(_ body: Data) -> PrivacyRequest? {
+        guard let members = JSONValue.parse(body)?.objectValue else { return nil }
+        let processed: Bool? =
+            switch members["processed"]?.scalarText?.lowercased() {
+            case "true": true
+            case "false": false
+            default: nil
+            }
+        return PrivacyRequest(
+            id: members["id"]?.scalarText, processed: processed,
+            processingEndDateTime: members["processingEndDateTime"]?.scalarText)
+    }
+
     /// Per-record results from a bulk job's JSON Lines file (a JSON array is accepted too).
     ///
     /// Lines that are blank or not JSON objects are skipped. A record without an `index` gets its

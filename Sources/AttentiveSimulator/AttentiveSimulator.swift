@@ -10,6 +10,10 @@ import Synchronization
 /// - `GET /v1/me` (and `/v2/me`): a `GetMeResponseDto`.
 /// - `POST /v2/bulk/user/attributes` (`UserAttributes`, 1...256 users): 202 `{"message", "batchJobId"}`.
 /// - `GET /v2/bulk/job/{id}`: `{"bulkJobId", "status": "IN_PROGRESS"|"COMPLETED", "totalRecords", "url"?}`.
+/// - `POST /v1/privacy/delete-request` (`PrivacyRequestAddDeleteEventDto`: `subjectEmail`, `subjectPhone` or
+///   `clientUserId`, optional `requestMsg`): 200 `{"id", "processed": false, "type": "DELETE"}`, or 400 `{"error"}`.
+/// - `GET /v1/privacy/delete-request/{id}`: `PrivacyRequestDto`, `processed` once
+///   `privacyProcessingDelayMilliseconds` has passed; from then on the subject's profile and events are forgotten.
 ///
 /// Every API answer carries `x-ratelimit-limit` and `x-ratelimit-remaining` (1,000,000 when no limit is set).
 /// Pipeline: authenticate → rate limit (fixed 1-second windows per endpoint, method and key; see `FixedWindowLimiter`)
@@ -23,6 +27,7 @@ import Synchronization
 /// on failure). The v2 spec documents a JSON Lines results file but not its fields, so this shape is our own.
 ///
 /// Unauthenticated control endpoints: `GET /__simulator/accepted` (profiles as `[SimulatedProfile]` JSON),
+/// `GET /__simulator/privacy-requests` (`[SimulatedPrivacyRequest]`, unmasked, in filing order),
 /// `GET /__simulator/stats` (`SimulatorStatistics`), `POST /__simulator/reset`, `GET`/`POST /__simulator/config`
 /// (a partial `SimulatorConfiguration`; keys are redacted in answers), `GET /__simulator/health`.
 ///
@@ -125,6 +130,12 @@ public final class AttentiveSimulator: Sendable {
     /// compact JSON text, keys in the order they were sent (the format of `/__simulator/events`).
     public func acceptedEvents() -> [String] {
         engine.events.all().map { $0.serialized() }
+    }
+
+    /// Every deletion request filed (`POST /v1/privacy/delete-request`), in order, identities unmasked; the list
+    /// `GET /__simulator/privacy-requests` returns.
+    public func privacyRequests() -> [SimulatedPrivacyRequest] {
+        engine.privacy.all()
     }
 
     /// Counters since start or the last reset.

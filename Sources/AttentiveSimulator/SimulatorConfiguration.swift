@@ -25,6 +25,9 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var faults: FaultMix = FaultMix()
     /// How long a bulk job stays `IN_PROGRESS` before it completes and its records are applied.
     public var bulkCompletionDelayMilliseconds: Int = 200
+    /// How long a deletion request (`POST /v1/privacy/delete-request`) stays unprocessed; once processed, the
+    /// subject's profile and accepted events are forgotten. Attentive takes days; 0 processes at once.
+    public var privacyProcessingDelayMilliseconds: Int = 0
     /// Seed of the fault and jitter generators; they restart from it whenever the configuration is replaced.
     public var seed: UInt64 = 1
     /// The status of an accepted `POST /v1/attributes/custom` (the real API answers 200; any 2xx is legal HTTP).
@@ -39,7 +42,7 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case apiKey, forbiddenKeys, port, rateLimitPerSecond, bulkRateLimitPerSecond, retryAfterSeconds
         case latencyMilliseconds, latencyJitterMilliseconds, faults, bulkCompletionDelayMilliseconds, seed
-        case successStatus
+        case successStatus, privacyProcessingDelayMilliseconds
     }
 
     /// Decodes a possibly partial configuration; missing keys take their defaults (`apiKey` defaults to "").
@@ -58,6 +61,8 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
             try container.decodeIfPresent(Int.self, forKey: .bulkCompletionDelayMilliseconds) ?? 200
         seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
         successStatus = try container.decodeIfPresent(Int.self, forKey: .successStatus) ?? 200
+        privacyProcessingDelayMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .privacyProcessingDelayMilliseconds) ?? 0
     }
 
     /// The same configuration with the API key and forbidden keys masked, safe to print or serve.

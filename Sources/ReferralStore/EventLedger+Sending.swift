@@ -14,7 +14,7 @@ extension EventLedger {
             SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
                    user_email, user_phone, body, state, attempts
             FROM referral_sync_events
-            WHERE state <> 'delivered'
+            WHERE state NOT IN ('delivered', 'forgotten')
               AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
             ORDER BY occurred_at >= $3::timestamptz DESC, occurred_at, event_key
             """, [String(shard.count), String(shard.number), freshSince.description]
@@ -33,7 +33,7 @@ extension EventLedger {
         try connection.execute(
             """
             UPDATE referral_sync_events SET state = 'in_flight', updated_at = now(), updated_run_id = $2::bigint
-            WHERE event_key = ANY ($1::text[]) AND state <> 'delivered'
+            WHERE event_key = ANY ($1::text[]) AND state NOT IN ('delivered', 'forgotten')
             """, [PostgresArray.literal(keys.map { Optional($0) }), String(runID)])
     }
 
@@ -66,6 +66,7 @@ extension EventLedger {
 
     /// Events of the ledger not yet delivered (all shards).
     public static func unsentCount(on connection: PostgresConnection) throws -> Int {
-        try connection.query("SELECT count(*) FROM referral_sync_events WHERE state <> 'delivered'").first?.int(0) ?? 0
+        try connection.query("SELECT count(*) FROM referral_sync_events WHERE state NOT IN ('delivered', 'forgotten')")
+            .first?.int(0) ?? 0
     }
 }

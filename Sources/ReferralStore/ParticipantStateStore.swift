@@ -101,11 +101,14 @@ public enum ParticipantStateStore {
                     parameters.asOf.description, parameters.currency.code, String(parameters.currency.minorUnits),
                     parameters.phoneRegion, full ? "true" : "false", countRows ? "true" : "false",
                 ])
-            try connection.run("COMMIT")
             guard let row = rows.first, let mode = try row.value("mode").flatMap(StateRefresh.Mode.init(rawValue:))
             else {
                 throw PostgresError(code: .unexpectedResponse, message: "referral_sync_refresh returned no row")
             }
+            // Forgotten people (sql/definitions/95_forgotten.sql) are suppressed before anyone sees the refresh.
+            _ = try connection.execute(
+                "SELECT referral_sync_suppress_forgotten($1::boolean)", [mode == .full ? "true" : "false"])
+            try connection.run("COMMIT")
             try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             let snapshot = try connection.query("SELECT pg_export_snapshot()").first?[0] ?? ""
             guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {

@@ -14,7 +14,8 @@ enum EventsCommand {
             options: JobOptions.eventsOptions, environment: environment, output: output,
             own: { options in
                 EventsOptions(
-                    maxAgeHours: try options.value(JobOptions.maxAge), backfill: try options.value(JobOptions.backfill))
+                    maxAgeHours: try options.value(JobOptions.maxAge), backfill: try options.value(JobOptions.backfill),
+                    bodyRetentionDays: try options.value(JobOptions.eventBodyRetention))
             }
         ) { configuration, events, logger in
             await SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal).sendEvents(events)

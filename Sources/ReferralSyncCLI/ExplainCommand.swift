@@ -53,27 +53,11 @@ enum ExplainCommand {
     /// Splits off the one argument that is not an option or an option's value: the customer.
     /// - Throws: `UsageError` when more than one is given.
     static func customerArgument(_ arguments: [String]) throws(UsageError) -> (String?, [String]) {
-        let takingValues = Set(JobOptions.explainOptions.filter(\.takesValue).map { "--" + $0.name })
-        var customer: String?
-        var rest: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            if argument.hasPrefix("--") && argument.count > 2 {
-                rest.append(argument)
-                if takingValues.contains(argument), index < arguments.count {
-                    rest.append(arguments[index])
-                    index += 1
-                }
-                continue
-            }
-            guard customer == nil else {
-                throw UsageError(
-                    "explain takes one CUSTOMER, got '\(customer ?? "")' and '\(argument)'; quote a value with spaces")
-            }
-            customer = argument
+        let (customers, rest) = ReferralSyncCommand.positionalArguments(arguments, JobOptions.explainOptions)
+        guard customers.count <= 1 else {
+            throw UsageError(
+                "explain takes one CUSTOMER, got '\(customers[0])' and '\(customers[1])'; quote a value with spaces")
         }
-        return (customer, rest)
+        return (customers.first, rest)
     }
 }

@@ -124,6 +124,12 @@ enum JobOptions {
         summary: "events: hours after which an event is too old to send (Attentive's journey window is 12)",
         expected: "hours above 0 and at most 87600",
         read: { text in number(text, in: 0...87_600).flatMap { $0 > 0 ? $0 : nil } })
+    static let eventBodyRetention = Option<Int>(
+        "event-body-retention-days", environment: "REFERRAL_SYNC_EVENT_BODY_RETENTION_DAYS", default: 30,
+        summary: "events: days a delivered event's body keeps its properties and user; then only its id, type, "
+            + "role, source key, time, outcome and hash stay",
+        expected: "a whole number of days from 0 to 36500",
+        read: { text in Int(text).flatMap { (0...36_500).contains($0) ? $0 : nil } })
     static let backfill = Option(
         flag: "backfill", environment: "REFERRAL_SYNC_EVENTS_BACKFILL",
         summary: "events: read the whole history and send every event not yet delivered, whatever its age")
@@ -183,7 +189,7 @@ enum JobOptions {
     static let eventsOptions: [any OptionDeclaration] =
         runOptions.filter {
             ![mode.name, bulkWait.name, bulkBatchSize.name, fullRecompute.name, help.name].contains($0.name)
-        } + [maxAge, backfill, help]
+        } + [maxAge, backfill, eventBodyRetention, help]
     static let migrateOptions: [any OptionDeclaration] = [databaseURL, schema, createSchema, help]
     static let historyOptions: [any OptionDeclaration] = [databaseURL, schema, last, help]
     /// The options of `revenue`: those of `run` that apply to reading and reporting, plus its own. It takes
@@ -196,6 +202,24 @@ enum JobOptions {
     /// The options of `explain`: what the recompute is for, as for `run`, and the output format.
     static let explainOptions: [any OptionDeclaration] = [
         databaseURL, schema, asOf, currency, defaultPhoneRegion, explainFormat, logFormat, quiet, verbose, help,
+    ]
+
+    // forget
+    static let fromFile = Option<String?>(
+        text: "from-file", summary: "forget: read the people to forget from this file, one a line (as PERSON)")
+
+    static let requestDeletion = Option(
+        flag: "request-deletion",
+        summary: "forget: also file Attentive's deletion request for each email and phone, and record the ids")
+    static let deletionStatus = Option(
+        flag: "status",
+        summary: "forget: print each recorded deletion request's processed state from Attentive (no PERSON)")
+
+    /// The options of `forget`: the lookups of `explain` (the phone region), where the kept report folders are,
+    /// the people's file, and Attentive's deletion requests (filed, or their status read).
+    static let forgetOptions: [any OptionDeclaration] = [
+        databaseURL, schema, currency, reportsDirectory, defaultPhoneRegion, fromFile, requestDeletion,
+        deletionStatus, metricsFile, logFormat, quiet, verbose, help,
     ]
 
     /// A number in `range`, finite.

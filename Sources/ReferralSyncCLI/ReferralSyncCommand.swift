@@ -66,6 +66,11 @@ public enum ReferralSyncCommand {
             run: { arguments, environment, _, output in
                 await ExplainCommand.run(arguments, environment: environment, output: output)
             }),
+        Command(
+            name: "forget",
+            summary: "erase people from referral-sync's tables and kept reports, and never send them again",
+            options: JobOptions.forgetOptions,
+            run: { await ForgetCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
     ]
 
     static var usage: String {
@@ -132,6 +137,31 @@ public enum ReferralSyncCommand {
             return nil
         }
         return parsed
+    }
+
+    /// Splits the arguments that are neither options nor options' values (`explain`'s CUSTOMER, `forget`'s
+    /// PERSONs) from the options, in order.
+    static func positionalArguments(_ arguments: [String], _ options: [any OptionDeclaration]) -> (
+        positional: [String], options: [String]
+    ) {
+        let takingValues = Set(options.filter(\.takesValue).map { "--" + $0.name })
+        var positional: [String] = []
+        var rest: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument.hasPrefix("--") && argument.count > 2 {
+                rest.append(argument)
+                if takingValues.contains(argument), index < arguments.count {
+                    rest.append(arguments[index])
+                    index += 1
+                }
+            } else {
+                positional.append(argument)
+            }
+        }
+        return (positional, rest)
     }
 
     static func makeLogger(_ options: ParsedOptions, secrets: [String]) -> Logger {

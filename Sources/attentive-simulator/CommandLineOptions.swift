@@ -64,6 +64,9 @@ enum SimulatorOptions {
     static let bulkDelay = Option<Int>(
         "bulk-delay-ms", default: 200, summary: "time a bulk job stays IN_PROGRESS",
         expected: "a whole number of milliseconds, 0 or more", read: { wholeNumber($0, in: 0...Int.max) })
+    static let privacyDelay = Option<Int>(
+        "privacy-delay-ms", default: 0, summary: "time a deletion request stays unprocessed",
+        expected: "a whole number of milliseconds, 0 or more", read: { wholeNumber($0, in: 0...Int.max) })
     static let seed = Option<UInt64>(
         "seed", default: 1, summary: "seed of the fault and jitter generators", expected: "an unsigned integer",
         read: { UInt64($0) })
@@ -78,7 +81,9 @@ enum SimulatorOptions {
         port, apiKey, forbiddenKey, rateLimit, bulkRateLimit, retryAfter, latency, jitter, fault500, faultHTML,
         fault429, faultTimeout, faultDrop, faultAcceptedThen500, faultShutdown, faultReset, faultHalfOpen,
         idleCloseSeconds, faultIdleClose,
-        faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, successStatus, bulkDelay, seed,
+        faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, successStatus, bulkDelay,
+        privacyDelay,
+        seed,
         portFile, dumpFile, help,
     ]
 
@@ -148,6 +153,7 @@ struct CommandLineOptions: Sendable {
         configuration.faults.rejectionMessage = try parsed.value(O.rejectionMessage)
         configuration.successStatus = try parsed.value(O.successStatus)
         configuration.bulkCompletionDelayMilliseconds = try parsed.value(O.bulkDelay)
+        configuration.privacyProcessingDelayMilliseconds = try parsed.value(O.privacyDelay)
         configuration.seed = try parsed.value(O.seed)
         let options = CommandLineOptions(
             configuration: configuration, portFile: try parsed.value(O.portFile),

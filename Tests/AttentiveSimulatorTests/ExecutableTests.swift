@@ -100,6 +100,7 @@ struct ExecutableTests {
                     + "(default: 30)",
                 "--success-status VALUE    status of an accepted POST /v1/attributes/custom (default: 200)",
                 "--bulk-delay-ms VALUE     time a bulk job stays IN_PROGRESS (default: 200)",
+                "--privacy-delay-ms VALUE  time a deletion request stays unprocessed (default: 0)",
                 "--seed VALUE              seed of the fault and jitter generators (default: 1)",
             ] {
                 #expect(finished.output.contains("  " + line + "\n"), "\(line)")
@@ -146,7 +147,8 @@ struct ExecutableTests {
             "--idle-close-seconds", "1.5", "--fault-idle-close", "0.25", "--fault-unexpected", "0.04",
             "--fault-endless", "0.06", "--hang-seconds", "9",
             "--bad-identity", "a@example.com", "--bad-identity", "+15550001111", "--rejection-message", "nope",
-            "--success-status", "204", "--bulk-delay-ms", "0", "--seed", "42",
+            "--success-status", "204", "--bulk-delay-ms", "0", "--privacy-delay-ms", "250",
+            "--seed", "42",
         ]
         let (process, line) = try await SimulatorExecutable.start(arguments, environment: [:], in: directory)
         defer { process.stop() }
@@ -181,6 +183,7 @@ struct ExecutableTests {
         expected.faults.rejectionMessage = "nope"
         expected.successStatus = 204
         expected.bulkCompletionDelayMilliseconds = 0
+        expected.privacyProcessingDelayMilliseconds = 250
         expected.seed = 42
         #expect(served == expected.redacted)
     }

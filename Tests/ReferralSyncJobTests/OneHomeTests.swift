@@ -15,11 +15,11 @@ import Testing
         let result = await runCommand(["sync"], environment: [:])
         #expect(result.status == .usage)
         let usage = ReferralSyncCommand.usage
-        for name in ["run", "drift", "events", "revenue", "migrate", "history", "explain"] {
+        for name in ["run", "drift", "events", "revenue", "migrate", "history", "explain", "forget"] {
             #expect(result.message.contains(name), "\(result.message)")
             #expect(usage.contains("\n  \(name) "), "\(usage)")
         }
-        #expect(result.message.contains("and explain (see --help)"), "\(result.message)")
+        #expect(result.message.contains("explain and forget (see --help)"), "\(result.message)")
     }
 
     @Test func explainNeitherNeedsNorChecksTheAttentiveVariables() async throws {

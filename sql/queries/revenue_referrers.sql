@@ -16,10 +16,13 @@ WITH per_referrer AS (
     WHERE l.dated_at >= $1::timestamptz AND l.dated_at < $2::timestamptz
     GROUP BY l.referrer_id
 )
-SELECT p.referrer_id AS customer_id, c.email, p.successes AS successful_referrals,
+SELECT p.referrer_id AS customer_id,
+       -- A forgotten referrer (README "Personal data") keeps its figures, anonymous.
+       CASE WHEN v.problem = 'forgotten' THEN NULL ELSE c.email END AS email, p.successes AS successful_referrals,
        referral_sync_money(p.revenue, $3) AS revenue, referral_sync_money(p.discounts, $3) AS discounts,
        to_char(p.first_success_at, 'YYYY-MM-DD"T"HH24:MI:SS.MSTZH:TZM') AS first_success_at,
        to_char(p.last_success_at, 'YYYY-MM-DD"T"HH24:MI:SS.MSTZH:TZM') AS last_success_at
 FROM per_referrer p
 JOIN customers c ON c.customer_id = p.referrer_id
+LEFT JOIN referral_sync_participant_values v ON v.customer_id = p.referrer_id
 ORDER BY p.revenue DESC, p.referrer_id

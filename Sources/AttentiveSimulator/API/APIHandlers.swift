@@ -18,6 +18,10 @@ extension SimulatorEngine {
             return submitBulk(request.body, configuration: configuration, badIdentities: badIdentities)
         case .bulkStatus(let id):
             return bulkStatus(id)
+        case .fileDeleteRequest:
+            return fileDeleteRequest(request.body, configuration: configuration)
+        case .deleteRequestStatus(let id):
+            return deleteRequestStatus(id)
         }
     }
 

@@ -8,6 +8,8 @@ enum APIRoute: Equatable {
     case me
     case submitBulk
     case bulkStatus(id: String)
+    case fileDeleteRequest
+    case deleteRequestStatus(id: String)
 
     /// Which configured limit applies.
     enum LimitKind {
@@ -27,13 +29,25 @@ enum APIRoute: Equatable {
             return method == "GET" ? .success(.me) : .failure(MethodNotAllowed(allowed: "GET"))
         case "/v2/bulk/user/attributes":
             return method == "POST" ? .success(.submitBulk) : .failure(MethodNotAllowed(allowed: "POST"))
+        case "/v1/privacy/delete-request":
+            return method == "POST" ? .success(.fileDeleteRequest) : .failure(MethodNotAllowed(allowed: "POST"))
         default:
-            let prefix = "/v2/bulk/job/"
-            guard path.hasPrefix(prefix), path.count > prefix.count else { return nil }
-            let id = String(path.dropFirst(prefix.count))
-            guard !id.contains("/") else { return nil }
-            return method == "GET" ? .success(.bulkStatus(id: id)) : .failure(MethodNotAllowed(allowed: "GET"))
+            if let id = lastSegment(of: path, under: "/v2/bulk/job/") {
+                return method == "GET" ? .success(.bulkStatus(id: id)) : .failure(MethodNotAllowed(allowed: "GET"))
+            }
+            if let id = lastSegment(of: path, under: "/v1/privacy/delete-request/") {
+                return method == "GET"
+                    ? .success(.deleteRequestStatus(id: id)) : .failure(MethodNotAllowed(allowed: "GET"))
+            }
+            return nil
         }
+    }
+
+    /// The one non-empty path segment after `prefix` (a resource id), or nil.
+    private static func lastSegment(of path: String, under prefix: String) -> String? {
+        guard path.hasPrefix(prefix), path.count > prefix.count else { return nil }
+        let id = String(path.dropFirst(prefix.count))
+        return id.contains("/") ? nil : id
     }
 
     /// The rate-limit bucket name (per endpoint and method).
@@ -45,12 +59,15 @@ enum APIRoute: Equatable {
         case .me: return "GET /me"
         case .submitBulk: return "POST /v2/bulk/user/attributes"
         case .bulkStatus: return "GET /v2/bulk/job"
+        case .fileDeleteRequest: return "POST /v1/privacy/delete-request"
+        case .deleteRequestStatus: return "GET /v1/privacy/delete-request"
         }
     }
 
     var limitKind: LimitKind {
         switch self {
-        case .postCustomAttributes, .getCustomAttributes, .postCustomEvents: return .customAttributes
+        case .postCustomAttributes, .getCustomAttributes, .postCustomEvents, .fileDeleteRequest, .deleteRequestStatus:
+            return .customAttributes
         case .submitBulk, .bulkStatus: return .bulk
         case .me: return .none
         }

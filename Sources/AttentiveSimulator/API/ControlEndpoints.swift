@@ -11,6 +11,8 @@ extension SimulatorEngine {
             return .encoded(200, profiles.all())
         case ("GET", "/__simulator/events"):
             return .json(200, .array(events.all()))
+        case ("GET", "/__simulator/privacy-requests"):
+            return .encoded(200, privacy.all())
         case ("GET", "/__simulator/stats"):
             return .encoded(200, statisticsSnapshot())
         case ("POST", "/__simulator/bulk/complete"):

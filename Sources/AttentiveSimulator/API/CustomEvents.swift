@@ -18,6 +18,11 @@ final class EventStore: Sendable {
     func removeAll() {
         state.withLock { $0.removeAll() }
     }
+
+    /// Forgets the events `shouldRemove` picks (a processed deletion request's subject).
+    func removeAll(where shouldRemove: (OrderedJSON) -> Bool) {
+        state.withLock { $0.removeAll(where: shouldRemove) }
+    }
 }
 
 /// `CustomEventsRequest` (`POST /v1/events/custom`), validated as the spec describes it.

@@ -90,6 +90,18 @@ final class ProfileStore: Sendable {
         }
     }
 
+    /// Removes the profiles owning `email` or `phone` (a processed deletion request), with their identifiers.
+    func remove(email: String?, phone: String?) {
+        state.withLock { state in
+            let ids = Set([email.flatMap { state.byEmail[$0] }, phone.flatMap { state.byPhone[$0] }].compactMap { $0 })
+            for id in ids {
+                guard let profile = state.profiles.removeValue(forKey: id) else { continue }
+                if let owned = profile.email { state.byEmail[owned] = nil }
+                if let owned = profile.phone { state.byPhone[owned] = nil }
+            }
+        }
+    }
+
     /// Removes every profile.
     func removeAll() {
         state.withLock { $0 = State() }

@@ -10,11 +10,13 @@ final class SimulatorEngine: Sendable {
     let limiter = FixedWindowLimiter()
     let faults: FaultInjector
     let bulk: BulkJobStore
+    let privacy: PrivacyRequestStore
     private let state: Mutex<(configuration: SimulatorConfiguration, port: UInt16)>
 
     init(configuration: SimulatorConfiguration) {
         faults = FaultInjector(seed: configuration.seed)
         bulk = BulkJobStore(profiles: profiles, statistics: statistics)
+        privacy = PrivacyRequestStore(profiles: profiles, events: events)
         state = Mutex((configuration, configuration.port))
     }
 
@@ -35,9 +37,10 @@ final class SimulatorEngine: Sendable {
         faults.reseed(configuration.seed)
     }
 
-    /// Clears profiles, bulk jobs, rate-limit windows and counters; restarts the generators.
+    /// Clears profiles, bulk jobs, privacy requests, rate-limit windows and counters; restarts the generators.
     func reset() {
         bulk.removeAll()
+        privacy.removeAll()
         profiles.removeAll()
         events.removeAll()
         limiter.reset()

@@ -75,6 +75,10 @@ struct EventDiscovery {
                     if candidate.reason == "not_yet" {
                         notes.append((candidate.noteSource, candidate.noteKey, candidate.occurredAtRaw))
                         summary.notYet += 1
+                    } else if candidate.reason == "forgotten" {
+                        // Listed every time its row comes back, whatever the ledger holds: never silent.
+                        report.recordSkipped(
+                            candidate, id: Self.id(of: candidate, store: session.store), reason: "forgotten")
                     } else if let state = candidate.ledgerState {
                         if state == .delivered { summary.alreadyDelivered += 1 } else { summary.alreadyPending += 1 }
                     } else if skipHistory && candidate.tooOld {

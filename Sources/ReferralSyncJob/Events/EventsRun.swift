@@ -12,10 +12,14 @@ public struct EventsOptions: Sendable {
     public var maxAgeHours: Double
     /// `--backfill`: consider the whole history and send every event not yet delivered, whatever its age.
     public var backfill: Bool
+    /// `--event-body-retention-days`: a delivered event's frozen body keeps its properties and user this long
+    /// (README "Personal data").
+    public var bodyRetentionDays: Int
 
-    public init(maxAgeHours: Double = 12, backfill: Bool = false) {
+    public init(maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30) {
         self.maxAgeHours = maxAgeHours
         self.backfill = backfill
+        self.bodyRetentionDays = bodyRetentionDays
     }
 }
 
@@ -83,7 +87,16 @@ struct EventStages {
             stages.finish("discover")
             failure = await send(discovered.dryRunEvents, report: opened)
             stages.finish("send")
-            if !configuration.dryRun { pendingAfter = try? EventLedger.unsentCount(on: session.writer) }
+            if !configuration.dryRun {
+                pendingAfter = try? EventLedger.unsentCount(on: session.writer)
+                let stripped = try EventLedger.stripDeliveredBodies(
+                    olderThanDays: options.bodyRetentionDays, runID: session.runID, on: session.writer)
+                if stripped > 0 {
+                    context.logger.info(
+                        "stripped the bodies of events delivered long ago",
+                        [("events", String(stripped)), ("retention_days", String(options.bodyRetentionDays))])
+                }
+            }
         } catch {
             failure = failure ?? JobError(classifying: error)
         }

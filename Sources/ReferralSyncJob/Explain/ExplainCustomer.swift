@@ -50,7 +50,10 @@ struct ExplainCustomer {
     ) throws -> CustomerExplanation {
         let match = try Self.single(
             CustomerExplanationReads.matches(asked, phoneRegion: parameters.phoneRegion, on: connection), asked: asked)
-        guard let row = try CustomerExplanationReads.customer(match.customerID, parameters, on: connection) else {
+        // A forgotten person (`referral-sync forget`) is absent, whatever the input tables still hold.
+        guard let row = try CustomerExplanationReads.customer(match.customerID, parameters, on: connection),
+            row.problem != "forgotten"
+        else {
             throw Self.unknown(asked)
         }
         let referrals = try CustomerExplanationReads.referrals(match.customerID, parameters, on: connection)
