@@ -33,13 +33,7 @@ struct CurlTransportTests {
         let clock = ContinuousClock()
         let start = clock.now
         return await withCheckedContinuation { continuation in
-            transport.start(transfer) { completion in
-                let elapsed = clock.now - start
-                switch completion {
-                case .finished(let result): continuation.resume(returning: (result, elapsed))
-                case .cancelled: continuation.resume(returning: (.failure(.connection("cancelled")), elapsed))
-                }
-            }
+            transport.start(transfer) { result in continuation.resume(returning: (result, clock.now - start)) }
         }
     }
 
@@ -120,24 +114,6 @@ struct CurlTransportTests {
         #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(1), "\(elapsed)")
         // Waiting is sleeping in curl_multi_poll, not polling.
         #expect(transport.threadCPUTime < .milliseconds(200))
-    }
-
-    @Test(.timeLimit(.minutes(1)))
-    func cancellingTheCallerRemovesTheTransferAtOnceAndTheTransportGoesOn() async throws {
-        let server = try DroppingServer(drop: .silent, picks: { $0 == 1 })
-        defer { server.stop() }
-        let transport = Self.transport()
-        let request = Self.update(on: server.baseURL)
-        let waiting = Task { try await transport.sendCancellably(request) }
-        while server.requests == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        let cancelledAt = ContinuousClock.now
-        waiting.cancel()
-        await #expect(throws: CancellationError.self) { try await waiting.value }
-        // The curl thread closed the connection at once: the server saw it go.
-        let closedAt = try #require(server.silentConnectionsClosedByClient.first)
-        #expect(closedAt - cancelledAt < .seconds(1))
-        let next = await transport.send(Self.update(on: server.baseURL, 1))
-        #expect((try? next.get())?.status == 200, "\(next)")
     }
 
     @Test func requestHeadersGoOutAndTheAnswersHeadersAndBodyComeBack() async throws {

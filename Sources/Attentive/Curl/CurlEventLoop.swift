@@ -9,7 +9,6 @@ import Synchronization
 final class CurlEventLoop: @unchecked Sendable {
     private struct Inbox {
         var added: [CurlTransfer] = []
-        var cancelled: [CurlTransfer] = []
         var stopping = false
         /// Set by the loop thread just before it frees the multi handle: from then on nobody may wake it.
         var closed = false
@@ -44,12 +43,7 @@ final class CurlEventLoop: @unchecked Sendable {
     /// Hands `transfer` to the loop thread.
     func submit(_ transfer: CurlTransfer) {
         let accepted = wake { $0.added.append(transfer) }
-        if !accepted { transfer.complete(.finished(.failure(.connection("the HTTP transport has stopped")))) }
-    }
-
-    /// Asks the loop thread to remove `transfer` (already marked cancelled) and complete it as cancelled.
-    func cancel(_ transfer: CurlTransfer) {
-        _ = wake { $0.cancelled.append(transfer) }
+        if !accepted { transfer.complete(.failure(.connection("the HTTP transport has stopped"))) }
     }
 
     /// Ends the loop thread once it has failed whatever is still in it. For the owner's `deinit`.
@@ -82,14 +76,10 @@ final class CurlEventLoop: @unchecked Sendable {
         if pthread_getcpuclockid(pthread_self(), &clock) == 0 { threadClock.withLock { $0 = clock } }
         while true {
             let mail = inbox.withLock { inbox -> Inbox in
-                defer {
-                    inbox.added.removeAll()
-                    inbox.cancelled.removeAll()
-                }
+                defer { inbox.added.removeAll() }
                 return inbox
             }
             for transfer in mail.added { add(transfer) }
-            for transfer in mail.cancelled { remove(transfer) }
             if mail.stopping { break }
             var running: Int32 = 0
             _ = curl_multi_perform(multi, &running)
@@ -99,40 +89,26 @@ final class CurlEventLoop: @unchecked Sendable {
         for transfer in active.values {
             _ = curl_multi_remove_handle(multi, transfer.easy)
             transfer.releaseHandle()
-            transfer.complete(.finished(.failure(.connection("the HTTP transport has stopped"))))
+            transfer.complete(.failure(.connection("the HTTP transport has stopped")))
         }
         active.removeAll()
         let late = inbox.withLock { inbox -> [CurlTransfer] in
             inbox.closed = true
             return inbox.added
         }
-        for transfer in late { transfer.complete(.finished(.failure(.connection("the HTTP transport has stopped")))) }
+        for transfer in late { transfer.complete(.failure(.connection("the HTTP transport has stopped"))) }
         _ = curl_multi_cleanup(multi)
     }
 
     private func add(_ transfer: CurlTransfer) {
-        guard !transfer.isCancelled else {
-            transfer.releaseHandle()
-            transfer.complete(.cancelled)
-            return
-        }
         let code = curl_multi_add_handle(multi, transfer.easy)
         guard code == CURLM_OK else {
             let reason = String(cString: curl_multi_strerror(code))
             transfer.releaseHandle()
-            transfer.complete(.finished(.failure(.connection("could not start the request: \(reason)"))))
+            transfer.complete(.failure(.connection("could not start the request: \(reason)")))
             return
         }
         active[transfer.easy] = transfer
-    }
-
-    private func remove(_ transfer: CurlTransfer) {
-        // Identity, not the key alone: a finished transfer's freed handle address may already serve another one.
-        guard active[transfer.easy] === transfer else { return }
-        active[transfer.easy] = nil
-        _ = curl_multi_remove_handle(multi, transfer.easy)
-        transfer.releaseHandle()
-        transfer.complete(.cancelled)
     }
 
     private func completeFinished() {
@@ -145,7 +121,7 @@ final class CurlEventLoop: @unchecked Sendable {
             guard let transfer = active.removeValue(forKey: easy) else { continue }
             let result = transfer.result(of: code)
             transfer.releaseHandle()
-            transfer.complete(.finished(result))
+            transfer.complete(result)
         }
     }
 }

@@ -6,13 +6,6 @@ import Synchronization
     import FoundationNetworking
 #endif
 
-/// How a transfer ended.
-enum CurlCompletion: Sendable {
-    case finished(Result<HTTPResponse, TransportFailure>)
-    /// The calling task was cancelled and the transfer removed before it finished.
-    case cancelled
-}
-
 /// One request as a configured libcurl easy handle, the answer it collects and what to call when it ends.
 ///
 /// Made on the calling thread; from submission on, the easy handle, the header and body buffers are touched only
@@ -20,8 +13,7 @@ enum CurlCompletion: Sendable {
 /// shared between threads.
 final class CurlTransfer: @unchecked Sendable {
     private struct State {
-        var handler: (@Sendable (CurlCompletion) -> Void)?
-        var cancelled = false
+        var handler: (@Sendable (Result<HTTPResponse, TransportFailure>) -> Void)?
         var completed = false
     }
 
@@ -123,22 +115,15 @@ final class CurlTransfer: @unchecked Sendable {
         options.set(CURLOPT_HEADERDATA, pointer: this)
     }
 
-    /// True once the calling task was cancelled.
-    var isCancelled: Bool { state.withLock { $0.cancelled } }
-
-    func markCancelled() {
-        state.withLock { $0.cancelled = true }
-    }
-
     /// Remembers what to call when the transfer ends. Called once, before the transfer is submitted.
-    func onCompletion(_ handler: @escaping @Sendable (CurlCompletion) -> Void) {
+    func onCompletion(_ handler: @escaping @Sendable (Result<HTTPResponse, TransportFailure>) -> Void) {
         state.withLock { $0.handler = handler }
     }
 
     /// Calls the completion handler (on the loop thread, or the submitting one if the loop has stopped); later
     /// calls do nothing.
-    func complete(_ completion: CurlCompletion) {
-        let handler = state.withLock { state -> (@Sendable (CurlCompletion) -> Void)? in
+    func complete(_ completion: Result<HTTPResponse, TransportFailure>) {
+        let handler = state.withLock { state -> (@Sendable (Result<HTTPResponse, TransportFailure>) -> Void)? in
             guard !state.completed else { return nil }
             state.completed = true
             defer { state.handler = nil }

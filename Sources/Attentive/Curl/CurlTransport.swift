@@ -40,54 +40,23 @@ final class CurlTransport: HTTPTransport {
 
     /// Sends `request` and waits for its whole answer. Cancelling the calling task does not touch the request
     /// in flight: the job records every answer it gets (its SIGTERM stop lets requests in flight finish), and
-    /// the deadline bounds the wait.
+    /// the deadline bounds the wait. (Nothing cancels a request: the transport has no cancellation path to keep.)
     func send(_ request: URLRequest) async -> Result<HTTPResponse, TransportFailure> {
-        switch await perform(request, honouringCancellation: false) {
-        case .finished(let result): return result
-        case .cancelled: return .failure(.connection("the request was cancelled"))
-        }
-    }
-
-    /// Like ``send(_:)``, but cancelling the calling task ends the exchange at once: the curl thread removes the
-    /// transfer (closing its connection if it was mid-exchange) and this throws `CancellationError`.
-    func sendCancellably(_ request: URLRequest) async throws(CancellationError) -> Result<
-        HTTPResponse, TransportFailure
-    > {
-        switch await perform(request, honouringCancellation: true) {
-        case .finished(let result): return result
-        case .cancelled: throw CancellationError()
-        }
-    }
-
-    private func perform(_ request: URLRequest, honouringCancellation: Bool) async -> CurlCompletion {
         let transfer: CurlTransfer
         switch CurlTransfer.make(request, deadline: deadline) {
         case .success(let made): transfer = made
-        case .failure(let failure): return .finished(.failure(failure))
+        case .failure(let failure): return .failure(failure)
         }
-        guard honouringCancellation else {
-            return await withCheckedContinuation { continuation in
-                start(transfer) { continuation.resume(returning: $0) }
-            }
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                start(transfer) { continuation.resume(returning: $0) }
-            }
-        } onCancel: {
-            cancel(transfer)
+        return await withCheckedContinuation { continuation in
+            start(transfer) { continuation.resume(returning: $0) }
         }
     }
 
     /// Hands `transfer` to the curl thread; `handler` runs there, once, when the transfer ends.
-    func start(_ transfer: CurlTransfer, whenDone handler: @escaping @Sendable (CurlCompletion) -> Void) {
+    func start(
+        _ transfer: CurlTransfer, whenDone handler: @escaping @Sendable (Result<HTTPResponse, TransportFailure>) -> Void
+    ) {
         transfer.onCompletion(handler)
         loop.submit(transfer)
-    }
-
-    /// Ends `transfer` as cancelled, at once if it is still running, whether or not it has reached the curl thread.
-    func cancel(_ transfer: CurlTransfer) {
-        transfer.markCancelled()
-        loop.cancel(transfer)
     }
 }
