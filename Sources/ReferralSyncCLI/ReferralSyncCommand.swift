@@ -168,8 +168,13 @@ public enum ReferralSyncCommand {
         let quiet = (try? options.value(JobOptions.quiet)) ?? false
         let verbose = (try? options.value(JobOptions.verbose)) ?? false
         let level: Logger.Level = quiet ? .warning : (verbose ? .debug : .info)
-        return Logger(level: level, format: (try? options.value(JobOptions.logFormat)) ?? .logfmt, secrets: secrets)
+        let format = (try? options.value(JobOptions.logFormat)) ?? .logfmt
+        guard let logOutput else { return Logger(level: level, format: format, secrets: secrets) }
+        return Logger(level: level, format: format, secrets: secrets, sink: logOutput)
     }
+
+    /// Where the log lines go instead of stderr, for callers (tests) that read them.
+    @TaskLocal public static var logOutput: (@Sendable (String) -> Void)?
 
     /// Prints the error and the one line saying what to do, and returns its exit status.
     static func fail(_ error: any Error) -> ExitStatus {

@@ -42,7 +42,12 @@ struct ForgetTests {
                 arguments[0], "--reports-dir", harness.reportsDirectory, "--currency", "USD",
                 "--default-phone-region", "US",
             ] + arguments.dropFirst(),
-            environment: harness.environment.merging(extra) { $1 }, output: { _ in })
+            environment: harness.environment.merging(extra) { $1 }.merging(Self.verbose) { $1 }, output: { _ in })
+    }
+
+    /// Debug lines too, while a test reads the logs (`ReferralSyncCommand.logOutput`).
+    static var verbose: [String: String] {
+        ReferralSyncCommand.logOutput == nil ? [:] : ["REFERRAL_SYNC_QUIET": "0", "REFERRAL_SYNC_VERBOSE": "1"]
     }
 
     /// Every `table.column` of the store's `referral_sync_` tables holding a needle.
@@ -102,6 +107,15 @@ struct ForgetTests {
         #expect(folders.filter { $0 != "latest" }.count == 3)
 
         #expect(await command(harness, ["forget", "c1", "YORICK@example.com"]) == .success)
+        // Every log line written from here on, at the most verbose level, is read too.
+        let logs = CapturedText()
+        try await ReferralSyncCommand.$logOutput.withValue({ logs.append($0) }) {
+            try await afterTheErasure(harness, delivered: delivered, logs: logs)
+        }
+    }
+
+    /// What `forgetReferrerAndRecipient` checks once the people are forgotten, with every log line captured.
+    func afterTheErasure(_ harness: JobHarness, delivered: Int, logs: CapturedText) async throws {
 
         #expect(try tablesNaming(harness) == [])
         #expect(try filesNaming(harness) == [])
@@ -123,7 +137,7 @@ struct ForgetTests {
             """)
         let later = "2025-01-11T10:00:00Z"
         let (runStatus, reports) = await harness.run(
-            ["--as-of", later, "--currency", "USD", "--default-phone-region", "US"])
+            ["--as-of", later, "--currency", "USD", "--default-phone-region", "US"], environment: Self.verbose)
         #expect(runStatus == .success)
         let rejected = try #require(reports).csv("rejected_rows.csv")
         #expect(Set(rejected.filter { $0["reason"] == "forgotten" }.map { $0["key"] ?? "" }) == ["c1", "c2"])
@@ -149,8 +163,13 @@ struct ForgetTests {
         // explain treats them as absent.
         let explained = await ReferralSyncCommand.main(
             arguments: ["explain", "c1", "--as-of", later, "--currency", "USD", "--default-phone-region", "US"],
-            environment: harness.environment, output: { _ in })
+            environment: harness.environment.merging(Self.verbose) { $1 }, output: { _ in })
         #expect(explained == .dataError)
+        // Verbose logs of everything after the erasure name no one either; and they were written.
+        let written = logs.text.lowercased()
+        #expect(written.contains("run finished"))
+        #expect(written.contains("events finished"))
+        #expect(Self.needles.filter { written.contains($0) } == [])
     }
 
     @Test("a person who matches no one exits 65 and erases nothing")
