@@ -41,7 +41,7 @@ enum EventCounts {
     static let outcomes = EventOutcome.allCases
 
     /// The events command's own metric families: events by outcome (a counter and the last run's), pending events.
-    static func metricFamilies(_ counts: [EventOutcome: Int], pending: Int?) -> [MetricFamily] {
+    static func metricFamilies(_ counts: [EventOutcome: Int], pending: Int?, refused: Int? = nil) -> [MetricFamily] {
         [
             MetricFamily(
                 name: "referral_sync_events_total", kind: .counter,
@@ -54,8 +54,10 @@ enum EventCounts {
             // No sample (so no series) when the pending ones could not be counted.
             MetricFamily(
                 name: "referral_sync_pending_events", kind: .gauge,
-                help: "Referral events not yet delivered to Attentive after the last run.",
+                help: "Referral events not yet delivered to Attentive and still tried after the last run "
+                    + "(refused ones are not counted: referral_sync_refused_events).",
                 samples: pending.map { [([], Double($0))] } ?? []),
+            RefusedListing.metricFamily(name: "referral_sync_refused_events", of: "Referral events", standing: refused),
         ]
     }
 }
@@ -73,6 +75,7 @@ struct EventStages {
         var report: EventsReport?
         var discovery = EventDiscovery.Summary()
         var pendingAfter: Int?
+        var refused: Int?
         do {
             let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
             let opened = try EventsReport(folder: folder, dryRun: configuration.dryRun)
@@ -84,10 +87,12 @@ struct EventStages {
             failure = await send(discovered.dryRunEvents, report: opened)
             stages.finish("send")
             if !configuration.dryRun { pendingAfter = try? EventLedger.unsentCount(on: session.writer) }
+            refused = try RefusedListing.write(
+                .events, to: opened.folder, shard: configuration.shard, on: session.writer)
         } catch {
             failure = failure ?? JobError(classifying: error)
         }
-        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter)
+        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, refused: refused)
     }
 
     /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
@@ -96,7 +101,8 @@ struct EventStages {
         do {
             unsent = try EventLedger.unsent(
                 on: session.writer, shard: configuration.shard,
-                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600))
+                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
+                retryRefused: configuration.retryRefused)
         } catch {
             return JobError(classifying: error)
         }
@@ -116,7 +122,8 @@ struct EventStages {
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
     private func ending(
-        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?
+        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?,
+        refused: Int?
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts[.failed] ?? 0
@@ -138,14 +145,14 @@ struct EventStages {
                     summary: { end in
                         EventsSummary(
                             end: end, options: options, discovery: discovery, counts: counts,
-                            pendingAfter: pendingAfter
+                            pendingAfter: pendingAfter, refused: refused
                         ).markdown()
                     })
             }, closingLine: "events finished",
             closingFields: [("exit_status", status.description)]
                 + EventCounts.outcomes.map { ($0.rawValue, String(counts[$0] ?? 0)) }
                 + [("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet))],
-            pending: pendingAfter, metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter),
+            pending: pendingAfter, metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter, refused: refused),
             historyCounts: history)
     }
 }

@@ -23,6 +23,7 @@ struct ReportStage {
                 summary: { end in
                     RunSummary(
                         end: end, refresh: outcome.refresh, counts: counts, pending: outcome.pendingLine,
+                        refused: outcome.refusedStanding,
                         bulkSection: outcome.bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun)
                     ).markdown()
                 })
@@ -32,13 +33,19 @@ struct ReportStage {
             closingFields: [
                 ("exit_status", status.description), ("participants", String(counts.participants)),
                 ("changed_participants", String(counts.changedParticipants)), ("synced", String(counts[.synced])),
-                ("failed", String(counts[.failed])), ("skipped", String(counts[.skipped])),
+                ("failed", String(counts[.failed])), ("refused", String(counts[.refused])),
+                ("skipped", String(counts[.skipped])),
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
                 ("warnings", String(counts.warnings)),
                 ("links_cleaned", String(counts.warningsByReason["link_cleaned"] ?? 0)),
             ],
             counts: counts, pending: outcome.pendingCount,
-            metricFamilies: Self.metricFamilies(counts, pending: outcome.pendingCount),
+            metricFamilies: Self.metricFamilies(counts, pending: outcome.pendingCount)
+                + [
+                    RefusedListing.metricFamily(
+                        name: "referral_sync_refused_rows", of: "Attribute values",
+                        standing: outcome.refusedStanding)
+                ],
             historyCounts: Self.historyCounts(counts, refresh: outcome.refresh))
     }
 
@@ -62,7 +69,8 @@ struct ReportStage {
             // No sample (so no series) when the pending ones could not be counted.
             MetricFamily(
                 name: "referral_sync_pending_rows", kind: .gauge,
-                help: "Attribute values not yet accepted by Attentive after the last run.",
+                help: "Attribute values not yet accepted by Attentive and still tried after the last run "
+                    + "(refused ones are not counted: referral_sync_refused_rows).",
                 samples: pending.map { [([], Double($0))] } ?? []),
         ]
     }
