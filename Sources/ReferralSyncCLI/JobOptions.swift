@@ -174,7 +174,8 @@ enum JobOptions {
     /// The options of `run`, in help order.
     static let runOptions: [any OptionDeclaration] = [
         databaseURL, schema, asOf, currency, reportsDirectory, dryRun, fullRecompute, retryRefused, mode, bulkWait,
-        bulkBatchSize, retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion, shard, keep,
+        bulkBatchSize, retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion,
+        shard, keep,
         metricsFile, logFormat, quiet, verbose, help,
     ]
     /// The options of `drift`: those of `run` that apply to reading (not `--dry-run`, `--mode`,

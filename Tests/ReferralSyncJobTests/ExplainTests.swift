@@ -177,7 +177,11 @@ import Testing
     }
 
     @Test func ledgerSectionAfterAFailedSendAndThenASuccessfulOne() async throws {
-        let harness = try JobHarness { $0.faults.badIdentities = ["ann@example.com"] }
+        // 404: a failure the next run retries (a 400 is a refusal, README "Refusals").
+        let harness = try JobHarness {
+            $0.faults.badIdentities = ["ann@example.com"]
+            $0.faults.rejectionStatus = 404
+        }
         try Self.annWithEveryReason().insert(into: harness.database)
         let (failed, _) = await Self.run(harness)
         #expect(failed == .needsAttention)

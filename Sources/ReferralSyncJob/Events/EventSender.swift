@@ -99,7 +99,8 @@ final class EventSender {
             ledgerError = ledgerError ?? JobError(classifying: error)
         }
         report.record(
-            event, outcome: answer.accepted ? .delivered : answer.refused ? .refused : .failed, httpStatus: answer.httpStatus,
+            event, outcome: answer.accepted ? .delivered : answer.refused ? .refused : .failed,
+            httpStatus: answer.httpStatus,
             error: answer.error, attempts: answer.attempts)
     }
 

@@ -127,11 +127,15 @@ struct EventStages {
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts[.failed] ?? 0
-        let status = failure?.status ?? (failed > 0 ? .needsAttention : .success)
+        let newlyRefused = counts[.refused] ?? 0
+        let status = failure?.status ?? (failed + newlyRefused > 0 ? .needsAttention : .success)
         let message =
             failure?.description
             ?? (failed > 0
-                ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again" : "done")
+                ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again"
+                : newlyRefused > 0
+                    ? "\(newlyRefused) events refused by Attentive for their content: see refused.csv; they are "
+                        + "not sent again (--retry-refused sends them)" : "done")
         var history = HistoryCounts()
         for (outcome, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             history.set(outcome.rawValue, count)
@@ -152,7 +156,8 @@ struct EventStages {
             closingFields: [("exit_status", status.description)]
                 + EventCounts.outcomes.map { ($0.rawValue, String(counts[$0] ?? 0)) }
                 + [("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet))],
-            pending: pendingAfter, metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter, refused: refused),
+            pending: pendingAfter,
+            metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter, refused: refused),
             historyCounts: history)
     }
 }

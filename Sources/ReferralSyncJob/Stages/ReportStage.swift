@@ -12,11 +12,16 @@ struct ReportStage {
         let configuration = context.configuration
         let counts = outputs?.recorder.counts ?? RunCounts()
         let failed = counts[.failed]
-        let status = outcome.failure?.status ?? (failed > 0 ? .needsAttention : .success)
+        let refused = counts[.refused]
+        // A new refusal needs someone to look once; the runs after it send nothing for it and end quiet.
+        let status = outcome.failure?.status ?? (failed + refused > 0 ? .needsAttention : .success)
         let message =
             outcome.failure?.description
             ?? (failed > 0
-                ? "\(failed) values failed and stay pending: see changes.csv; the next run retries them" : "done")
+                ? "\(failed) values failed and stay pending: see changes.csv; the next run retries them"
+                : refused > 0
+                    ? "\(refused) values refused by Attentive for their content: see refused.csv; they are not "
+                        + "sent again while unchanged (--retry-refused sends them)" : "done")
         let report = outputs.map { outputs in
             CommandReport(
                 folder: outputs.folder, close: { try outputs.recorder.close() },
