@@ -17,6 +17,17 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// Nothing was sent: the client was already halted by a 401/403, or shutdown had begun.
     case notSent(reason: String)
 
+    /// The statuses by which Attentive refuses a request for its content (README "Refusals"): the same body
+    /// would be refused again, so the job parks it instead of retrying it every run. 401/403 (the key), 404,
+    /// 408, 409 and 429 are not about the content.
+    public static let contentRefusalStatuses: Set<Int> = [400, 413, 422]
+
+    /// Whether Attentive refused the request for its content (``contentRefusalStatuses``).
+    public var isContentRefusal: Bool {
+        if case .rejected(let status, _, _) = self { return Self.contentRefusalStatuses.contains(status) }
+        return false
+    }
+
     /// Whether Attentive accepted the request.
     public var isAccepted: Bool {
         if case .accepted = self { return true }

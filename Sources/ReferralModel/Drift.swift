@@ -7,9 +7,15 @@ public enum DriftKind: String, Sendable, CaseIterable, Codable {
     case changedInAttentive = "changed_in_attentive"
     /// Attentive holds nothing (no attribute, or no user) where it had accepted a value from the job.
     case missingInAttentive = "missing_in_attentive"
+    /// Attentive refused the expected value for its content (README "Refusals", `refused.csv`): no run sends it
+    /// again while it is unchanged, unless `run --retry-refused`. Not drift: Attentive never took it.
+    case refused
 
     /// Whether the next run corrects it without help.
     public var fixedByNextRun: Bool { self == .pending }
+
+    /// Whether `drift --repair` (forgetting the ledger entry, so the next run sends every value) is its remedy.
+    public var repairedByForgetting: Bool { self == .changedInAttentive || self == .missingInAttentive }
 }
 
 /// One attribute of one participant whose value in Attentive is not the expected one.
@@ -55,7 +61,9 @@ public enum DriftComparison {
             let ledger = acceptedForThisIdentity ? nonEmpty(participant.ledgerValues[attribute]) : nil
             guard held != expected else { continue }
             let kind: DriftKind
-            if held == ledger {
+            if participant.refusedAttributes.contains(attribute) {
+                kind = .refused
+            } else if held == ledger {
                 kind = .pending
             } else if held == nil {
                 kind = .missingInAttentive

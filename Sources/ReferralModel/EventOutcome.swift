@@ -3,8 +3,11 @@
 public enum EventOutcome: String, Sendable, Codable, CaseIterable {
     /// Attentive answered 2xx; the ledger holds it delivered and it is never sent again.
     case delivered
-    /// Refused, unreachable or not sent; it stays pending and the next run sends it again, with the same body.
+    /// Unreachable, not sent, or refused for a reason that may pass; it stays pending and the next run sends it
+    /// again, with the same body.
     case failed
+    /// Refused for its content (400, 413, 422): parked, sent again only on `--retry-refused` (`refused.csv`).
+    case refused
     /// Not sendable (the error column says why: no usable identity, a rejected row).
     case skipped
     /// It occurred more than `--max-age` hours before the as-of and would trigger no journey (`--backfill` sends it).

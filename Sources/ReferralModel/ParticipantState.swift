@@ -15,8 +15,11 @@ public struct ParticipantState: Sendable, Equatable {
     public var hasLedger: Bool
     /// Whether the participant's identity differs from the one Attentive accepted the ledger values for.
     public var identityChanged: Bool
-    /// The attributes to send, as the SQL comparison decided.
+    /// The attributes to send, as the SQL comparison decided, less the refused ones set aside.
     public var changedAttributes: [OkendoAttribute]
+    /// Changed attributes whose value Attentive refused for its content, as it is now and for this identity
+    /// (README "Refusals"): not sent again (not in ``changedAttributes``) unless the run retries refusals.
+    public var refusedAttributes: [OkendoAttribute] = []
     /// Why the identity cannot be sent, as the SQL identity rules decided (no usable identity, or an email or
     /// phone that another participant also has); `nil` when it can be sent.
     public var identityProblem: String?
@@ -72,8 +75,11 @@ public struct Identity: Hashable, Sendable, Codable {
 public enum SyncOutcome: String, Sendable, Codable, CaseIterable {
     /// Attentive answered 2xx; the ledger holds the value.
     case synced
-    /// Attentive refused it or could not be reached; it stays pending for the next run.
+    /// Attentive could not be reached, or refused it for a reason that may pass; it stays pending for the next run.
     case failed
+    /// Attentive refused its content (400, 413, 422): it is not sent again while the value and the identity are
+    /// unchanged, unless `--retry-refused` (README "Refusals"; listed in `refused.csv`).
+    case refused
     /// Not sendable (see the error column); stays pending until the input is fixed.
     case skipped
     /// `--dry-run`: it would have been sent.

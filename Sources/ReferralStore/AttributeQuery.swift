@@ -11,21 +11,25 @@ public enum AttributeQuery {
     /// Opens a cursor over every participant of the shard in `customer_id` order. Call inside a transaction,
     /// after a refresh for the same parameters.
     /// - Throws: ``StateMismatch`` when the recompute the transaction sees is not for `parameters`.
+    /// - Parameter retryRefused: Whether values whose refusal stands are sent again (`--retry-refused`): they are
+    ///   then in `changedAttributes`, not set aside in `refusedAttributes`.
     public static func openCursor(
-        on connection: PostgresConnection, _ parameters: RecomputeParameters, fetchSize: Int = 5000
+        on connection: PostgresConnection, _ parameters: RecomputeParameters, retryRefused: Bool = false,
+        fetchSize: Int = 5000
     ) throws -> ParticipantCursor {
         try ParticipantStateStore.verify(on: connection, parameters)
         let values: [String?] = [String(parameters.shard.count), String(parameters.shard.number - 1)]
         return ParticipantCursor(
             rows: try RowCursor(
-                on: connection, sql: sql, parameters: values, name: "participant_attributes", fetchSize: fetchSize))
+                on: connection, sql: sql, parameters: values, name: "participant_attributes", fetchSize: fetchSize),
+            retryRefused: retryRefused)
     }
 
     /// The columns of `sql/queries/participant_attributes.sql` the reader uses, resolved by name once per result.
     struct Columns {
         let customerID, email, phone, sendEmail, sendPhone: Int
         let link, count, latest, revenue, ledgerLink, ledgerCount, ledgerLatest, ledgerRevenue: Int
-        let hasLedger, identityChanged, changedMask, problem: Int
+        let hasLedger, identityChanged, changedMask, problem, refusedMask: Int
 
         /// - Throws: `PostgresError` naming the first column the query does not return.
         init(_ row: PostgresRow) throws {
@@ -46,9 +50,11 @@ public enum AttributeQuery {
             identityChanged = try row.index(of: "identity_changed")
             changedMask = try row.index(of: "changed_mask")
             problem = try row.index(of: "problem_detail")
+            refusedMask = try row.index(of: "refused_mask")
         }
 
-        func participant(from row: PostgresRow) -> ParticipantState {
+        /// - Parameter retryRefused: Whether values whose refusal stands are to be sent all the same.
+        func participant(from row: PostgresRow, retryRefused: Bool = false) -> ParticipantState {
             var values: [OkendoAttribute: String] = [:]
             values[.shareableLink] = row[link]
             values[.successfulReferrals] = row[count]
@@ -59,15 +65,19 @@ public enum AttributeQuery {
             ledger[.successfulReferrals] = row[ledgerCount]
             ledger[.latestSuccessfulReferralDate] = row[ledgerLatest]
             ledger[.totalSuccessfulReferralRevenue] = row[ledgerRevenue]
-            return ParticipantState(
+            let changed = row.int(changedMask) ?? 0
+            let refused = retryRefused ? 0 : changed & (row.int(refusedMask) ?? 0)
+            var participant = ParticipantState(
                 customerID: row[customerID] ?? "",
                 rawEmail: row[email], rawPhone: row[phone],
                 identity: Identity(email: row[sendEmail], phone: row[sendPhone]),
                 values: values, ledgerValues: ledger,
                 hasLedger: row.bool(hasLedger) ?? false,
                 identityChanged: row.bool(identityChanged) ?? false,
-                changedAttributes: OkendoAttribute.attributes(inMask: row.int(changedMask) ?? 0),
+                changedAttributes: OkendoAttribute.attributes(inMask: changed & ~refused),
                 identityProblem: row[problem])
+            participant.refusedAttributes = OkendoAttribute.attributes(inMask: refused)
+            return participant
         }
     }
 }
@@ -77,14 +87,18 @@ public final class ParticipantCursor {
     let rows: RowCursor
     /// Resolved from the first row; every batch of the cursor has the same columns.
     private var columns: AttributeQuery.Columns?
-    init(rows: RowCursor) { self.rows = rows }
+    private let retryRefused: Bool
+    init(rows: RowCursor, retryRefused: Bool = false) {
+        self.rows = rows
+        self.retryRefused = retryRefused
+    }
     /// The next participant, or `nil` after the last.
     /// - Throws: `PostgresError`, also when the query lacks a column the reader needs (named in the message).
     public func next() throws -> ParticipantState? {
         guard let row = try rows.next() else { return nil }
         let resolved = try columns ?? AttributeQuery.Columns(row)
         columns = resolved
-        return resolved.participant(from: row)
+        return resolved.participant(from: row, retryRefused: retryRefused)
     }
     /// Closes the cursor.
     public func close() throws { try rows.close() }

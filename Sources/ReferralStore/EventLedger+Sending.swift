@@ -5,19 +5,20 @@ import ReferralModel
 extension EventLedger {
     /// The events of the ledger not yet delivered, of `shard`: first those still young enough to start a journey
     /// (occurred at or after `freshSince`), oldest first, then the older ones, so a backlog (a backfill, an
-    /// outage) never delays today's invitations and rewards.
-    public static func unsent(on connection: PostgresConnection, shard: Shard, freshSince: Timestamp) throws
-        -> [UnsentEvent]
-    {
+    /// outage) never delays today's invitations and rewards. Refused events (README "Refusals") only with
+    /// `retryRefused`.
+    public static func unsent(
+        on connection: PostgresConnection, shard: Shard, freshSince: Timestamp, retryRefused: Bool = false
+    ) throws -> [UnsentEvent] {
         try connection.query(
             """
             SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
                    user_email, user_phone, body, state, attempts
             FROM referral_sync_events
-            WHERE state NOT IN ('delivered', 'forgotten')
+            WHERE state NOT IN ('delivered', 'forgotten') AND (state <> 'refused' OR $4::boolean)
               AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
             ORDER BY occurred_at >= $3::timestamptz DESC, occurred_at, event_key
-            """, [String(shard.count), String(shard.number), freshSince.description]
+            """, [String(shard.count), String(shard.number), freshSince.description, retryRefused ? "t" : "f"]
         ).map { row in
             UnsentEvent(
                 key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "", sourceRow: row[4] ?? "",
@@ -37,21 +38,26 @@ extension EventLedger {
             """, [PostgresArray.literal(keys.map { Optional($0) }), String(runID)])
     }
 
-    /// Records Attentive's answer for one event: `delivered` (2xx) or `failed`.
+    /// Records Attentive's answer for one event: `delivered` (2xx), `refused` (for its content: not sent again
+    /// unless `--retry-refused`; refused again, it keeps when it was first refused) or `failed`.
     public static func recordOutcome(
-        key: String, delivered: Bool, httpStatus: Int?, error: String?, attempts: Int, runID: Int64,
-        on connection: PostgresConnection
+        key: String, delivered: Bool, refused: Bool = false, httpStatus: Int?, error: String?, attempts: Int,
+        runID: Int64, on connection: PostgresConnection
     ) throws {
         try connection.execute(
             """
             UPDATE referral_sync_events
-            SET state = CASE WHEN $2::boolean THEN 'delivered' ELSE 'failed' END,
+            SET state = CASE WHEN $2::boolean THEN 'delivered' WHEN $7::boolean THEN 'refused' ELSE 'failed' END,
                 delivered_at = CASE WHEN $2::boolean THEN now() END,
+                refused_at = CASE WHEN $7::boolean THEN coalesce(refused_at, now()) END,
                 http_status = $3::integer, error = $4, attempts = attempts + $5::integer, updated_at = now(),
                 updated_run_id = $6::bigint
             WHERE event_key = $1
             """,
-            [key, delivered ? "t" : "f", httpStatus.map(String.init), error, String(attempts), String(runID)])
+            [
+                key, delivered ? "t" : "f", httpStatus.map(String.init), error, String(attempts), String(runID),
+                refused ? "t" : "f",
+            ])
     }
 
     /// Drops the event notes while `events` has never run: the first `events` run reads its window through the time
@@ -64,9 +70,10 @@ extension EventLedger {
             """)
     }
 
-    /// Events of the ledger not yet delivered (all shards).
+    /// Events of the ledger not yet delivered and still tried: refused ones are not counted (all shards).
     public static func unsentCount(on connection: PostgresConnection) throws -> Int {
-        try connection.query("SELECT count(*) FROM referral_sync_events WHERE state NOT IN ('delivered', 'forgotten')")
-            .first?.int(0) ?? 0
+        try connection.query(
+            "SELECT count(*) FROM referral_sync_events WHERE state NOT IN ('delivered', 'forgotten', 'refused')"
+        ).first?.int(0) ?? 0
     }
 }

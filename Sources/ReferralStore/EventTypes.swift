@@ -41,8 +41,11 @@ public enum EventLedgerState: String, Sendable, Equatable {
     case inFlight = "in_flight"
     /// Attentive answered 2xx: never sent again.
     case delivered
-    /// Refused, unreachable or not sent: the next run sends it again, with the same body.
+    /// Unreachable, not sent, or refused for a reason that may pass: the next run sends it again, with the same body.
     case failed
+    /// Refused for its content (400, 413, 422): its body never changes, so it is sent again only on
+    /// `--retry-refused` (README "Refusals").
+    case refused
 }
 
 /// One event (or a row that cannot make its event) as `sql/definitions/85_events.sql` derives it.

@@ -6,10 +6,12 @@ public struct PendingValue: Sendable, Equatable {
     public var customerID: String
     public var attribute: OkendoAttribute
     public var value: String?
-    public var state: String  // failed, skipped or in_flight
+    public var state: String  // failed, skipped, in_flight or refused
     public var httpStatus: Int?
     public var error: String?
     public var attempts: Int
+    /// For a refused value, the identity it was sent to: the refusal stands while value and identity are unchanged.
+    public var sentTo: Identity?
     public init(
         customerID: String, attribute: OkendoAttribute, value: String?, state: String, httpStatus: Int?,
         error: String?, attempts: Int
@@ -48,7 +50,7 @@ public final class LedgerWriter {
             ) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS referral_sync_pending_batch (
                 customer_id text, attribute text, value text, state text, http_status integer, error text,
-                attempts integer
+                attempts integer, sent_email text, sent_phone text
             ) ON COMMIT DELETE ROWS
             """)
     }
@@ -67,7 +69,7 @@ public final class LedgerWriter {
     public func recordPending(_ value: PendingValue) throws {
         pending.append([
             value.customerID, value.attribute.rawValue, value.value, value.state, value.httpStatus.map(String.init),
-            value.error, String(value.attempts),
+            value.error, String(value.attempts), value.sentTo?.email, value.sentTo?.phone,
         ])
         if accepted.count + pending.count >= batchSize { try flush() }
     }
@@ -100,13 +102,23 @@ public final class LedgerWriter {
                 try connection.execute(
                     """
                     INSERT INTO referral_sync_pending AS p (customer_id, attribute, value, state, first_seen_at,
-                        last_attempt_at, attempts, http_status, error, run_id)
-                    SELECT customer_id, attribute, value, state, now(), now(), attempts, http_status, error, $1::bigint
+                        last_attempt_at, attempts, http_status, error, run_id, refused_at, sent_email, sent_phone)
+                    SELECT customer_id, attribute, value, state, now(), now(), attempts, http_status, error, $1::bigint,
+                           CASE WHEN state = 'refused' THEN now() END, sent_email, sent_phone
                     FROM referral_sync_pending_batch
                     ON CONFLICT (customer_id, attribute) DO UPDATE SET
                         value = excluded.value, state = excluded.state, last_attempt_at = excluded.last_attempt_at,
                         attempts = p.attempts + excluded.attempts, http_status = excluded.http_status,
-                        error = excluded.error, run_id = excluded.run_id
+                        error = excluded.error, run_id = excluded.run_id,
+                        -- The same content refused again (--retry-refused) keeps when it was first refused.
+                        refused_at = CASE
+                            WHEN excluded.state <> 'refused' THEN NULL
+                            WHEN p.state = 'refused' AND (p.value, p.sent_email, p.sent_phone)
+                                 IS NOT DISTINCT FROM (excluded.value, excluded.sent_email, excluded.sent_phone)
+                                THEN p.refused_at
+                            ELSE excluded.refused_at
+                        END,
+                        sent_email = excluded.sent_email, sent_phone = excluded.sent_phone
                     """, [run])
             }
         }
@@ -132,14 +144,26 @@ public final class LedgerWriter {
     }
 
     /// After a run that looked at every participant: drops pending values this run did not see again (their
-    /// change went away, e.g. the value went back to what Attentive holds).
+    /// change went away, e.g. the value went back to what Attentive holds), and refusals that no longer stand
+    /// (the participant's value or identity is not the refused one any more: sql/definitions/86_refusals.sql).
     public func forgetPendingNotSeen(since runStartedBy: Int64) throws {
         try connection.execute(
-            "DELETE FROM referral_sync_pending WHERE run_id IS DISTINCT FROM $1::bigint AND state <> 'in_flight'",
+            """
+            DELETE FROM referral_sync_pending p
+            WHERE p.run_id IS DISTINCT FROM $1::bigint AND p.state <> 'in_flight'
+              AND (p.state <> 'refused' OR NOT EXISTS (
+                  SELECT 1 FROM referral_sync_participant_values v
+                  WHERE v.customer_id = p.customer_id
+                    AND referral_sync_standing_refusals(v.customer_id, v.send_email, v.send_phone, v.shareable_link,
+                            v.successful_referrals, v.latest_successful_referral_at,
+                            v.total_successful_referral_revenue)
+                        & referral_sync_attribute_bit(p.attribute) <> 0))
+            """,
             [String(runStartedBy)])
     }
 
-    /// How many values are pending, and since when (the oldest first failure), for the summary.
+    /// How many values are pending (still tried: refused values are not), and since when (the oldest first
+    /// failure), for the summary; `byState` counts the refused ones too.
     public func pendingSummary() throws -> (count: Int, oldest: String?, byState: [String: Int]) {
         var byState: [String: Int] = [:]
         var total = 0
@@ -151,7 +175,9 @@ public final class LedgerWriter {
             """)
         {
             let count = Int(try row.value("count") ?? "") ?? 0
-            byState[try row.value("state") ?? ""] = count
+            let state = try row.value("state") ?? ""
+            byState[state] = count
+            guard state != "refused" else { continue }
             total += count
             if let since = try row.value("since"), oldest.map({ since < $0 }) ?? true { oldest = since }
         }

@@ -38,6 +38,9 @@ enum JobOptions {
     static let fullRecompute = Option(
         flag: "full-recompute", environment: "REFERRAL_SYNC_FULL_RECOMPUTE",
         summary: "recompute every customer, not only those whose inputs changed since the last run")
+    static let retryRefused = Option(
+        flag: "retry-refused", environment: "REFERRAL_SYNC_RETRY_REFUSED",
+        summary: "send again every value and event Attentive refused for its content (refused.csv)")
     static let mode = Option<RunConfiguration.Mode>(
         "mode", environment: "REFERRAL_SYNC_MODE", default: .v1,
         summary: "v1 (one request per participant) or bulk", expected: "v1 or bulk",
@@ -176,14 +179,16 @@ enum JobOptions {
 
     /// The options of `run`, in help order.
     static let runOptions: [any OptionDeclaration] = [
-        databaseURL, schema, asOf, currency, reportsDirectory, dryRun, fullRecompute, mode, bulkWait, bulkBatchSize,
-        retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion, shard, keep,
+        databaseURL, schema, asOf, currency, reportsDirectory, dryRun, fullRecompute, retryRefused, mode, bulkWait,
+        bulkBatchSize, retryBudget, maxRequestsPerSecond, concurrency, requestTimeout, maxAttempts, defaultPhoneRegion,
+        shard, keep,
         metricsFile, logFormat, quiet, verbose, help,
     ]
-    /// The options of `drift`: those of `run` that apply to reading (not `--dry-run`, not `--mode`), plus
-    /// `--sample` and `--repair`.
+    /// The options of `drift`: those of `run` that apply to reading (not `--dry-run`, `--mode`,
+    /// `--retry-refused`), plus `--sample` and `--repair`.
     static let driftOptions: [any OptionDeclaration] =
-        runOptions.filter { ![dryRun.name, mode.name, help.name].contains($0.name) } + [sample, repair, help]
+        runOptions.filter { ![dryRun.name, mode.name, retryRefused.name, help.name].contains($0.name) }
+        + [sample, repair, help]
     /// The options of `events`: those of `run` that apply to events (not `--mode`, `--bulk-*`,
     /// `--full-recompute`), plus `--max-age` and `--backfill`.
     static let eventsOptions: [any OptionDeclaration] =

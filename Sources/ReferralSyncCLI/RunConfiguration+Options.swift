@@ -68,6 +68,7 @@ extension RunConfiguration {
                 attentiveBaseURL: attentiveBaseURL, apiKey: apiKey, shard: shard, keepReports: keep,
                 metricsFile: metricsFile, arguments: arguments)
             schema = try options.value(JobOptions.schema)
+            retryRefused = try options.value(JobOptions.retryRefused)
         } catch let error as InvalidOptionValue {
             throw JobError(error)
         } catch let error as JobError {

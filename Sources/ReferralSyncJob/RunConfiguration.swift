@@ -46,6 +46,9 @@ public struct RunConfiguration: Sendable {
     public var argumentsForHistory: String
     /// `--schema`: the store's schema (README "Several stores"); `nil` uses the connection's `search_path`.
     public var schema: String? = nil
+    /// `--retry-refused` (`run`, `events`): send again the values and events Attentive refused for their content
+    /// (README "Refusals"), which are otherwise not sent while unchanged.
+    public var retryRefused = false
 
     /// The strings that must never be printed: the API key and every password the database connection could
     /// use (``Conninfo/secrets(in:environment:)``, the one place they are found).

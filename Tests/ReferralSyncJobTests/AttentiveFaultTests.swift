@@ -150,6 +150,7 @@ import Testing
         let harness = try Self.harnessWithOneReferrer {
             $0.faults.badIdentities = [Self.email]
             $0.faults.rejectionMessage = "user\u{0}invalid"
+            $0.faults.rejectionStatus = 404  // failed, not a refusal of the content (400)
         }
         let (status, reports) = await harness.run()
         #expect(status == .needsAttention)

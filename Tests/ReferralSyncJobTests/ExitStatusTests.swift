@@ -26,7 +26,11 @@ import Testing
     }
 
     @Test func failedRowsThatStayPendingAreOne() async throws {
-        let harness = try JobHarness { $0.faults.badIdentities = ["ocean@example.com"] }
+        // 404: a failure the next run retries (a 400 is a refusal, README "Refusals").
+        let harness = try JobHarness {
+            $0.faults.badIdentities = ["ocean@example.com"]
+            $0.faults.rejectionStatus = 404
+        }
         try Self.oneReferrer(harness)
         let result = try await harness.result()
         #expect(result.status.rawValue == 1)

@@ -177,20 +177,24 @@ import Testing
     }
 
     @Test func ledgerSectionAfterAFailedSendAndThenASuccessfulOne() async throws {
-        let harness = try JobHarness { $0.faults.badIdentities = ["ann@example.com"] }
+        // 404: a failure the next run retries (a 400 is a refusal, README "Refusals").
+        let harness = try JobHarness {
+            $0.faults.badIdentities = ["ann@example.com"]
+            $0.faults.rejectionStatus = 404
+        }
         try Self.annWithEveryReason().insert(into: harness.database)
         let (failed, _) = await Self.run(harness)
         #expect(failed == .needsAttention)
         let afterFailure = try await Self.document(harness, "ann")
         #expect(afterFailure.attentive.ledger == nil)
         #expect(afterFailure.attentive.pending.count == 4)
-        #expect(afterFailure.attentive.pending.allSatisfy { $0.state == "failed" && $0.httpStatus == 400 })
+        #expect(afterFailure.attentive.pending.allSatisfy { $0.state == "failed" && $0.httpStatus == 404 })
         #expect(afterFailure.attentive.pending.allSatisfy { $0.attempts == 1 && $0.error?.isEmpty == false })
         #expect(afterFailure.attentive.nextRun.action == "send")
         #expect(afterFailure.attentive.nextRun.requestBody?.contains(#""email":"ann@example.com""#) == true)
         let failedMarkdown = await Self.explain(harness, ["ann", "--as-of", Self.asOf]).output
         #expect(failedMarkdown.contains("Ledger: Attentive has accepted nothing for this customer."))
-        #expect(failedMarkdown.contains("| `failed` | 1 | 400 |"))
+        #expect(failedMarkdown.contains("| `failed` | 1 | 404 |"))
         #expect(failedMarkdown.contains("The next run: **send**"))
 
         var configuration = harness.simulator.configuration

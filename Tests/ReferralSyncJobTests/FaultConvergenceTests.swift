@@ -23,6 +23,9 @@ import Testing
             configuration.faults.unexpectedBodyRate = 0.02
             configuration.faults.hangSeconds = 2
             configuration.faults.badIdentities = Array(refused)
+            // A failure the next run retries: 400 would be a refusal, parked after its first answer (README
+            // "Refusals"); 404 is final for the request but not about its content.
+            configuration.faults.rejectionStatus = 404
             configuration.latencyMilliseconds = 2
             configuration.latencyJitterMilliseconds = 8
             configuration.bulkCompletionDelayMilliseconds = 30
@@ -74,8 +77,8 @@ import Testing
         let refusedRows = last.changes
         #expect(refusedRows.count == 8)  // the four values of p004 and of p011, who both referred
         if mode == "v1" {
-            // A 400 is final: the last attempt got it and nothing was retried after it.
-            #expect(refusedRows.allSatisfy { $0["http_status"] == "400" }, "\(refusedRows)")
+            // A 404 is final: the last attempt got it and nothing was retried after it.
+            #expect(refusedRows.allSatisfy { $0["http_status"] == "404" }, "\(refusedRows)")
         }
         for run in runs {
             #expect(

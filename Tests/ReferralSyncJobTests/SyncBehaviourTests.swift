@@ -73,12 +73,16 @@ import Testing
     }
 
     @Test func failedValueStaysPendingAndIsRetriedNextRun() async throws {
-        let harness = try JobHarness { $0.faults.badIdentities = ["ocean@example.com"] }
+        // 404: a failure the next run retries (a 400 is a refusal, README "Refusals": RefusalTests).
+        let harness = try JobHarness {
+            $0.faults.badIdentities = ["ocean@example.com"]
+            $0.faults.rejectionStatus = 404
+        }
         try Self.oneReferrer(harness)
         let (status, reports) = await harness.run()
         #expect(status == .needsAttention)
         let changes = try #require(reports).csv("changes.csv")
-        #expect(changes.allSatisfy { $0["outcome"] == "failed" && $0["http_status"] == "400" && $0["error"] != "" })
+        #expect(changes.allSatisfy { $0["outcome"] == "failed" && $0["http_status"] == "404" && $0["error"] != "" })
         #expect(try harness.database.query("SELECT count(*) FROM referral_sync_ledger").first?.int(0) == 0)
         let pending = try harness.database.query("SELECT count(*), min(state) FROM referral_sync_pending")
         #expect(pending.first?.int(0) == 4)

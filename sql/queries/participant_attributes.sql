@@ -6,7 +6,9 @@
 -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
 --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,
 --          ledger link, ledger count, ledger latest, ledger revenue, has ledger row, identity changed,
---          changed mask (1 link, 2 count, 4 latest, 8 revenue), why it cannot be sent (NULL when it can).
+--          changed mask (1 link, 2 count, 4 latest, 8 revenue), why it cannot be sent (NULL when it can),
+--          refused mask: the changed values Attentive refused as they are now (sql/definitions/86_refusals.sql),
+--          which the job sends only on --retry-refused.
 WITH compared AS (
     SELECT p.customer_id, p.email, p.phone, p.send_email, p.send_phone, p.shareable_link,
            p.successful_referrals, p.latest_successful_referral_at AS latest_at,
@@ -33,6 +35,12 @@ SELECT customer_id, email, phone, send_email, send_phone, shareable_link, succes
                 | ((latest_at IS DISTINCT FROM l_latest)::int << 2)
                 | ((revenue IS DISTINCT FROM l_revenue)::int << 3)
        END AS changed_mask,
-       problem_detail
+       problem_detail,
+       CASE WHEN fresh OR (shareable_link, successful_referrals, latest_at, revenue)
+                          IS DISTINCT FROM (l_link, l_count, l_latest, l_revenue)
+            THEN referral_sync_standing_refusals(customer_id, send_email, send_phone, shareable_link,
+                                                 successful_referrals, latest_at, revenue)
+            ELSE 0
+       END AS refused_mask
 FROM compared
 ORDER BY customer_id

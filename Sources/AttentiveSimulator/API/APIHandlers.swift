@@ -11,7 +11,7 @@ extension SimulatorEngine {
         case .getCustomAttributes:
             return getCustomAttributes(request.queryItems)
         case .postCustomEvents:
-            return postCustomEvents(request.body)
+            return postCustomEvents(request.body, badIdentities: badIdentities, configuration: configuration)
         case .me:
             return .json(200, SimulatorEngine.meResponse)
         case .submitBulk:
@@ -42,7 +42,8 @@ extension SimulatorEngine {
         case .failure(let failure):
             guard failure.isBadIdentity else { return .error(400, failure.message) }
             statistics.recordFault(.badIdentity)
-            return .error(400, configuration.faults.rejectionMessage ?? failure.message)
+            return .error(
+                configuration.faults.rejectionStatus, configuration.faults.rejectionMessage ?? failure.message)
         case .success(let update):
             profiles.apply(update)
             statistics.recordAcceptedUpdate()

@@ -95,11 +95,22 @@ enum CustomEventValidation {
 }
 
 extension SimulatorEngine {
-    /// `POST /v1/events/custom`: validate, keep, answer 200 with an empty body.
-    func postCustomEvents(_ body: [UInt8]) -> ServerResponse {
+    /// `POST /v1/events/custom`: validate, keep, answer 200 with an empty body. An event for one of the
+    /// `badIdentities` is answered like a bad identity's attributes (`rejectionStatus`, `rejectionMessage`).
+    func postCustomEvents(
+        _ body: [UInt8], badIdentities: Set<String>, configuration: SimulatorConfiguration
+    ) -> ServerResponse {
         switch CustomEventValidation.validate(body) {
         case .failure(let failure):
             return .error(400, failure.message)
+        case .success(let event)
+        where [event["user"]?["email"], event["user"]?["phone"]].contains(where: {
+            $0?.stringValue.map(badIdentities.contains) ?? false
+        }):
+            statistics.recordFault(.badIdentity)
+            return .error(
+                configuration.faults.rejectionStatus,
+                configuration.faults.rejectionMessage ?? "user is not a valid subscriber")
         case .success(let event):
             events.append(event)
             return ServerResponse(status: 200)

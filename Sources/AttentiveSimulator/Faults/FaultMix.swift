@@ -46,8 +46,12 @@ public struct FaultMix: Sendable, Codable, Equatable {
     /// The request is processed normally (values stored, events kept) but answered 500: the client cannot tell it
     /// was accepted, as when a server or proxy fails after the write. A client that retries sends it twice.
     public var acceptedThenErrorRate: Double = 0
-    /// Emails or phones whose requests (v1) or records (bulk) are rejected with a 400-style error.
+    /// Emails or phones whose requests (v1 attributes and events) or records (bulk) are rejected with a
+    /// 400-style error.
     public var badIdentities: [String] = []
+    /// The status of the answers to those requests (v1 attributes and events): 400 by default (a refusal of the
+    /// content); a test of a failure that is not a refusal takes another 4xx, such as 404.
+    public var rejectionStatus: Int = 400
     /// The message of those 400 answers (v1) and failed records (bulk results) instead of the default one (any
     /// text, control characters included).
     public var rejectionMessage: String? = nil
@@ -59,7 +63,7 @@ public struct FaultMix: Sendable, Codable, Equatable {
         case internalErrorRate, htmlErrorRate, tooManyRequestsRate, timeoutRate, dropConnectionRate
         case unexpectedBodyRate, hangSeconds, badIdentities, endlessBodyRate, rejectionMessage
         case shutdownAfterRequestRate, resetConnectionRate, halfOpenRate, idleCloseSeconds, idleCloseRate
-        case acceptedThenErrorRate
+        case acceptedThenErrorRate, rejectionStatus
     }
 
     /// Decodes a possibly partial fault mix; missing keys take their defaults.
@@ -75,6 +79,7 @@ public struct FaultMix: Sendable, Codable, Equatable {
         badIdentities = try container.decodeIfPresent([String].self, forKey: .badIdentities) ?? []
         endlessBodyRate = try container.decodeIfPresent(Double.self, forKey: .endlessBodyRate) ?? 0
         rejectionMessage = try container.decodeIfPresent(String.self, forKey: .rejectionMessage)
+        rejectionStatus = try container.decodeIfPresent(Int.self, forKey: .rejectionStatus) ?? 400
         shutdownAfterRequestRate = try container.decodeIfPresent(Double.self, forKey: .shutdownAfterRequestRate) ?? 0
         resetConnectionRate = try container.decodeIfPresent(Double.self, forKey: .resetConnectionRate) ?? 0
         halfOpenRate = try container.decodeIfPresent(Double.self, forKey: .halfOpenRate) ?? 0

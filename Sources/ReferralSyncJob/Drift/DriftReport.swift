@@ -50,7 +50,7 @@ final class DriftRecorder {
                 finding.ledgerValue, finding.kind.rawValue,
             ])
         }
-        if let first = findings.first, findings.contains(where: { !$0.kind.fixedByNextRun }) {
+        if let first = findings.first, findings.contains(where: { $0.kind.repairedByForgetting }) {
             customersToRepair.append(first.customerID)
         }
     }
@@ -118,6 +118,9 @@ struct DriftSummary {
             return repair
                 ? "forgotten in the ledger: the next run sends every value of these participants again"
                 : "run `referral-sync drift --repair`, then `referral-sync run`, to send them again"
+        case .refused:
+            return "Attentive refused them for their content (refused.csv): fix the data, or fix it on "
+                + "Attentive's side and `referral-sync run --retry-refused`"
         }
     }
 }
@@ -129,7 +132,7 @@ extension DriftCounts {
         let message: String
         if let failure {
             (status, message) = (failure.status, failure.description)
-        } else if driftRows > 0 || requestErrors > 0 {
+        } else if driftRows > self[.refused] || requestErrors > 0 {
             status = .needsAttention
             var parts: [String] = []
             if driftRows > 0 { parts.append("\(driftRows) values differ in Attentive (see drift.csv)") }

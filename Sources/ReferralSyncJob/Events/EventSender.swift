@@ -91,15 +91,16 @@ final class EventSender {
         progress.tick(done, "events sent")
         do {
             try EventLedger.recordOutcome(
-                key: event.key, delivered: answer.accepted, httpStatus: answer.httpStatus, error: answer.error,
-                attempts: answer.attempts, runID: runID, on: writer)
+                key: event.key, delivered: answer.accepted, refused: answer.refused, httpStatus: answer.httpStatus,
+                error: answer.error, attempts: answer.attempts, runID: runID, on: writer)
         } catch {
             // Attentive's answer is reported; the ledger keeps the event in flight, so the next run sends it again
             // (with the same id and body).
             ledgerError = ledgerError ?? JobError(classifying: error)
         }
         report.record(
-            event, outcome: answer.accepted ? .delivered : .failed, httpStatus: answer.httpStatus,
+            event, outcome: answer.accepted ? .delivered : answer.refused ? .refused : .failed,
+            httpStatus: answer.httpStatus,
             error: answer.error, attempts: answer.attempts)
     }
 

@@ -45,7 +45,7 @@ enum EventCounts {
     static let outcomes = EventOutcome.allCases
 
     /// The events command's own metric families: events by outcome (a counter and the last run's), pending events.
-    static func metricFamilies(_ counts: [EventOutcome: Int], pending: Int?) -> [MetricFamily] {
+    static func metricFamilies(_ counts: [EventOutcome: Int], pending: Int?, refused: Int? = nil) -> [MetricFamily] {
         [
             MetricFamily(
                 name: "referral_sync_events_total", kind: .counter,
@@ -58,8 +58,10 @@ enum EventCounts {
             // No sample (so no series) when the pending ones could not be counted.
             MetricFamily(
                 name: "referral_sync_pending_events", kind: .gauge,
-                help: "Referral events not yet delivered to Attentive after the last run.",
+                help: "Referral events not yet delivered to Attentive and still tried after the last run "
+                    + "(refused ones are not counted: referral_sync_refused_events).",
                 samples: pending.map { [([], Double($0))] } ?? []),
+            RefusedListing.metricFamily(name: "referral_sync_refused_events", of: "Referral events", standing: refused),
         ]
     }
 }
@@ -77,6 +79,7 @@ struct EventStages {
         var report: EventsReport?
         var discovery = EventDiscovery.Summary()
         var pendingAfter: Int?
+        var refused: Int?
         do {
             let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
             let opened = try EventsReport(folder: folder, dryRun: configuration.dryRun)
@@ -97,10 +100,12 @@ struct EventStages {
                         [("events", String(stripped)), ("retention_days", String(options.bodyRetentionDays))])
                 }
             }
+            refused = try RefusedListing.write(
+                .events, to: opened.folder, shard: configuration.shard, on: session.writer)
         } catch {
             failure = failure ?? JobError(classifying: error)
         }
-        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter)
+        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, refused: refused)
     }
 
     /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
@@ -109,7 +114,8 @@ struct EventStages {
         do {
             unsent = try EventLedger.unsent(
                 on: session.writer, shard: configuration.shard,
-                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600))
+                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
+                retryRefused: configuration.retryRefused)
         } catch {
             return JobError(classifying: error)
         }
@@ -129,15 +135,20 @@ struct EventStages {
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
     private func ending(
-        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?
+        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?,
+        refused: Int?
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts[.failed] ?? 0
-        let status = failure?.status ?? (failed > 0 ? .needsAttention : .success)
+        let newlyRefused = counts[.refused] ?? 0
+        let status = failure?.status ?? (failed + newlyRefused > 0 ? .needsAttention : .success)
         let message =
             failure?.description
             ?? (failed > 0
-                ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again" : "done")
+                ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again"
+                : newlyRefused > 0
+                    ? "\(newlyRefused) events refused by Attentive for their content: see refused.csv; they are "
+                        + "not sent again (--retry-refused sends them)" : "done")
         var history = HistoryCounts()
         for (outcome, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             history.set(outcome.rawValue, count)
@@ -151,14 +162,15 @@ struct EventStages {
                     summary: { end in
                         EventsSummary(
                             end: end, options: options, discovery: discovery, counts: counts,
-                            pendingAfter: pendingAfter
+                            pendingAfter: pendingAfter, refused: refused
                         ).markdown()
                     })
             }, closingLine: "events finished",
             closingFields: [("exit_status", status.description)]
                 + EventCounts.outcomes.map { ($0.rawValue, String(counts[$0] ?? 0)) }
                 + [("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet))],
-            pending: pendingAfter, metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter),
+            pending: pendingAfter,
+            metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter, refused: refused),
             historyCounts: history)
     }
 }

@@ -11,6 +11,8 @@ struct EventsSummary {
     var discovery: EventDiscovery.Summary
     var counts: [EventOutcome: Int]
     var pendingAfter: Int?
+    /// Refused events standing after the run (`refused.csv`), `nil` when they could not be listed.
+    var refused: Int? = nil
     var configuration: RunConfiguration { end.configuration }
 
     func markdown() -> String {
@@ -30,6 +32,8 @@ struct EventsSummary {
         text += "- Read: \(read)\n"
         text += "- Time taken: \(String(format: "%.2f", end.duration.seconds)) s\n"
         text += "- Events not yet delivered after this run: \(pendingAfter.map(String.init) ?? "unknown")\n"
+        text += "- Refused events (refused by Attentive for their content, not sent again: refused.csv): "
+        text += "\(refused.map(String.init) ?? "unknown")\n"
 
         if discovery.firstRun && !options.backfill {
             let history = discovery.history ?? EventLedger.History()

@@ -36,7 +36,8 @@ struct ReadStage {
             ])
         do {
             // Checks that the snapshot's recompute is for these parameters.
-            let cursor = try AttributeQuery.openCursor(on: reader, parameters)
+            let cursor = try AttributeQuery.openCursor(
+                on: reader, parameters, retryRefused: context.configuration.retryRefused)
             return ReadStage(reader: reader, cursor: cursor, rejectedRows: rejectedRows, refresh: snapshot.refresh)
         } catch {
             // The reader first: a refresh elsewhere may be waiting for it, and the pass for that refresh.

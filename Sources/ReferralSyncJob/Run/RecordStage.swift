@@ -3,7 +3,8 @@ import ReferralModel
 import ReferralStore
 
 /// Record: once every participant is sent, counts the rejected rows and the warnings, checks that every input row is accounted
-/// for, flushes the ledger, forgets pending values no longer wanted, and counts what stays pending.
+/// for, flushes the ledger, forgets pending values no longer wanted, counts what stays pending and lists the
+/// refusals that stand (`refused.csv`).
 struct RecordStage {
     let context: JobContext
     let session: Session
@@ -36,6 +37,8 @@ struct RecordStage {
                 outcome.pendingLine = "\(pending.count) values, oldest since \(pending.oldest ?? "?")"
             }
         }
+        outcome.refusedStanding = try RefusedListing.write(
+            .values, to: outputs.folder, shard: configuration.shard, on: session.writer)
         stages.finish("record")
     }
 

@@ -12,17 +12,23 @@ struct ReportStage {
         let configuration = context.configuration
         let counts = outputs?.recorder.counts ?? RunCounts()
         let failed = counts[.failed]
-        let status = outcome.failure?.status ?? (failed > 0 ? .needsAttention : .success)
+        let refused = counts[.refused]
+        // A new refusal needs someone to look once; the runs after it send nothing for it and end quiet.
+        let status = outcome.failure?.status ?? (failed + refused > 0 ? .needsAttention : .success)
         let message =
             outcome.failure?.description
             ?? (failed > 0
-                ? "\(failed) values failed and stay pending: see changes.csv; the next run retries them" : "done")
+                ? "\(failed) values failed and stay pending: see changes.csv; the next run retries them"
+                : refused > 0
+                    ? "\(refused) values refused by Attentive for their content: see refused.csv; they are not "
+                        + "sent again while unchanged (--retry-refused sends them)" : "done")
         let report = outputs.map { outputs in
             CommandReport(
                 folder: outputs.folder, close: { try outputs.recorder.close() },
                 summary: { end in
                     RunSummary(
                         end: end, refresh: outcome.refresh, counts: counts, pending: outcome.pendingLine,
+                        refused: outcome.refusedStanding,
                         bulkSection: outcome.bulk.summarySection(mode: configuration.mode, dryRun: configuration.dryRun)
                     ).markdown()
                 })
@@ -32,13 +38,19 @@ struct ReportStage {
             closingFields: [
                 ("exit_status", status.description), ("participants", String(counts.participants)),
                 ("changed_participants", String(counts.changedParticipants)), ("synced", String(counts[.synced])),
-                ("failed", String(counts[.failed])), ("skipped", String(counts[.skipped])),
+                ("failed", String(counts[.failed])), ("refused", String(counts[.refused])),
+                ("skipped", String(counts[.skipped])),
                 ("dry_run", String(counts[.dryRun])), ("rejected_rows", String(counts.rejectedRows)),
                 ("warnings", String(counts.warnings)),
                 ("links_cleaned", String(counts.warningsByReason["link_cleaned"] ?? 0)),
             ],
             counts: counts, pending: outcome.pendingCount,
-            metricFamilies: Self.metricFamilies(counts, pending: outcome.pendingCount),
+            metricFamilies: Self.metricFamilies(counts, pending: outcome.pendingCount)
+                + [
+                    RefusedListing.metricFamily(
+                        name: "referral_sync_refused_rows", of: "Attribute values",
+                        standing: outcome.refusedStanding)
+                ],
             historyCounts: Self.historyCounts(counts, refresh: outcome.refresh))
     }
 
@@ -62,7 +74,8 @@ struct ReportStage {
             // No sample (so no series) when the pending ones could not be counted.
             MetricFamily(
                 name: "referral_sync_pending_rows", kind: .gauge,
-                help: "Attribute values not yet accepted by Attentive after the last run.",
+                help: "Attribute values not yet accepted by Attentive and still tried after the last run "
+                    + "(refused ones are not counted: referral_sync_refused_rows).",
                 samples: pending.map { [([], Double($0))] } ?? []),
         ]
     }

@@ -83,7 +83,8 @@ final class RunRecorder {
     }
 
     /// Records every changed value of `participant` with one outcome: in `changes.csv` and in the ledger
-    /// (`synced`) or `referral_sync_pending` (`failed`, `skipped`, `in_flight`).
+    /// (`synced`) or `referral_sync_pending` (`failed`, `skipped`, `in_flight`, `refused` with the identity it was
+    /// sent to: a refusal stands for that value and that identity).
     func recordOutcome(
         _ participant: ParticipantState, _ outcome: SyncOutcome, httpStatus: Int? = nil, error: String? = nil,
         attempts: Int = 0
@@ -93,11 +94,12 @@ final class RunRecorder {
         switch outcome {
         case .synced:
             writeLedger { try $0.recordAccepted(participant) }
-        case .failed, .skipped, .inFlight:
+        case .failed, .skipped, .inFlight, .refused:
             for attribute in participant.changedAttributes {
-                let pending = PendingValue(
+                var pending = PendingValue(
                     customerID: participant.customerID, attribute: attribute, value: participant.values[attribute],
                     state: outcome.rawValue, httpStatus: httpStatus, error: error, attempts: attempts)
+                if outcome == .refused { pending.sentTo = participant.identity }
                 writeLedger { try $0.recordPending(pending) }
             }
         case .dryRun:

@@ -11,6 +11,8 @@ struct RunSummary {
     var refresh: StateRefresh?
     var counts: RunCounts
     var pending: String
+    /// Refusals standing after the run (`refused.csv`), `nil` when they could not be listed.
+    var refused: Int? = nil
     /// The "Bulk jobs" section, when the run submitted or collected any.
     var bulkSection: String? = nil
     var configuration: RunConfiguration { end.configuration }
@@ -22,7 +24,9 @@ struct RunSummary {
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
         text += "- Recompute: \(refresh?.description ?? "not brought up to date (see the result above)")\n"
         text += "- Time taken: \(String(format: "%.2f", end.duration.seconds)) s\n"
-        text += "- Pending values (not yet accepted by Attentive): \(pending)\n\n"
+        text += "- Pending values (not yet accepted by Attentive): \(pending)\n"
+        text += "- Refused values (refused by Attentive for their content, not sent again while unchanged: "
+        text += "refused.csv): \(refused.map(String.init) ?? "unknown")\n\n"
 
         text += "## Participants\n\n"
         text += MarkdownTable(

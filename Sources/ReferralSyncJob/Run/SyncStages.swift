@@ -17,6 +17,8 @@ struct SyncStages {
         var refresh: StateRefresh?
         var pendingCount: Int?
         var pendingLine = "none"
+        /// Refusals standing after the run (`refused.csv`); `nil` when they could not be listed.
+        var refusedStanding: Int?
         var bulk = BulkProgress()
     }
 

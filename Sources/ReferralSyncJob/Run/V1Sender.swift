@@ -48,8 +48,9 @@ final class V1Sender {
 
     private func handle(_ delivery: Delivery) {
         let answer = tracker.note(delivery.outcome)
+        let outcome: SyncOutcome = answer.accepted ? .synced : answer.refused ? .refused : .failed
         recorder.recordOutcome(
-            delivery.participant, answer.accepted ? .synced : .failed, httpStatus: answer.httpStatus,
+            delivery.participant, outcome, httpStatus: answer.httpStatus,
             error: answer.error, attempts: answer.attempts)
     }
 }

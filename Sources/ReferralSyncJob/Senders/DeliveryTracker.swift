@@ -21,6 +21,8 @@ final class DeliveryTracker {
     /// One answer's outcome as a report row: accepted, its HTTP status, the error text and the attempts.
     struct Answer {
         var accepted: Bool
+        /// Refused for its content (README "Refusals"): parked, not sent again while unchanged.
+        var refused = false
         var httpStatus: Int?
         var error: String?
         var attempts: Int
@@ -32,7 +34,9 @@ final class DeliveryTracker {
         case .accepted(let status, let attempts):
             return Answer(accepted: true, httpStatus: status, attempts: attempts)
         case .rejected(let status, let message, let attempts):
-            return Answer(accepted: false, httpStatus: status, error: message, attempts: attempts)
+            return Answer(
+                accepted: false, refused: outcome.isContentRefusal, httpStatus: status, error: message,
+                attempts: attempts)
         case .gaveUp(let status, let message, let attempts):
             if status == nil { noteUnanswered(message) }
             return Answer(accepted: false, httpStatus: status, error: message, attempts: attempts)
