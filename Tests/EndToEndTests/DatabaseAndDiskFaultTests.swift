@@ -92,6 +92,24 @@ import Testing
         let next = try await JobProcess.run(["run"], environment: harness.environment)
         #expect(next.status == 0, "\(next.stderr)")
         #expect(harness.simulator.statistics().requests == before)
+
+        // Every command that writes a folder ends the same way on the full disk (the one command end).
+        for command in [["events"], ["drift"], ["revenue", "--by", "day"]] {
+            let full = try await JobProcess.run(command + ["--reports-dir", mount], environment: harness.environment)
+            #expect(full.status == 74, "\(command): \(full.stderr)")
+            #expect(full.stderr.contains("the reports could not be written"), "\(command): \(full.stderr)")
+        }
+        // explain writes to standard output: redirected to a file on the full disk, it is 74 too, never 0.
+        _ = FileManager.default.createFile(atPath: mount + "/filler", contents: Data(count: 64 * 1024))
+        let binary = try #require(JobProcess.binary)
+        let explained = try SpawnedProcess(
+            binary, ["explain", "p001"], outputPath: mount + "/explain.md",
+            errorPath: harness.reportsDirectory + "/err",
+            environment: harness.environment)
+        let exit = await explained.exit(within: 60)
+        #expect(exit?.status == 74)
+        let stderr = try String(contentsOfFile: harness.reportsDirectory + "/err", encoding: .utf8)
+        #expect(stderr.contains("referral-sync: exit 74: standard output could not be written"), "\(stderr)")
     }
 
     @Test func aRolesStatementAndIdleTimeoutsShorterThanARefreshDoNotStopTheJob() async throws {
