@@ -52,4 +52,42 @@ import Testing
         #expect(drift.status == 0, "\(drift.stderr)")
         await cluster.stop()
     }
+
+    @Test func postgreSQLRestartedMidRefreshIsExit69AndTheNextRunComputesWhatAFullRecomputeDoes() async throws {
+        let cluster = try await PrivateCluster()
+        let database = try TestDatabase.create(prefix: "refresh_restart", server: cluster.server)
+        let reports = try makeTemporaryFolder("refresh-restart-reports")
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let environment = ["DATABASE_URL": database.conninfo, "REFERRAL_SYNC_REPORTS_DIR": reports]
+        #expect(try await JobProcess.run(["migrate"], environment: environment).status == 0)
+        // The benchmark's generator: enough customers that the first, full refresh takes seconds.
+        let generator = try String(contentsOfFile: repositoryRoot + "/scripts/bench/generate.sql", encoding: .utf8)
+        try database.run("SET bench.participants = 50000;\n" + generator)
+        let options = ["--dry-run", "--as-of", "2025-01-01T00:00:00Z", "--currency", "USD"]
+        let run = try JobProcess(["run"] + options, environment: environment)
+        let refreshing = try await waitUntil(seconds: 120) {
+            try !database.query(
+                "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%referral_sync_refresh(%'"
+                    + " AND pid <> pg_backend_pid()"
+            ).isEmpty
+        }
+        #expect(refreshing, "the refresh was never seen running")
+        try await cluster.restart()
+        let stopped = await run.wait()
+        #expect(stopped.status == 69, "\(stopped.stderr)")
+        // The refresh was one transaction: the next run finds the kept recompute as before it, brings it up to
+        // date, and its values are a full recompute's.
+        let next = try await JobProcess.run(["run"] + options, environment: environment)
+        #expect(next.status == 0, "\(next.stderr)")
+        let nextFolder = try FileManager.default.destinationOfSymbolicLink(atPath: reports + "/latest")
+        let full = try await JobProcess.run(["run", "--full-recompute"] + options, environment: environment)
+        #expect(full.status == 0, "\(full.stderr)")
+        let fullFolder = try FileManager.default.destinationOfSymbolicLink(atPath: reports + "/latest")
+        let attributes = { (folder: String) in
+            try String(contentsOfFile: reports + "/" + folder + "/attributes.csv", encoding: .utf8)
+        }
+        #expect(nextFolder != fullFolder)
+        #expect(try attributes(nextFolder) == attributes(fullFolder))
+        await cluster.stop()
+    }
 }
