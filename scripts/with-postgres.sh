@@ -29,7 +29,7 @@ host all all 127.0.0.1/32 trust
 host all all ::1/128 trust
 HBA
 "${as_owner[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 60 \
-  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1500 ${REFERRAL_SYNC_PG_OPTIONS:-}" start >/dev/null \
+  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 ${REFERRAL_SYNC_PG_OPTIONS:-}" start >/dev/null \
   || { cat "$work/server.log" >&2; exit 69; }
 export PGHOST=127.0.0.1 PGPORT=$port PGUSER=referral PGDATABASE=referral_sync
 unset PGPASSWORD PGSERVICE
