@@ -26,7 +26,7 @@ struct ExplainCustomer {
         do {
             let connection = try context.connect()
             defer { connection.releaseAdvisoryLocksAndClose() }
-            try Session.verifySchema(on: connection)
+            try Migrations.verify(on: connection)
             let currency = try Session.resolveCurrency(
                 context.configuration.currency, on: connection, logger: context.logger)
             let parameters = context.recomputeParameters(currency: currency)

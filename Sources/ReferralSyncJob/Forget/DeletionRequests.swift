@@ -68,7 +68,7 @@ extension SyncRun {
             do {
                 let connection = try context.connect()
                 defer { connection.close() }
-                try Session.verifySchema(on: connection)
+                try Migrations.verify(on: connection)
                 let recorded = try DeletionRequestStore.all(on: connection)
                 let client = AttentiveClient(configuration: context.clientConfiguration())
                 var reports: [DeletionRequestReport] = []

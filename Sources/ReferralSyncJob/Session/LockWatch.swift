@@ -1,3 +1,4 @@
+import Attentive
 import Foundation
 import Postgres
 
@@ -43,7 +44,7 @@ final class LockWatch: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        let interval = Double(Self.interval.components.attoseconds) / 1e18 + Double(Self.interval.components.seconds)
+        let interval = Self.interval.inSeconds
         while true {
             condition.lock()
             if !stopped { _ = condition.wait(until: Date().addingTimeInterval(interval)) }

@@ -50,7 +50,7 @@ struct Session {
                 lockBackend: Int32(try lock.query("SELECT pg_backend_pid()").first?.int(0) ?? 0),
                 connection: context.connect(), stopSignal: context.stopSignal, logger: context.logger)
             defer { watch.stop() }
-            try verifySchema(on: lock)
+            try Migrations.verify(on: lock)
             let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
             stages.finish("validate")
             let writer = try context.connect()
@@ -75,10 +75,6 @@ struct Session {
             .configuration, "the schema \(name) does not exist in this database",
             remedy: "Create the store with `referral-sync migrate --schema \(configured ?? "NAME") --create-schema`, "
                 + "or fix --schema / REFERRAL_SYNC_SCHEMA.")
-    }
-
-    static func verifySchema(on connection: PostgresConnection) throws {
-        try Migrations.verify(on: connection)
     }
 
     /// The shop currency: the configured one, or the only one `referral_orders` holds (USD when it is empty).
