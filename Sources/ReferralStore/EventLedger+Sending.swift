@@ -70,6 +70,33 @@ extension EventLedger {
             """)
     }
 
+    /// How long the events still to deliver have waited, in seconds since they were found (`found_at`).
+    public struct Lag: Sendable, Equatable {
+        /// The oldest event still to deliver; `nil` when none waits.
+        public var oldest: Double?
+        /// The oldest of those that occurred at or after the fresh bound (a backfill's history left out).
+        public var oldestFresh: Double?
+        public init(oldest: Double? = nil, oldestFresh: Double? = nil) {
+            self.oldest = oldest
+            self.oldestFresh = oldestFresh
+        }
+    }
+
+    /// The follower's lag (all shards): events pending, in flight or failed. Events refused for their content,
+    /// and those held back because another app owns their type (`type_not_owned`), wait for a person, not for the
+    /// follower, and are not counted.
+    public static func lag(on connection: PostgresConnection, freshSince: Timestamp) throws -> Lag {
+        let row = try connection.query(
+            """
+            SELECT extract(epoch FROM now() - min(found_at))::float8,
+                   extract(epoch FROM now() - min(found_at) FILTER (WHERE occurred_at >= $1::timestamptz))::float8
+            FROM referral_sync_events
+            WHERE state IN ('pending', 'in_flight', 'failed') AND coalesce(error, '') NOT LIKE 'type\\_not\\_owned%'
+            """, [freshSince.description]
+        ).first
+        return Lag(oldest: row?[0].flatMap(Double.init), oldestFresh: row?[1].flatMap(Double.init))
+    }
+
     /// Events of the ledger not yet delivered and still tried: refused ones are not counted (all shards).
     public static func unsentCount(on connection: PostgresConnection) throws -> Int {
         try connection.query(

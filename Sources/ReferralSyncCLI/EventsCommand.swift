@@ -15,10 +15,30 @@ enum EventsCommand {
             own: { options in
                 EventsOptions(
                     maxAgeHours: try options.value(JobOptions.maxAge), backfill: try options.value(JobOptions.backfill),
-                    bodyRetentionDays: try options.value(JobOptions.eventBodyRetention))
+                    bodyRetentionDays: try options.value(JobOptions.eventBodyRetention),
+                    follow: try followOptions(options))
             }
         ) { configuration, events, logger in
-            await SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal).sendEvents(events)
+            let job = SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal)
+            return events.follow == nil ? await job.sendEvents(events) : await job.followEvents(events)
         }
+    }
+
+    /// `--follow`'s settings, or `nil` without it. A follower's "now" moves, so `--as-of` cannot go with it, and it
+    /// sends, so neither can `--dry-run`: either is a bad setting (64 on the command line, 78 from a variable).
+    static func followOptions(_ options: ParsedOptions) throws -> FollowOptions? {
+        guard try options.value(JobOptions.follow) else { return nil }
+        let excluded: [any OptionDeclaration] = [JobOptions.asOf, JobOptions.dryRun]
+        for declaration in excluded where options.isSet(declaration) {
+            let source = options.source(declaration)
+            throw JobError(
+                badSetting: source, "\(source.name) cannot be used with --follow",
+                remedy: declaration.name == JobOptions.asOf.name
+                    ? "A follower sends what happens as it happens; run `referral-sync events --as-of …` on its own."
+                    : "Try the rules with `referral-sync events --dry-run` (one run), then start the follower.")
+        }
+        return FollowOptions(
+            sweepSeconds: try options.value(JobOptions.sweepSeconds),
+            reportEverySeconds: try options.value(JobOptions.reportEvery))
     }
 }

@@ -137,6 +137,20 @@ enum JobOptions {
         flag: "backfill", environment: "REFERRAL_SYNC_EVENTS_BACKFILL",
         summary: "events: read the whole history and send every event not yet delivered, whatever its age")
 
+    static let follow = Option(
+        flag: "follow", environment: "REFERRAL_SYNC_EVENTS_FOLLOW",
+        summary: "events: keep running and deliver each event within seconds of the commit that implies it "
+            + "(README \"Events\": timer or follower)")
+    static let sweepSeconds = Option<Double>(
+        "sweep-seconds", environment: "REFERRAL_SYNC_EVENTS_SWEEP_SECONDS", default: 60, defaultText: "60",
+        summary: "events --follow: seconds between sweeps that find what a lost notification would miss",
+        expected: "seconds from 1 to 3600", read: { number($0, in: 1...3600) })
+    static let reportEvery = Option<Double>(
+        "report-every", environment: "REFERRAL_SYNC_EVENTS_REPORT_EVERY", default: 3600, defaultText: "1h",
+        summary: "events --follow: how long one report period lasts (its report folder and run-history row)",
+        expected: "a duration from 1s to 24h: seconds, or a number with s, m or h (90, 15m, 1h)",
+        read: { duration($0, in: 1...86_400) })
+
     // explain
     static let explainFormat = Option<ExplainFormat>(
         "format", environment: "REFERRAL_SYNC_EXPLAIN_FORMAT", default: .markdown,
@@ -190,11 +204,11 @@ enum JobOptions {
         runOptions.filter { ![dryRun.name, mode.name, retryRefused.name, help.name].contains($0.name) }
         + [sample, repair, help]
     /// The options of `events`: those of `run` that apply to events (not `--mode`, `--bulk-*`,
-    /// `--full-recompute`), plus `--max-age` and `--backfill`.
+    /// `--full-recompute`), plus `--max-age`, `--backfill`, the body retention and the follower's.
     static let eventsOptions: [any OptionDeclaration] =
         runOptions.filter {
             ![mode.name, bulkWait.name, bulkBatchSize.name, fullRecompute.name, help.name].contains($0.name)
-        } + [maxAge, backfill, eventBodyRetention, help]
+        } + [maxAge, backfill, eventBodyRetention, follow, sweepSeconds, reportEvery, help]
     static let migrateOptions: [any OptionDeclaration] = [databaseURL, schema, createSchema, help]
     static let historyOptions: [any OptionDeclaration] = [databaseURL, schema, last, help]
     /// The options of `revenue`: those of `run` that apply to reading and reporting, plus its own. It takes
@@ -231,6 +245,14 @@ enum JobOptions {
     static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {
         guard let value = Double(text), value.isFinite, range.contains(value) else { return nil }
         return value
+    }
+
+    /// A duration in seconds from `90`, `90s`, `15m` or `1h`, within `range`.
+    static func duration(_ text: String, in range: ClosedRange<Double>) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        let unit = text.last.flatMap { units[$0] }
+        return number(unit == nil ? text : String(text.dropLast()), in: 0...Double.greatestFiniteMagnitude)
+            .map { $0 * (unit ?? 1) }.flatMap { range.contains($0) ? $0 : nil }
     }
 
     /// A number as `--help` shows a default: `150`, `0.5`.

@@ -7,7 +7,7 @@ import ReferralStore
 /// What every command's stages share: the validated configuration, the logger, the stop signal and the run's
 /// id. A value: stages receive it and never change it.
 struct JobContext: Sendable {
-    let configuration: RunConfiguration
+    private(set) var configuration: RunConfiguration
     let logger: Logger
     let stopSignal: StopSignal
     /// The run's id, which names its report folder: sortable by time.
@@ -21,12 +21,35 @@ struct JobContext: Sendable {
         runKey = Timestamp.now().compactString + "-" + String(repeating: "0", count: 8 - suffix.count) + suffix
     }
 
+    private init(configuration: RunConfiguration, logger: Logger, stopSignal: StopSignal, runKey: String) {
+        self.configuration = configuration
+        self.logger = logger
+        self.stopSignal = stopSignal
+        self.runKey = runKey
+    }
+
+    /// The same context with a new run id and `stopSignal`: one report period of `events --follow`.
+    func period(stopSignal: StopSignal, asOf: Timestamp) -> JobContext {
+        var period = JobContext(configuration: configuration, logger: logger, stopSignal: stopSignal)
+        period.configuration.asOf = asOf
+        return period
+    }
+
+    /// The same context at another as-of: one wake-up of `events --follow`, whose "now" moves.
+    func at(_ asOf: Timestamp) -> JobContext {
+        var moved = JobContext(configuration: configuration, logger: logger, stopSignal: stopSignal, runKey: runKey)
+        moved.configuration.asOf = asOf
+        return moved
+    }
+
     /// Opens a connection to the job's database.
     /// - Throws: `JobError` 78 when no database is configured and libpq's defaults do not work; `PostgresError`
     ///   otherwise.
-    func connect() throws -> PostgresConnection {
+    /// - Parameter applicationName: How the connection shows in `pg_stat_activity` (unless the conninfo names one).
+    func connect(applicationName: String = "referral-sync") throws -> PostgresConnection {
         do {
-            let connection = try PostgresConnection(conninfo: configuration.databaseURL, schema: configuration.schema)
+            let connection = try PostgresConnection(
+                conninfo: configuration.databaseURL, applicationName: applicationName, schema: configuration.schema)
             // A managed database often sets statement_timeout and idle_in_transaction_session_timeout on the role
             // to protect itself from interactive sessions. The job's statements take as long as the data needs
             // (a first refresh of millions of rows), and its reader stays in its snapshot while Attentive answers:

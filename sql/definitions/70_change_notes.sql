@@ -2,7 +2,8 @@
 --   into referral_sync_changes (a table of migration 0006) which customers' derived rows are out of date, so a
 --   refresh (80_refresh) recomputes only those; and
 --   into referral_sync_event_notes (migration 0008) which rows were inserted or updated, so `referral-sync events`
---   derives the events of those rows only (85_events), never re-reading the history every few minutes.
+--   derives the events of those rows only (85_events), never re-reading the history every few minutes; and
+--   a notification on the channel referral_sync_events (payload: the store's schema) that wakes `events --follow`.
 --
 -- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT per note table,
 -- not one row per row. The key noted for the refresh is the table's own customer (customers.customer_id,
@@ -27,6 +28,11 @@ BEGIN
        OR (TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('referral_orders', 'referral_rejections')) THEN
         EXECUTE format('INSERT INTO referral_sync_event_notes (source, key) SELECT DISTINCT %L, %I FROM %I',
                        TG_TABLE_NAME, event_key_column, CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
+        -- The doorbell of `events --follow`: once per statement (and PostgreSQL folds the same channel and payload
+        -- into one notification per transaction), delivered at commit. The payload names the store, so followers
+        -- of other stores in the same database ignore it. The notes above stay the source of truth: a follower
+        -- that misses this finds them at its next sweep.
+        PERFORM pg_notify('referral_sync_events', TG_TABLE_SCHEMA);
     END IF;
     IF TG_TABLE_NAME = 'referral_coupons' THEN
         RETURN NULL;

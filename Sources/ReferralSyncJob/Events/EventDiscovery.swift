@@ -36,6 +36,20 @@ struct EventDiscovery {
         /// First run without `--backfill`: older events of rows in the window (an old order of a new
         /// referral), counted, not listed.
         var olderNotSent = 0
+
+        /// Adds what another pass saw (a follower's period is many passes).
+        mutating func add(_ other: Summary) {
+            firstRun = firstRun || other.firstRun
+            readEverything = readEverything || other.readEverything
+            notedRows += other.notedRows
+            newEvents += other.newEvents
+            alreadyDelivered += other.alreadyDelivered
+            alreadyPending += other.alreadyPending
+            notYet += other.notYet
+            textCleaned += other.textCleaned
+            history = history ?? other.history
+            olderNotSent += other.olderNotSent
+        }
     }
 
     struct Result {

@@ -16,10 +16,29 @@ public struct EventsOptions: Sendable {
     /// (README "Personal data").
     public var bodyRetentionDays: Int
 
-    public init(maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30) {
+    /// `--follow` and its settings; `nil` for one run.
+    public var follow: FollowOptions?
+
+    public init(
+        maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30, follow: FollowOptions? = nil
+    ) {
         self.maxAgeHours = maxAgeHours
         self.backfill = backfill
         self.bodyRetentionDays = bodyRetentionDays
+        self.follow = follow
+    }
+}
+
+/// The settings of `events --follow` (README "Events": the follower).
+public struct FollowOptions: Sendable {
+    /// `--sweep-seconds`: the longest wait without a notification before the follower looks anyway.
+    public var sweepSeconds: Double
+    /// `--report-every`: how long one report period (folder, run-history row) lasts, in seconds.
+    public var reportEverySeconds: Double
+
+    public init(sweepSeconds: Double = 60, reportEverySeconds: Double = 3600) {
+        self.sweepSeconds = sweepSeconds
+        self.reportEverySeconds = reportEverySeconds
     }
 }
 
@@ -45,12 +64,17 @@ enum EventCounts {
     static let outcomes = EventOutcome.allCases
 
     /// The events command's own metric families: events by outcome (a counter and the last run's), pending events.
-    static func metricFamilies(_ counts: [EventOutcome: Int], pending: Int?, refused: Int? = nil) -> [MetricFamily] {
-        [
+    /// - Parameter increments: What the counter adds (a follower's metrics written during its period added the
+    ///   rest already); `counts` when `nil`.
+    static func metricFamilies(
+        _ counts: [EventOutcome: Int], pending: Int?, refused: Int? = nil, increments: [EventOutcome: Int]? = nil
+    ) -> [MetricFamily] {
+        let added = increments ?? counts
+        return [
             MetricFamily(
                 name: "referral_sync_events_total", kind: .counter,
                 help: "Referral events by outcome, summed over the runs that wrote this file.",
-                samples: outcomes.map { ([("outcome", $0.rawValue)], Double(counts[$0] ?? 0)) }),
+                samples: outcomes.map { ([("outcome", $0.rawValue)], Double(added[$0] ?? 0)) }),
             MetricFamily(
                 name: "referral_sync_last_run_events", kind: .gauge,
                 help: "Referral events of the last run by outcome.",
@@ -81,31 +105,55 @@ struct EventStages {
         var pendingAfter: Int?
         var refused: Int?
         do {
-            let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
-            let opened = try EventsReport(folder: folder, dryRun: configuration.dryRun)
+            let opened = try openReport()
             report = opened
-            let discovered = try EventDiscovery(context: context, session: session, options: options, report: opened)
-                .run()
-            discovery = discovered.summary
-            stages.finish("discover")
-            failure = await send(discovered.dryRunEvents, report: opened)
-            stages.finish("send")
-            if !configuration.dryRun {
-                pendingAfter = try? EventLedger.unsentCount(on: session.writer)
-                let stripped = try EventLedger.stripDeliveredBodies(
-                    olderThanDays: options.bodyRetentionDays, runID: session.runID, on: session.writer)
-                if stripped > 0 {
-                    context.logger.info(
-                        "stripped the bodies of events delivered long ago",
-                        [("events", String(stripped)), ("retention_days", String(options.bodyRetentionDays))])
-                }
-            }
-            refused = try RefusedListing.write(
-                .events, to: opened.folder, shard: configuration.shard, on: session.writer)
+            let pass = try await discoverAndSend(report: opened, stages: &stages)
+            (discovery, failure) = (pass.discovery, pass.failure)
+            (pendingAfter, refused) = try afterSending(report: opened)
         } catch {
             failure = failure ?? JobError(classifying: error)
         }
         return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, refused: refused)
+    }
+
+    /// Opens the run's report folder and `events.csv`.
+    func openReport() throws -> EventsReport {
+        let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
+        return try EventsReport(folder: folder, dryRun: configuration.dryRun)
+    }
+
+    /// One pass: discover (the notes due at the as-of), then send every unsent event. `events` makes one; the
+    /// follower one at each wake-up, on the same report.
+    /// - Returns: What discovery saw, and why the sending stopped early, if it did.
+    /// - Throws: When discovery fails (nothing was sent).
+    func discoverAndSend(report: EventsReport, stages: inout StageTimer) async throws
+        -> (discovery: EventDiscovery.Summary, failure: JobError?)
+    {
+        let discovered = try EventDiscovery(context: context, session: session, options: options, report: report)
+            .run()
+        stages.add("discover")
+        let failure = await send(discovered.dryRunEvents, report: report)
+        stages.add("send")
+        return (discovered.summary, failure)
+    }
+
+    /// After the sending: the events left to send, the bodies past their retention stripped, `refused.csv`.
+    /// - Returns: The unsent events (`nil` when a dry run or they could not be counted) and the standing refused ones.
+    func afterSending(report: EventsReport) throws -> (pendingAfter: Int?, refused: Int?) {
+        var pendingAfter: Int?
+        if !configuration.dryRun {
+            pendingAfter = try? EventLedger.unsentCount(on: session.writer)
+            let stripped = try EventLedger.stripDeliveredBodies(
+                olderThanDays: options.bodyRetentionDays, runID: session.runID, on: session.writer)
+            if stripped > 0 {
+                context.logger.info(
+                    "stripped the bodies of events delivered long ago",
+                    [("events", String(stripped)), ("retention_days", String(options.bodyRetentionDays))])
+            }
+        }
+        let refused = try RefusedListing.write(
+            .events, to: report.folder, shard: configuration.shard, on: session.writer)
+        return (pendingAfter, refused)
     }
 
     /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
@@ -134,9 +182,12 @@ struct EventStages {
     }
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
-    private func ending(
+    /// - Parameters:
+    ///   - follower: A follower's period: what its summary adds, and the counters' increments since the metrics
+    ///     file was last written (the period's counts otherwise).
+    func ending(
         _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?,
-        refused: Int?
+        refused: Int?, follower: FollowerPeriod? = nil
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts[.failed] ?? 0
@@ -162,7 +213,7 @@ struct EventStages {
                     summary: { end in
                         EventsSummary(
                             end: end, options: options, discovery: discovery, counts: counts,
-                            pendingAfter: pendingAfter, refused: refused
+                            pendingAfter: pendingAfter, refused: refused, follower: follower
                         ).markdown()
                     })
             }, closingLine: "events finished",
@@ -170,7 +221,9 @@ struct EventStages {
                 + EventCounts.outcomes.map { ($0.rawValue, String(counts[$0] ?? 0)) }
                 + [("already_delivered", String(discovery.alreadyDelivered)), ("not_yet", String(discovery.notYet))],
             pending: pendingAfter,
-            metricFamilies: EventCounts.metricFamilies(counts, pending: pendingAfter, refused: refused),
+            metricFamilies: EventCounts.metricFamilies(
+                counts, pending: pendingAfter, refused: refused, increments: follower?.increments(counts))
+                + (follower?.lagFamilies ?? []),
             historyCounts: history)
     }
 }

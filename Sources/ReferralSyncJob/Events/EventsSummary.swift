@@ -13,13 +13,21 @@ struct EventsSummary {
     var pendingAfter: Int?
     /// Refused events standing after the run (`refused.csv`), `nil` when they could not be listed.
     var refused: Int? = nil
+    /// A follower's period (`events --follow`), `nil` for one run.
+    var follower: FollowerPeriod? = nil
     var configuration: RunConfiguration { end.configuration }
 
     func markdown() -> String {
         let maxAge = EventsReport.hours(options.maxAgeHours)
         var text = end.heading("referral-sync events")
         text += "- As of: \(configuration.asOf.millisecondString)\n"
-        text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent, nothing recorded)" : "send")"
+        if let follower {
+            text += "- Mode: follower (`--follow`), this folder is one report period: from "
+            text += "\(follower.started.millisecondString) to \(Timestamp.now().millisecondString), "
+            text += "\(follower.wakeUps) passes after a notification and \(follower.sweeps) sweeps"
+        } else {
+            text += "- Mode: \(configuration.dryRun ? "dry run (nothing sent, nothing recorded)" : "send")"
+        }
         text += configuration.shard == .all ? "\n" : ", shard \(configuration.shard)\n"
         text += "- Age rule: events older than \(maxAge) hours at the as-of are "
         text += options.backfill ? "sent too (--backfill)\n" : "not sent (`too_old`)\n"
@@ -32,6 +40,10 @@ struct EventsSummary {
         text += "- Read: \(read)\n"
         text += "- Time taken: \(String(format: "%.2f", end.duration.seconds)) s\n"
         text += "- Events not yet delivered after this run: \(pendingAfter.map(String.init) ?? "unknown")\n"
+        if let follower {
+            let lag = follower.lag.oldest.map { String(format: "%.1f s", $0) } ?? "none waiting"
+            text += "- Oldest event still to deliver at the end of the period, found: \(lag) ago\n"
+        }
         text += "- Refused events (refused by Attentive for their content, not sent again: refused.csv): "
         text += "\(refused.map(String.init) ?? "unknown")\n"
 

@@ -86,7 +86,7 @@ struct CommandEnd {
     /// Writes `--metrics-file`, if set. Not when another run held the lock (exit 75 before the session opened):
     /// that run writes the file when it ends. A failure to write is logged and does not change the exit status
     /// (the stale timestamps are what an alert on the file notices).
-    private func writeMetrics(
+    func writeMetrics(
         _ status: ExitStatus, stageSeconds: [(String, Double)], participants: Int, families: [MetricFamily],
         store: String?, heldByAnother: Bool
     ) {

@@ -53,17 +53,31 @@ struct Session {
             try Migrations.verify(on: lock)
             let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
             stages.finish("validate")
-            let writer = try context.connect()
-            defer { writer.close() }
-            let runID = try RunHistory.begin(
-                on: writer, runKey: context.runKey, command: command, arguments: configuration.argumentsForHistory,
-                asOf: configuration.asOf, dryRun: dryRun)
-            let session = Session(lock: lock, writer: writer, runID: runID, currency: currency, store: store)
-            let ending = await body(session, &stages)
-            return end.end(ending, session: session, stages: &stages)
+            return try await run(
+                context, command: command, dryRun: dryRun, heldLock: lock, store: store, currency: currency, end: end,
+                stages: &stages, body: body)
         } catch {
             return end.notOpened(error, metricFamilies: metricsIfNotOpened)
         }
+    }
+
+    /// The session's part once the lock is held and the schema checked: the writer's connection and the run-history
+    /// row, then `body`, then the command's end. `events --follow` calls it once per report period, under the lock
+    /// it keeps.
+    /// - Throws: When the writer cannot connect or the run-history row cannot be opened (nothing was done).
+    static func run(
+        _ context: JobContext, command: String, dryRun: Bool, heldLock lock: PostgresConnection, store: String,
+        currency: Currency, end: CommandEnd, stages: inout StageTimer,
+        body: (Session, inout StageTimer) async -> CommandEnding
+    ) async throws -> RunResult {
+        let writer = try context.connect()
+        defer { writer.close() }
+        let runID = try RunHistory.begin(
+            on: writer, runKey: context.runKey, command: command,
+            arguments: context.configuration.argumentsForHistory, asOf: context.configuration.asOf, dryRun: dryRun)
+        let session = Session(lock: lock, writer: writer, runID: runID, currency: currency, store: store)
+        let ending = await body(session, &stages)
+        return end.end(ending, session: session, stages: &stages)
     }
 
     /// The store the connection works in.
@@ -114,18 +128,25 @@ enum RunLock {
     }
 
     /// Takes the lock for `shard` without waiting.
+    /// - Returns: Whether this connection now holds it (`false`: another run does; nothing is held).
+    static func tryTake(on connection: PostgresConnection, shard: Shard, kind: Kind, store: String) throws -> Bool {
+        let baseKey = StoreKeys.key(kind.lock, store: store)
+        guard let shardKey = StoreKeys.shardKey(kind.lock, shard: shard, store: store) else {
+            return try connection.tryAdvisoryLock(baseKey)
+        }
+        guard try connection.tryAdvisoryLock(baseKey, shared: true) else { return false }
+        if try connection.tryAdvisoryLock(shardKey) { return true }
+        // The shared base key alone would keep a whole run out while this one only waits: let it go.
+        try connection.execute("SELECT pg_advisory_unlock_shared($1::bigint)", [String(baseKey)])
+        return false
+    }
+
+    /// Takes the lock for `shard` without waiting.
     /// - Throws: `JobError` 75 when another run holds it.
     static func take(
         on connection: PostgresConnection, shard: Shard, kind: Kind = .run, store: String = StoreKeys.defaultStore
     ) throws {
-        let baseKey = StoreKeys.key(kind.lock, store: store)
-        let acquired: Bool
-        if let shardKey = StoreKeys.shardKey(kind.lock, shard: shard, store: store) {
-            acquired = try connection.tryAdvisoryLock(baseKey, shared: true) && connection.tryAdvisoryLock(shardKey)
-        } else {
-            acquired = try connection.tryAdvisoryLock(baseKey)
-        }
-        guard acquired else {
+        guard try tryTake(on: connection, shard: shard, kind: kind, store: store) else {
             throw JobError(
                 .locked,
                 "another referral-sync \(kind == .events ? "events" : "run") holds the lock for shard \(shard)",

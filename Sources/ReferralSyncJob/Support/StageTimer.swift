@@ -20,6 +20,19 @@ struct StageTimer {
         last = now
     }
 
+    /// Ends `stage` and adds its time to the stage's earlier time (a process that repeats its stages keeps one
+    /// figure each).
+    mutating func add(_ stage: String) {
+        let now = clock.now
+        let elapsed = (now - last).seconds
+        last = now
+        if let index = seconds.firstIndex(where: { $0.0 == stage }) {
+            seconds[index].1 += elapsed
+        } else {
+            seconds.append((stage, elapsed))
+        }
+    }
+
     var json: String {
         "{" + seconds.map { "\"\($0.0)\":\(String(format: "%.3f", $0.1))" }.joined(separator: ",") + "}"
     }

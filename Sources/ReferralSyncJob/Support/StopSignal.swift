@@ -9,7 +9,14 @@ public final class StopSignal: @unchecked Sendable {
     private var lostLock: String?
     private var sources: [any DispatchSourceSignal] = []
 
-    public init() {}
+    /// A signal that also hears `parent`'s stop requests (SIGTERM, SIGINT) but keeps a lost lock to itself:
+    /// `events --follow` gives each term holding the lock its own, so losing the lock ends that term, not the
+    /// process.
+    private let parent: StopSignal?
+
+    public init() { parent = nil }
+
+    init(parent: StopSignal) { self.parent = parent }
 
     /// Starts catching SIGTERM and SIGINT. A second signal of either kind ends the process at once.
     public func install() {
@@ -34,8 +41,9 @@ public final class StopSignal: @unchecked Sendable {
     /// The signal that asked the run to stop, if any.
     public var stopRequest: Int32? {
         lock.lock()
-        defer { lock.unlock() }
-        return received
+        let own = received
+        lock.unlock()
+        return own ?? parent?.stopRequest
     }
 
     /// Records that the run no longer holds its lock, and why: another run may take it, so this one must stop.
