@@ -58,6 +58,38 @@ import Testing
         #expect(eventsTimer["Timer.Unit"] == ["referral-sync-events.service"])
     }
 
+    @Test func theFollowerUnitRestartsUnlessAPersonMustAct() throws {
+        let follower = try Self.unitSettings(Self.deploy + "/systemd/referral-sync-events-follower.service")
+        let exec = follower["Service.ExecStart"]?.first ?? ""
+        #expect(exec.hasPrefix("/usr/local/bin/referral-sync events --follow "))
+        #expect(follower["Service.Restart"] == ["always"])
+        #expect(
+            Set(follower["Service.RestartPreventExitStatus"]?.first?.split(separator: " ") ?? []) == ["64", "77", "78"])
+        #expect(follower["Service.SuccessExitStatus"] == ["143"])
+        // The timer is the alternative: starting the follower stops it.
+        #expect(follower["Unit.Conflicts"] == ["referral-sync-events.timer"])
+        #expect(follower["Unit.OnFailure"] == ["referral-sync-alert@%n.service"])
+        #expect(follower["Install.WantedBy"] == ["multi-user.target"])
+    }
+
+    @Test func theFollowerDeploymentRunsAnActiveAndAStandby() async throws {
+        let (status, json) = try await Self.run(
+            "/usr/bin/python3",
+            [
+                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+                Self.deploy + "/kubernetes/deployment-events-follower.yaml",
+            ])
+        #expect(status == 0, "\(json)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(manifest["kind"] as? String == "Deployment")
+        let spec = try #require(manifest["spec"] as? [String: Any])
+        #expect(spec["replicas"] as? Int == 2)
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(pod["terminationGracePeriodSeconds"] as? Int == 180)
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        #expect((container["args"] as? [String])?.prefix(2) == ["events", "--follow"])
+    }
+
     static let analyze = "/usr/bin/systemd-analyze"
 
     /// Where systemd is not installed, systemdUnitsActOnTheExitStatuses still parses the units.
@@ -71,7 +103,7 @@ import Testing
         let names = [
             "referral-sync.service", "referral-sync.timer", "referral-sync-drift.service",
             "referral-sync-drift.timer", "referral-sync-alert@.service", "referral-sync-events.service",
-            "referral-sync-events.timer",
+            "referral-sync-events.timer", "referral-sync-events-follower.service",
         ]
         for name in names {
             let text = try String(contentsOfFile: Self.deploy + "/systemd/" + name, encoding: .utf8)
