@@ -11,6 +11,8 @@ extension SimulatorEngine {
             return .encoded(200, profiles.all())
         case ("GET", "/__simulator/events"):
             return .json(200, .array(events.all()))
+        case ("GET", "/__simulator/event-receipts"):
+            return .json(200, events.receipts())
         case ("GET", "/__simulator/privacy-requests"):
             return .encoded(200, privacy.all())
         case ("GET", "/__simulator/stats"):

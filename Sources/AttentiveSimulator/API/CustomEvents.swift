@@ -4,15 +4,36 @@ import Synchronization
 /// Every custom event the simulator accepted, in order, duplicates included: tests prove a job sends each event
 /// once by finding no `externalEventId` twice (and none with two different bodies).
 final class EventStore: Sendable {
-    private let state = Mutex([OrderedJSON]())
+    /// An accepted body and when it arrived (Unix time, the wall clock: the follower's benchmark compares it with
+    /// the commit time PostgreSQL wrote on the same machine).
+    private struct Accepted {
+        var event: OrderedJSON
+        var receivedAt: Double
+    }
+
+    private let state = Mutex([Accepted]())
 
     func append(_ event: OrderedJSON) {
-        state.withLock { $0.append(event) }
+        let now = Date().timeIntervalSince1970
+        state.withLock { $0.append(Accepted(event: event, receivedAt: now)) }
     }
 
     /// The accepted bodies, in the order they arrived.
     func all() -> [OrderedJSON] {
-        state.withLock { $0 }
+        state.withLock { $0.map(\.event) }
+    }
+
+    /// `externalEventId` and arrival time of each accepted event, in order (`GET /__simulator/event-receipts`).
+    func receipts() -> OrderedJSON {
+        .array(
+            state.withLock { accepted in
+                accepted.map {
+                    .makeObject([
+                        ("externalEventId", $0.event["externalEventId"] ?? .null),
+                        ("receivedAt", .number(String(format: "%.6f", $0.receivedAt))),
+                    ])
+                }
+            })
     }
 
     func removeAll() {
@@ -21,7 +42,7 @@ final class EventStore: Sendable {
 
     /// Forgets the events `shouldRemove` picks (a processed deletion request's subject).
     func removeAll(where shouldRemove: (OrderedJSON) -> Bool) {
-        state.withLock { $0.removeAll(where: shouldRemove) }
+        state.withLock { $0.removeAll(where: { shouldRemove($0.event) }) }
     }
 }
 
