@@ -15,7 +15,11 @@ enum EventsCommand {
             own: { options in
                 EventsOptions(
                     maxAgeHours: try options.value(JobOptions.maxAge), backfill: try options.value(JobOptions.backfill),
-                    bodyRetentionDays: try options.value(JobOptions.eventBodyRetention))
+                    bodyRetentionDays: try options.value(JobOptions.eventBodyRetention),
+                    // Read and checked here, before the lock and the database: a bad file exits 78 naming its line.
+                    eventTypeNames: try options.value(JobOptions.eventTypeNames).map {
+                        try EventTypeNames(contentsOfFile: $0)
+                    } ?? EventTypeNames())
             }
         ) { configuration, events, logger in
             await SyncRun(configuration: configuration, logger: logger, stopSignal: stopSignal).sendEvents(events)

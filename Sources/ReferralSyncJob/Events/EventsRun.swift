@@ -15,11 +15,17 @@ public struct EventsOptions: Sendable {
     /// `--event-body-retention-days`: a delivered event's frozen body keeps its properties and user this long
     /// (README "Personal data").
     public var bodyRetentionDays: Int
+    /// `--event-type-names`: the name Attentive receives for each of Okendo's types (checked before the run).
+    public var eventTypeNames: EventTypeNames
 
-    public init(maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30) {
+    public init(
+        maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30,
+        eventTypeNames: EventTypeNames = EventTypeNames()
+    ) {
         self.maxAgeHours = maxAgeHours
         self.backfill = backfill
         self.bodyRetentionDays = bodyRetentionDays
+        self.eventTypeNames = eventTypeNames
     }
 }
 
@@ -80,6 +86,7 @@ struct EventStages {
         var discovery = EventDiscovery.Summary()
         var pendingAfter: Int?
         var refused: Int?
+        var refusedTypes = EventTypeOwnership.Refused()
         do {
             let folder = try ReportFolder(root: configuration.reportsDirectory, runID: context.runKey)
             let opened = try EventsReport(folder: folder, dryRun: configuration.dryRun)
@@ -88,7 +95,7 @@ struct EventStages {
                 .run()
             discovery = discovered.summary
             stages.finish("discover")
-            failure = await send(discovered.dryRunEvents, report: opened)
+            (failure, refusedTypes) = await send(discovered.dryRunEvents, report: opened)
             stages.finish("send")
             if !configuration.dryRun {
                 pendingAfter = try? EventLedger.unsentCount(on: session.writer)
@@ -105,11 +112,18 @@ struct EventStages {
         } catch {
             failure = failure ?? JobError(classifying: error)
         }
-        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, refused: refused)
+        return ending(
+            report, discovery: discovery, failure: failure, refusedTypes: refusedTypes, pendingAfter: pendingAfter,
+            refused: refused)
     }
 
     /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
-    private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> JobError? {
+    /// - Returns: Why the sending stopped early, if it did, and the event types Attentive refused although the key
+    ///   works.
+    private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> (
+        JobError?, EventTypeOwnership.Refused
+    ) {
+        let none = EventTypeOwnership.Refused()
         let unsent: [UnsentEvent]
         do {
             unsent = try EventLedger.unsent(
@@ -117,26 +131,29 @@ struct EventStages {
                 freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
                 retryRefused: configuration.retryRefused)
         } catch {
-            return JobError(classifying: error)
+            return (JobError(classifying: error), none)
         }
         if configuration.dryRun {
-            for event in unsent + dryRunEvents { report.recordDryRun(event) }
-            return nil
+            for event in unsent + dryRunEvents {
+                report.recordDryRun(event, body: options.eventTypeNames.body(of: event) ?? event.body)
+            }
+            return (nil, none)
         }
-        guard !unsent.isEmpty else { return nil }
+        guard !unsent.isEmpty else { return (nil, none) }
         let client = AttentiveClient(configuration: context.clientConfiguration())
         let sender = EventSender(
             client: client, report: report, writer: session.writer, runID: session.runID,
             stopSignal: context.stopSignal, concurrency: configuration.concurrency,
-            progress: ProgressReporter(logger: context.logger, label: "events"),
-            lockHeld: { [session] in (try? session.lock.query("SELECT 1")) != nil })
-        return await sender.run(unsent)
+            progress: ProgressReporter(logger: context.logger, label: "events"), names: options.eventTypeNames,
+            logger: context.logger, lockHeld: { [session] in (try? session.lock.query("SELECT 1")) != nil })
+        let failure = await sender.run(unsent)
+        return (failure, sender.refusedTypes)
     }
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
     private func ending(
-        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?,
-        refused: Int?
+        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?,
+        refusedTypes: EventTypeOwnership.Refused, pendingAfter: Int?, refused: Int?
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts[.failed] ?? 0
@@ -144,11 +161,13 @@ struct EventStages {
         let status = failure?.status ?? (failed + newlyRefused > 0 ? .needsAttention : .success)
         let message =
             failure?.description
-            ?? (failed > 0
-                ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again"
-                : newlyRefused > 0
-                    ? "\(newlyRefused) events refused by Attentive for their content: see refused.csv; they are "
-                        + "not sent again (--retry-refused sends them)" : "done")
+            ?? (!refusedTypes.isEmpty
+                ? refusedTypes.message(otherFailures: failed - refusedTypes.events)
+                : failed > 0
+                    ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again"
+                    : newlyRefused > 0
+                        ? "\(newlyRefused) events refused by Attentive for their content: see refused.csv; they are "
+                            + "not sent again (--retry-refused sends them)" : "done")
         var history = HistoryCounts()
         for (outcome, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             history.set(outcome.rawValue, count)
