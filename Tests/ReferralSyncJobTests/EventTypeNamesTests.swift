@@ -54,8 +54,14 @@ import Testing
         ("Sent Okendo Referral = Sent\u{7}\n", "line 1, the name for 'Sent Okendo Referral' contains the control"),
         ("Sent Okendo Referral = Sent\u{202E}\n", "contains the control character {U+202E}"),
         ("Sent Okendo Referral = A\nOkendo Referral Invitation = A\n", "line 2, 'Okendo Referral Invitation' and"),
-        ("Sent Okendo Referral = Okendo Referral Rejected\n", "line 1, 'Sent Okendo Referral' and 'Okendo Referral Rejected' would both be sent as 'Okendo Referral Rejected'"),
-        ("Sent Okendo Referral = A\nSent Okendo Referral = B\n", "line 2, 'Sent Okendo Referral' is already named on line 1"),
+        (
+            "Sent Okendo Referral = Okendo Referral Rejected\n",
+            "line 1, 'Sent Okendo Referral' and 'Okendo Referral Rejected' would both be sent as 'Okendo Referral Rejected'"
+        ),
+        (
+            "Sent Okendo Referral = A\nSent Okendo Referral = B\n",
+            "line 2, 'Sent Okendo Referral' is already named on line 1"
+        ),
     ])
     func refusesWithItsLine(_ text: String, _ expected: String) throws {
         let message = try Self.refusal(text)
