@@ -93,7 +93,7 @@ extension AttentiveClient {
         let result = await executor.execute(
             requests.request(method: "GET", url: url),
             limiter: ownHost ? bulkJobLimiter : nil,
-            haltOnUnauthorized: ownHost
+            haltingStatuses: ownHost ? [401, 403] : []
         )
         guard case .response(let response, let attempts) = result else { return .failure(error(operation, result)) }
         guard (200..<300).contains(response.status) else {

@@ -9,7 +9,8 @@ import Foundation
 ///
 /// Each endpoint is paced by its own ``RateLimiter``; 408/429/5xx answers, timeouts and connection
 /// errors are retried per ``RetryPolicy`` within one shared retry-time budget. Methods never throw:
-/// every outcome is a value. A 401/403 halts the client (``isHalted``): later calls return
+/// every outcome is a value. A 401/403 halts the client (``isHalted``; a custom event's 403 does not, see
+/// ``sendCustomEvent(body:)``): later calls return
 /// `.notSent`. The caller bounds concurrency itself (for example a task group of 32); the client
 /// only paces. Cancelling a calling task never cancels a request in flight (its answer is still
 /// recorded); it only stops further attempts.
@@ -96,13 +97,16 @@ public final class AttentiveClient: Sendable {
 
     /// Sends one custom event: `POST /v1/events/custom` with `body` (``CustomEventJSON``, kept by the caller so
     /// every attempt sends the same bytes). Paced by its own limiter (Attentive limits each endpoint apart);
-    /// answers map as for ``sendCustomAttributes(_:)``. Never throws.
+    /// answers map as for ``sendCustomAttributes(_:)``, except 403: Attentive refuses an event type created by
+    /// another app ("Custom events must be triggered using the same custom app that originally created them"), so
+    /// a 403 here is `.rejected(status: 403, …)` and does not halt the client; the caller tells the key from the
+    /// type with ``verifyKey()``. A 401 is the key's, and halts it. Never throws.
     public func sendCustomEvent(body: String) async -> DeliveryOutcome {
         guard let url = requests.url(path: "/v1/events/custom") else {
             return .rejected(status: 0, message: "the base URL is not usable", attempts: 0)
         }
         let request = requests.request(method: "POST", url: url, body: Data(body.utf8))
-        return outcome(of: await executor.execute(request, limiter: customEventsLimiter))
+        return outcome(of: await executor.execute(request, limiter: customEventsLimiter, haltingStatuses: [401]))
     }
 
     /// Checks the API key with `GET /v1/me`: `.accepted` when the key works, `.unauthorized` when

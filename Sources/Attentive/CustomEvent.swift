@@ -10,6 +10,11 @@ public struct CustomEvent: Sendable, Equatable {
     public var occurredAt: String
     public var user: AttentiveUser
 
+    /// The characters Attentive's spec forbids in an event's `type` (`CustomEventsRequest`).
+    public static let forbiddenTypeCharacters: Set<Character> = [
+        "\"", "'", "(", ")", "{", "}", "[", "]", "\\", "|", ",",
+    ]
+
     public init(type: String, propertiesJSON: String, externalEventID: String, occurredAt: String, user: AttentiveUser)
     {
         self.type = type
@@ -48,5 +53,22 @@ public enum CustomEventJSON {
         }
         bytes.append(contentsOf: "}}".utf8)
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `body`, as ``encode(_:)`` wrote it for an event of type `type`, sent as `sentType` instead: only the `type`
+    /// member changes, every other byte stays (the id, the time, the properties). The ledger keeps the body with
+    /// Okendo's type; the name the merchant chose (`--event-type-names`) is applied here, when it is sent, so a
+    /// change of names applies to every event not yet delivered.
+    /// - Returns: The body to send, or `nil` when `body` does not start with `type` (not written by ``encode(_:)``).
+    public static func body(_ body: String, ofType type: String, sentAs sentType: String) -> String? {
+        guard sentType != type else { return body }
+        var prefix = Array(#"{"type":"#.utf8)
+        CustomAttributesJSON.appendString(type, to: &prefix)
+        let bytes = Array(body.utf8)
+        guard bytes.starts(with: prefix) else { return nil }
+        var renamed = Array(#"{"type":"#.utf8)
+        CustomAttributesJSON.appendString(sentType, to: &renamed)
+        renamed.append(contentsOf: bytes[prefix.count...])
+        return String(decoding: renamed, as: UTF8.self)
     }
 }

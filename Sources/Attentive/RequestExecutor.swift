@@ -9,7 +9,7 @@ import Synchronization
 enum ExchangeResult: Sendable, Equatable {
     /// A final answer: 2xx, 3xx, or a 4xx that retrying cannot fix (except 401/403).
     case response(HTTPResponse, attempts: Int)
-    /// 401 or 403; the client is now halted.
+    /// A halting 401 or 403; the client is now halted.
     case unauthorized(status: Int, message: String)
     /// Retryable failures outlasted attempts, budget, or the client's willingness to continue.
     case gaveUp(lastStatus: Int?, lastError: String, attempts: Int)
@@ -19,7 +19,7 @@ enum ExchangeResult: Sendable, Equatable {
 
 /// Runs requests: waits for the endpoint's rate limiter, sends, feeds the answer back to the
 /// limiter, retries 408/429/5xx and transport failures with jittered exponential backoff within
-/// the shared retry budget, and halts the client on 401/403.
+/// the shared retry budget, and halts the client on 401/403 (a custom event's 403: see ``execute(_:limiter:haltingStatuses:)``).
 final class RequestExecutor: Sendable {
     private struct State {
         var haltReason: String?
@@ -65,10 +65,11 @@ final class RequestExecutor: Sendable {
         return nil
     }
 
-    /// Sends `request`, pacing every attempt through `limiter` (if any). With `haltOnUnauthorized`
-    /// false (a request that does not carry the key, such as a results file on a storage host),
-    /// 401/403 are ordinary final answers and do not halt the client.
-    func execute(_ request: URLRequest, limiter: RateLimiter?, haltOnUnauthorized: Bool = true) async
+    /// Sends `request`, pacing every attempt through `limiter` (if any). The statuses of `haltingStatuses`
+    /// (401 and 403 by default) halt the client; any other 401/403 is an ordinary final answer: none for a request
+    /// that does not carry the key (a results file on a storage host), only 401 for a custom event, whose 403 may
+    /// refuse the event type rather than the key (the caller asks `GET /v1/me` which).
+    func execute(_ request: URLRequest, limiter: RateLimiter?, haltingStatuses: Set<Int> = [401, 403]) async
         -> ExchangeResult
     {
         var attempts = 0
@@ -91,7 +92,7 @@ final class RequestExecutor: Sendable {
                 await limiter?.record(feedback)
                 record(status: response.status)
                 let status = response.status
-                if haltOnUnauthorized, status == 401 || status == 403 {
+                if haltingStatuses.contains(status) {
                     let message = summary(of: response)
                     halt(status: status, message: message)
                     return .unauthorized(status: status, message: message)

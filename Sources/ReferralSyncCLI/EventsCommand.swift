@@ -16,6 +16,10 @@ enum EventsCommand {
                 EventsOptions(
                     maxAgeHours: try options.value(JobOptions.maxAge), backfill: try options.value(JobOptions.backfill),
                     bodyRetentionDays: try options.value(JobOptions.eventBodyRetention),
+                    // Read and checked here, before the lock and the database: a bad file exits 78 naming its line.
+                    eventTypeNames: try options.value(JobOptions.eventTypeNames).map {
+                        try EventTypeNames(contentsOfFile: $0)
+                    } ?? EventTypeNames(),
                     follow: try followOptions(options))
             }
         ) { configuration, events, logger in

@@ -136,6 +136,10 @@ enum JobOptions {
     static let backfill = Option(
         flag: "backfill", environment: "REFERRAL_SYNC_EVENTS_BACKFILL",
         summary: "events: read the whole history and send every event not yet delivered, whatever its age")
+    static let eventTypeNames = Option<String?>(
+        text: "event-type-names", environment: "REFERRAL_SYNC_EVENT_TYPE_NAMES", unsetMeans: "Okendo's names",
+        summary: "events: a UTF-8 file of lines `Okendo name = name to send`: the event types Attentive receives "
+            + "under names of the merchant's choosing (ids stay Okendo's)")
 
     static let follow = Option(
         flag: "follow", environment: "REFERRAL_SYNC_EVENTS_FOLLOW",
@@ -204,11 +208,11 @@ enum JobOptions {
         runOptions.filter { ![dryRun.name, mode.name, retryRefused.name, help.name].contains($0.name) }
         + [sample, repair, help]
     /// The options of `events`: those of `run` that apply to events (not `--mode`, `--bulk-*`,
-    /// `--full-recompute`), plus `--max-age`, `--backfill`, the body retention and the follower's.
+    /// `--full-recompute`), plus `--max-age`, `--backfill`, the body retention, `--event-type-names` and the follower's.
     static let eventsOptions: [any OptionDeclaration] =
         runOptions.filter {
             ![mode.name, bulkWait.name, bulkBatchSize.name, fullRecompute.name, help.name].contains($0.name)
-        } + [maxAge, backfill, eventBodyRetention, follow, sweepSeconds, reportEvery, help]
+        } + [maxAge, backfill, eventBodyRetention, eventTypeNames, follow, sweepSeconds, reportEvery, help]
     static let migrateOptions: [any OptionDeclaration] = [databaseURL, schema, createSchema, help]
     static let historyOptions: [any OptionDeclaration] = [databaseURL, schema, last, help]
     /// The options of `revenue`: those of `run` that apply to reading and reporting, plus its own. It takes

@@ -58,6 +58,14 @@ enum SimulatorOptions {
     static let rejectionMessage = Option<String?>(
         text: "rejection-message", unsetMeans: "a built-in message",
         summary: "message of those 400 answers and failed bulk records")
+    static let foreignEventTypes = Option<[String]>(
+        "foreign-event-types", default: [], defaultText: "none",
+        summary: "comma-separated event types created by another app: POST /v1/events/custom answers 403 for them",
+        expected: "event types separated by commas (a type cannot contain one)",
+        read: { text in
+            let types = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return types.contains(where: \.isEmpty) ? nil : types
+        })
     static let successStatus = Option<Int>(
         "success-status", default: 200, summary: "status of an accepted POST /v1/attributes/custom",
         expected: "a status from 200 to 299", read: { wholeNumber($0, in: 200...299) })
@@ -81,7 +89,8 @@ enum SimulatorOptions {
         port, apiKey, forbiddenKey, rateLimit, bulkRateLimit, retryAfter, latency, jitter, fault500, faultHTML,
         fault429, faultTimeout, faultDrop, faultAcceptedThen500, faultShutdown, faultReset, faultHalfOpen,
         idleCloseSeconds, faultIdleClose,
-        faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, successStatus, bulkDelay,
+        faultUnexpected, faultEndless, hangSeconds, badIdentity, rejectionMessage, foreignEventTypes, successStatus,
+        bulkDelay,
         privacyDelay,
         seed,
         portFile, dumpFile, help,
@@ -151,6 +160,7 @@ struct CommandLineOptions: Sendable {
         configuration.faults.hangSeconds = try parsed.value(O.hangSeconds)
         configuration.faults.badIdentities = try parsed.values(O.badIdentity).compactMap { $0 }
         configuration.faults.rejectionMessage = try parsed.value(O.rejectionMessage)
+        configuration.faults.foreignEventTypes = try parsed.value(O.foreignEventTypes)
         configuration.successStatus = try parsed.value(O.successStatus)
         configuration.bulkCompletionDelayMilliseconds = try parsed.value(O.bulkDelay)
         configuration.privacyProcessingDelayMilliseconds = try parsed.value(O.privacyDelay)

@@ -147,7 +147,8 @@ struct ExecutableTests {
             "--idle-close-seconds", "1.5", "--fault-idle-close", "0.25", "--fault-unexpected", "0.04",
             "--fault-endless", "0.06", "--hang-seconds", "9",
             "--bad-identity", "a@example.com", "--bad-identity", "+15550001111", "--rejection-message", "nope",
-            "--success-status", "204", "--bulk-delay-ms", "0", "--privacy-delay-ms", "250",
+            "--foreign-event-types", "Sent Okendo Referral, Okendo Referral Invitation", "--success-status", "204",
+            "--bulk-delay-ms", "0", "--privacy-delay-ms", "250",
             "--seed", "42",
         ]
         let (process, line) = try await SimulatorExecutable.start(arguments, environment: [:], in: directory)
@@ -181,6 +182,7 @@ struct ExecutableTests {
         expected.faults.hangSeconds = 9
         expected.faults.badIdentities = ["a@example.com", "+15550001111"]
         expected.faults.rejectionMessage = "nope"
+        expected.faults.foreignEventTypes = ["Sent Okendo Referral", "Okendo Referral Invitation"]
         expected.successStatus = 204
         expected.bulkCompletionDelayMilliseconds = 0
         expected.privacyProcessingDelayMilliseconds = 250

@@ -109,6 +109,29 @@ struct FaultInjectionTests {
         #expect(harness.simulator.statistics().faultsInjected["badIdentity"] == 2)
     }
 
+    @Test("a foreign event type gets a JSON 403 while the key still works and other types are kept")
+    func foreignEventType() async throws {
+        let harness = try SimulatorHarness { $0.faults.foreignEventTypes = ["Sent Okendo Referral"] }
+        defer { harness.shutdown() }
+        func event(_ type: String) -> String {
+            #"{"type":"\#(type)","externalEventId":"e1","user":{"email":"ann@example.com"}}"#
+        }
+        let refused = try await harness.send("POST", "/v1/events/custom", body: event("Sent Okendo Referral"))
+        #expect(refused.status == 403)
+        let message = try #require(try refused.jsonObject()["message"] as? String)
+        #expect(message.contains("same custom app that originally created them"))
+        #expect(try await harness.send("GET", "/v1/me").status == 200)
+        #expect(try await harness.send("POST", "/v1/events/custom", body: event("Referral Sent")).status == 200)
+        #expect(harness.simulator.acceptedEvents().count == 1)
+        #expect(harness.simulator.statistics().faultsInjected["foreignEventType"] == 1)
+        // Settable through the control endpoint like every fault.
+        let changed = try await harness.send(
+            "POST", "/__simulator/config", body: #"{"faults":{"foreignEventTypes":["Referral Sent"]}}"#, key: nil)
+        #expect(changed.status == 200)
+        #expect(try await harness.send("POST", "/v1/events/custom", body: event("Sent Okendo Referral")).status == 200)
+        #expect(try await harness.send("POST", "/v1/events/custom", body: event("Referral Sent")).status == 403)
+    }
+
     @Test("latency delays the answer; control endpoints are never faulted")
     func latencyAndControl() async throws {
         let harness = try SimulatorHarness {

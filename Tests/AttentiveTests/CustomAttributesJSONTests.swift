@@ -52,3 +52,32 @@ import Testing
         }
     }
 }
+
+/// The name the merchant chose for an event type is applied to the frozen body when it is sent, in one place.
+@Suite struct CustomEventTypeRenamingTests {
+    static let event = CustomEvent(
+        type: "Sent Okendo Referral", propertiesJSON: #"{"type":"Sent Okendo Referral","Customer Role":"referrer"}"#,
+        externalEventID: "6f1c0e4a-0000-5000-8000-000000000001", occurredAt: "2025-01-10T12:00:00.000Z",
+        user: AttentiveUser(email: "ann@example.com", phone: nil))
+
+    @Test func onlyTheTypeMemberChanges() throws {
+        let frozen = CustomEventJSON.encode(Self.event)
+        var renamed = Self.event
+        renamed.type = "Referral Sent \u{e9}"
+        let sent = try #require(CustomEventJSON.body(frozen, ofType: Self.event.type, sentAs: renamed.type))
+        #expect(sent == CustomEventJSON.encode(renamed))
+        // The same id, time, user and properties (a property may quote the type: it is left as it is).
+        #expect(sent.hasSuffix(frozen.dropFirst(#"{"type":"Sent Okendo Referral""#.utf8.count)))
+    }
+
+    @Test func okendosNameLeavesTheBodyAsItIs() {
+        let frozen = CustomEventJSON.encode(Self.event)
+        #expect(CustomEventJSON.body(frozen, ofType: Self.event.type, sentAs: Self.event.type) == frozen)
+    }
+
+    @Test func aBodyOfAnotherTypeIsNotRenamed() {
+        let frozen = CustomEventJSON.encode(Self.event)
+        #expect(CustomEventJSON.body(frozen, ofType: "Okendo Referral Invitation", sentAs: "Invited") == nil)
+        #expect(CustomEventJSON.body("", ofType: Self.event.type, sentAs: "Invited") == nil)
+    }
+}

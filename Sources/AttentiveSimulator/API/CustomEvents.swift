@@ -116,14 +116,24 @@ enum CustomEventValidation {
 }
 
 extension SimulatorEngine {
-    /// `POST /v1/events/custom`: validate, keep, answer 200 with an empty body. An event for one of the
-    /// `badIdentities` is answered like a bad identity's attributes (`rejectionStatus`, `rejectionMessage`).
+    /// The answer to an event of a type another app created. Attentive does not document its status or words; these
+    /// are its reference's rule.
+    static let foreignTypeMessage =
+        "Custom events must be triggered using the same custom app that originally created them"
+
+    /// `POST /v1/events/custom`: validate, keep, answer 200 with an empty body. An event of one of the
+    /// `foreignEventTypes` is answered 403 with a JSON message (the type belongs to another app); one for one of the
+    /// `badIdentities` like a bad identity's attributes (`rejectionStatus`, `rejectionMessage`).
     func postCustomEvents(
         _ body: [UInt8], badIdentities: Set<String>, configuration: SimulatorConfiguration
     ) -> ServerResponse {
         switch CustomEventValidation.validate(body) {
         case .failure(let failure):
             return .error(400, failure.message)
+        case .success(let event)
+        where event["type"]?.stringValue.map(configuration.faults.foreignEventTypes.contains) ?? false:
+            statistics.recordFault(.foreignEventType)
+            return .error(403, Self.foreignTypeMessage)
         case .success(let event)
         where [event["user"]?["email"], event["user"]?["phone"]].contains(where: {
             $0?.stringValue.map(badIdentities.contains) ?? false

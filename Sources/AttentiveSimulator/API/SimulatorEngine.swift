@@ -131,7 +131,7 @@ final class SimulatorEngine: Sendable {
             statistics.recordFault(.endlessBody)
             statistics.recordStatus(200)
             return .endless(seconds: configuration.faults.hangSeconds)
-        case .unexpectedBody, .badIdentity, .idleClose, .acceptedThenError, nil:
+        case .unexpectedBody, .badIdentity, .idleClose, .acceptedThenError, .foreignEventType, nil:
             break
         }
         var response = perform(route, request: request, configuration: configuration)

@@ -16,6 +16,7 @@ enum FaultKind: String, Sendable, CaseIterable {
     case halfOpen
     case idleClose
     case acceptedThenError
+    case foreignEventType
 }
 
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every platform. The

@@ -55,6 +55,10 @@ public struct FaultMix: Sendable, Codable, Equatable {
     /// The message of those 400 answers (v1) and failed records (bulk results) instead of the default one (any
     /// text, control characters included).
     public var rejectionMessage: String? = nil
+    /// Custom event types created by another app (Attentive: "Custom events must be triggered using the same custom
+    /// app that originally created them"): `POST /v1/events/custom` answers 403 with a JSON message for an event of
+    /// one of them, while the key works everywhere else (`GET /v1/me` answers 200).
+    public var foreignEventTypes: [String] = []
 
     /// No faults.
     public init() {}
@@ -63,7 +67,7 @@ public struct FaultMix: Sendable, Codable, Equatable {
         case internalErrorRate, htmlErrorRate, tooManyRequestsRate, timeoutRate, dropConnectionRate
         case unexpectedBodyRate, hangSeconds, badIdentities, endlessBodyRate, rejectionMessage
         case shutdownAfterRequestRate, resetConnectionRate, halfOpenRate, idleCloseSeconds, idleCloseRate
-        case acceptedThenErrorRate, rejectionStatus
+        case acceptedThenErrorRate, rejectionStatus, foreignEventTypes
     }
 
     /// Decodes a possibly partial fault mix; missing keys take their defaults.
@@ -86,12 +90,15 @@ public struct FaultMix: Sendable, Codable, Equatable {
         idleCloseSeconds = try container.decodeIfPresent(Double.self, forKey: .idleCloseSeconds)
         idleCloseRate = try container.decodeIfPresent(Double.self, forKey: .idleCloseRate) ?? 1
         acceptedThenErrorRate = try container.decodeIfPresent(Double.self, forKey: .acceptedThenErrorRate) ?? 0
+        foreignEventTypes = try container.decodeIfPresent([String].self, forKey: .foreignEventTypes) ?? []
     }
 
-    /// True when any fault rate is above zero, a bad identity is listed or idle connections are closed.
+    /// True when any fault rate is above zero, a bad identity or a foreign event type is listed or idle connections
+    /// are closed.
     public var isActive: Bool {
         internalErrorRate > 0 || htmlErrorRate > 0 || tooManyRequestsRate > 0 || timeoutRate > 0
             || dropConnectionRate > 0 || unexpectedBodyRate > 0 || endlessBodyRate > 0 || !badIdentities.isEmpty
+            || !foreignEventTypes.isEmpty
             || shutdownAfterRequestRate > 0 || resetConnectionRate > 0 || halfOpenRate > 0
             || acceptedThenErrorRate > 0
             || (idleCloseSeconds != nil && idleCloseRate > 0)

@@ -7,6 +7,10 @@ import ReferralStore
 /// (``BoundedSender``), paced and retried by the client like attribute values. Each chunk is marked `in_flight` before its requests start, and
 /// each answer is written at once: `delivered` (2xx, never sent again) or `failed` (sent again by the next run,
 /// with the same body). No request is ever cancelled: a stop only keeps new ones from starting.
+///
+/// Each body is sent with its type under the merchant's name (``EventTypeNames``). A 403 is checked against the
+/// key once (``EventTypeOwnership``): a type Attentive refuses although the key works is recorded `type_not_owned`
+/// (failed, sent again by the next run) and no more of its events are sent this run.
 final class EventSender {
     private let client: AttentiveClient
     private let report: EventsReport
@@ -18,14 +22,23 @@ final class EventSender {
     private let lockHeld: () -> Bool
     private let sender: BoundedSender
     private let tracker: DeliveryTracker
+    private let names: EventTypeNames
+    private let ownership: EventTypeOwnership
+    private let logger: Logger
+    /// The types Attentive refused although the key works (``EventTypeOwnership``).
+    private(set) var refusedTypes = EventTypeOwnership.Refused()
+    /// Types found not owned before this sender started (an earlier pass of a follower's period): not asked again.
+    private let notOwned: Set<String>
     /// The first failure to write the ledger: no request starts after it (its answer could not be recorded).
     private var ledgerError: JobError?
     private var done = 0
 
     init(
         client: AttentiveClient, report: EventsReport, writer: PostgresConnection, runID: Int64,
-        stopSignal: StopSignal, concurrency: Int, progress: ProgressReporter, lockHeld: @escaping () -> Bool
+        stopSignal: StopSignal, concurrency: Int, progress: ProgressReporter, names: EventTypeNames, logger: Logger,
+        notOwned: Set<String> = [], lockHeld: @escaping () -> Bool
     ) {
+        self.notOwned = notOwned
         self.lockHeld = lockHeld
         self.client = client
         self.report = report
@@ -33,6 +46,9 @@ final class EventSender {
         self.runID = runID
         sender = BoundedSender(concurrency: concurrency, stopSignal: stopSignal, shutsDown: client)
         tracker = DeliveryTracker(client: client, stopSignal: stopSignal)
+        ownership = EventTypeOwnership(client: client)
+        self.names = names
+        self.logger = logger
         self.progress = progress
     }
 
@@ -43,7 +59,8 @@ final class EventSender {
     /// - Returns: Why the run stopped early, if it did.
     func run(_ events: [UnsentEvent]) async -> JobError? {
         let client = self.client
-        await sender.run(of: (UnsentEvent, DeliveryOutcome).self) { start in
+        let ownership = self.ownership
+        await sender.run(of: (UnsentEvent, DeliveryOutcome, DeliveryOutcome?).self) { start in
             var first = 0
             while first < events.count {
                 let chunk = Array(events[first..<min(first + Self.chunkSize, events.count)])
@@ -67,15 +84,37 @@ final class EventSender {
                     continue
                 }
                 for event in chunk {
-                    if let reason = notSendingReason {
-                        recordNotSent(event, reason: reason)
-                        continue
+                    await start {
+                        // Checked after the wait for a free slot: the answers settled meanwhile may have refused
+                        // the key or this event's type.
+                        if let reason = notSendingReason {
+                            recordNotSent(event, reason: reason)
+                            return nil
+                        }
+                        let sentName = names.sentName(of: event.type)
+                        if notOwned.contains(event.type) {
+                            _ = refusedTypes.add(event.type, sentAs: sentName)
+                            recordTypeNotOwned(event, error: EventTypeOwnership.notSent(sentAs: sentName))
+                            return nil
+                        }
+                        if refusedTypes.contains(event.type) {
+                            recordTypeNotOwned(event, error: EventTypeOwnership.notSent(sentAs: sentName))
+                            return nil
+                        }
+                        guard let body = names.body(of: event) else {
+                            recordNotSent(event, reason: "its frozen body does not start with its type '\(event.type)'")
+                            return nil
+                        }
+                        return {
+                            let outcome = await client.sendCustomEvent(body: body)
+                            guard EventTypeOwnership.needsKeyCheck(outcome) else { return (event, outcome, nil) }
+                            return (event, outcome, await ownership.keyAnswer())
+                        }
                     }
-                    await start { { (event, await client.sendCustomEvent(body: event.body)) } }
                 }
             }
         } settle: {
-            handle($0.0, $0.1)
+            handle($0.0, $0.1, keyAnswer: $0.2)
         }
         progress.finish(done, "events sent")
         return tracker.verdict(otherwise: ledgerError)
@@ -85,10 +124,39 @@ final class EventSender {
         tracker.notSendingReason(cannotRecord: ledgerError != nil)
     }
 
-    private func handle(_ event: UnsentEvent, _ outcome: DeliveryOutcome) {
-        let answer = tracker.note(outcome)
+    private func handle(_ event: UnsentEvent, _ outcome: DeliveryOutcome, keyAnswer: DeliveryOutcome?) {
         done += 1
         progress.tick(done, "events sent")
+        var answer: DeliveryTracker.Answer
+        switch (outcome, keyAnswer) {
+        case (.rejected(let status, let message, let attempts), .accepted?):
+            // The key works: the refusal is the type's.
+            let sentName = names.sentName(of: event.type)
+            if refusedTypes.add(event.type, sentAs: sentName) {
+                logger.warning(
+                    "Attentive refuses an event type from this key's app although the key works (GET /v1/me "
+                        + "answered 200): another app created it",
+                    [
+                        ("type", sentName), ("okendo_type", event.type), ("http_status", String(status)),
+                        ("answer", message), ("remedy", "map it with --event-type-names, or send it from that app"),
+                    ])
+            }
+            recordTypeNotOwned(
+                event, httpStatus: status, error: EventTypeOwnership.refusal(sentAs: sentName, answer: message),
+                attempts: attempts)
+            return
+        case (.rejected(let status, let message, _), .unauthorized(let keyStatus, let keyMessage)?):
+            // The key itself is refused: the run ends 77, as for any refused key.
+            tracker.noteRefusedKey("Attentive answered \(keyStatus) to GET /v1/me: \(keyMessage)")
+            answer = tracker.note(.unauthorized(status: status, message: message))
+        case (.rejected, let check?):
+            answer = tracker.note(outcome)
+            answer.error =
+                (answer.error ?? "") + "; whether the key or the event type is refused could not be checked: "
+                + EventTypeOwnership.words(ofKeyAnswer: check)
+        default:
+            answer = tracker.note(outcome)
+        }
         do {
             try EventLedger.recordOutcome(
                 key: event.key, delivered: answer.accepted, refused: answer.refused, httpStatus: answer.httpStatus,
@@ -102,6 +170,20 @@ final class EventSender {
             event, outcome: answer.accepted ? .delivered : answer.refused ? .refused : .failed,
             httpStatus: answer.httpStatus,
             error: answer.error, attempts: answer.attempts)
+    }
+
+    /// An event Attentive refuses for its type (or of a type it refused earlier in the run): failed, so the next run
+    /// sends it again (under the name the file then gives); the ledger's error is the code alone.
+    private func recordTypeNotOwned(_ event: UnsentEvent, httpStatus: Int? = nil, error: String, attempts: Int = 0) {
+        if httpStatus == nil { _ = refusedTypes.add(event.type, sentAs: names.sentName(of: event.type)) }
+        do {
+            try EventLedger.recordOutcome(
+                key: event.key, delivered: false, httpStatus: httpStatus, error: EventTypeOwnership.code,
+                attempts: attempts, runID: runID, on: writer)
+        } catch {
+            ledgerError = ledgerError ?? JobError(classifying: error)
+        }
+        report.record(event, outcome: .failed, httpStatus: httpStatus, error: error, attempts: attempts)
     }
 
     /// An event no request was started for: failed for this run, sent by the next.

@@ -36,8 +36,9 @@ final class EventsReport {
                 + "(--backfill sends it)")
     }
 
-    func recordDryRun(_ event: UnsentEvent) {
-        dryRunRequests?.write(event.body + "\n")
+    /// A dry run's event: listed, and `body` (as it would be sent) written to `dry_run_requests.jsonl`.
+    func recordDryRun(_ event: UnsentEvent, body: String) {
+        dryRunRequests?.write(body + "\n")
         record(event, outcome: .dryRun)
     }
 

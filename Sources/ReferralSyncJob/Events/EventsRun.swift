@@ -15,16 +15,20 @@ public struct EventsOptions: Sendable {
     /// `--event-body-retention-days`: a delivered event's frozen body keeps its properties and user this long
     /// (README "Personal data").
     public var bodyRetentionDays: Int
+    /// `--event-type-names`: the name Attentive receives for each of Okendo's types (checked before the run).
+    public var eventTypeNames: EventTypeNames
 
     /// `--follow` and its settings; `nil` for one run.
     public var follow: FollowOptions?
 
     public init(
-        maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30, follow: FollowOptions? = nil
+        maxAgeHours: Double = 12, backfill: Bool = false, bodyRetentionDays: Int = 30,
+        eventTypeNames: EventTypeNames = EventTypeNames(), follow: FollowOptions? = nil
     ) {
         self.maxAgeHours = maxAgeHours
         self.backfill = backfill
         self.bodyRetentionDays = bodyRetentionDays
+        self.eventTypeNames = eventTypeNames
         self.follow = follow
     }
 }
@@ -96,6 +100,9 @@ struct EventStages {
     let context: JobContext
     let session: Session
     let options: EventsOptions
+    /// Types an earlier pass of the same follower period found owned by another app: their events are recorded
+    /// `type_not_owned` without a request.
+    var notOwnedTypes: Set<String> = []
     var configuration: RunConfiguration { context.configuration }
 
     func run(stages: inout StageTimer) async -> CommandEnding {
@@ -104,16 +111,19 @@ struct EventStages {
         var discovery = EventDiscovery.Summary()
         var pendingAfter: Int?
         var refused: Int?
+        var refusedTypes = EventTypeOwnership.Refused()
         do {
             let opened = try openReport()
             report = opened
             let pass = try await discoverAndSend(report: opened, stages: &stages)
-            (discovery, failure) = (pass.discovery, pass.failure)
+            (discovery, failure, refusedTypes) = (pass.discovery, pass.failure, pass.refusedTypes)
             (pendingAfter, refused) = try afterSending(report: opened)
         } catch {
             failure = failure ?? JobError(classifying: error)
         }
-        return ending(report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, refused: refused)
+        return ending(
+            report, discovery: discovery, failure: failure, refusedTypes: refusedTypes, pendingAfter: pendingAfter,
+            refused: refused)
     }
 
     /// Opens the run's report folder and `events.csv`.
@@ -126,15 +136,16 @@ struct EventStages {
     /// follower one at each wake-up, on the same report.
     /// - Returns: What discovery saw, and why the sending stopped early, if it did.
     /// - Throws: When discovery fails (nothing was sent).
+    ///   And the types Attentive refused although the key works (``EventTypeOwnership``).
     func discoverAndSend(report: EventsReport, stages: inout StageTimer) async throws
-        -> (discovery: EventDiscovery.Summary, failure: JobError?)
+        -> (discovery: EventDiscovery.Summary, failure: JobError?, refusedTypes: EventTypeOwnership.Refused)
     {
         let discovered = try EventDiscovery(context: context, session: session, options: options, report: report)
             .run()
         stages.add("discover")
-        let failure = await send(discovered.dryRunEvents, report: report)
+        let (failure, refusedTypes) = await send(discovered.dryRunEvents, report: report)
         stages.add("send")
-        return (discovered.summary, failure)
+        return (discovered.summary, failure, refusedTypes)
     }
 
     /// After the sending: the events left to send, the bodies past their retention stripped, `refused.csv`.
@@ -157,7 +168,12 @@ struct EventStages {
     }
 
     /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
-    private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> JobError? {
+    /// - Returns: Why the sending stopped early, if it did, and the event types Attentive refused although the key
+    ///   works.
+    private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> (
+        JobError?, EventTypeOwnership.Refused
+    ) {
+        let none = EventTypeOwnership.Refused()
         let unsent: [UnsentEvent]
         do {
             unsent = try EventLedger.unsent(
@@ -165,20 +181,24 @@ struct EventStages {
                 freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
                 retryRefused: configuration.retryRefused)
         } catch {
-            return JobError(classifying: error)
+            return (JobError(classifying: error), none)
         }
         if configuration.dryRun {
-            for event in unsent + dryRunEvents { report.recordDryRun(event) }
-            return nil
+            for event in unsent + dryRunEvents {
+                report.recordDryRun(event, body: options.eventTypeNames.body(of: event) ?? event.body)
+            }
+            return (nil, none)
         }
-        guard !unsent.isEmpty else { return nil }
+        guard !unsent.isEmpty else { return (nil, none) }
         let client = AttentiveClient(configuration: context.clientConfiguration())
         let sender = EventSender(
             client: client, report: report, writer: session.writer, runID: session.runID,
             stopSignal: context.stopSignal, concurrency: configuration.concurrency,
-            progress: ProgressReporter(logger: context.logger, label: "events"),
+            progress: ProgressReporter(logger: context.logger, label: "events"), names: options.eventTypeNames,
+            logger: context.logger, notOwned: notOwnedTypes,
             lockHeld: { [session] in (try? session.lock.query("SELECT 1")) != nil })
-        return await sender.run(unsent)
+        let failure = await sender.run(unsent)
+        return (failure, sender.refusedTypes)
     }
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
@@ -186,8 +206,8 @@ struct EventStages {
     ///   - follower: A follower's period: what its summary adds, and the counters' increments since the metrics
     ///     file was last written (the period's counts otherwise).
     func ending(
-        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?, pendingAfter: Int?,
-        refused: Int?, follower: FollowerPeriod? = nil
+        _ report: EventsReport?, discovery: EventDiscovery.Summary, failure: JobError?,
+        refusedTypes: EventTypeOwnership.Refused, pendingAfter: Int?, refused: Int?, follower: FollowerPeriod? = nil
     ) -> CommandEnding {
         let counts = report?.counts ?? [:]
         let failed = counts[.failed] ?? 0
@@ -195,11 +215,13 @@ struct EventStages {
         let status = failure?.status ?? (failed + newlyRefused > 0 ? .needsAttention : .success)
         let message =
             failure?.description
-            ?? (failed > 0
-                ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again"
-                : newlyRefused > 0
-                    ? "\(newlyRefused) events refused by Attentive for their content: see refused.csv; they are "
-                        + "not sent again (--retry-refused sends them)" : "done")
+            ?? (!refusedTypes.isEmpty
+                ? refusedTypes.message(otherFailures: failed - refusedTypes.events)
+                : failed > 0
+                    ? "\(failed) events failed and stay pending: see events.csv; the next run sends them again"
+                    : newlyRefused > 0
+                        ? "\(newlyRefused) events refused by Attentive for their content: see refused.csv; they are "
+                            + "not sent again (--retry-refused sends them)" : "done")
         var history = HistoryCounts()
         for (outcome, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             history.set(outcome.rawValue, count)

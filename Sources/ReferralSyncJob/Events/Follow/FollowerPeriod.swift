@@ -54,6 +54,7 @@ struct FollowerPeriod {
             var failure: JobError?
             var pendingAfter: Int?
             var refused: Int?
+            var refusedTypes = EventTypeOwnership.Refused()
             let base = EventStages(context: periodContext, session: session, options: options)
             do {
                 let opened = try base.openReport()
@@ -70,10 +71,12 @@ struct FollowerPeriod {
                         var passOptions = options
                         passOptions.backfill = backfill
                         let pass = try await EventStages(
-                            context: periodContext.at(.now()), session: session, options: passOptions
+                            context: periodContext.at(.now()), session: session, options: passOptions,
+                            notOwnedTypes: Set(refusedTypes.types.keys)
                         ).discoverAndSend(report: opened, stages: &stages)
                         backfill = false
                         discovery.add(pass.discovery)
+                        refusedTypes.add(pass.refusedTypes)
                         if woken { period.wakeUps += 1 } else { period.sweeps += 1 }
                         lastPassFailure = pass.failure
                         if let passFailure = pass.failure {
@@ -125,8 +128,8 @@ struct FollowerPeriod {
             }
             if failure == nil, let signal = term.stopRequest { failure = JobError.stopped(by: signal) }
             return base.ending(
-                report, discovery: discovery, failure: failure, pendingAfter: pendingAfter, refused: refused,
-                follower: period)
+                report, discovery: discovery, failure: failure, refusedTypes: refusedTypes, pendingAfter: pendingAfter,
+                refused: refused, follower: period)
         }
     }
 
