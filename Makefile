@@ -56,7 +56,7 @@ bench-sync: deps
 
 # Events (BENCHMARKS.md "Events"): a backfill's throughput against the simulator at 150/s and 50 ms, and the cost of
 # a quiet events run at BENCH_EVENTS_SCALE participants (default 1,000,000; empty skips it). Not a test.
-export BENCH_EVENTS_COUNT BENCH_EVENTS_SCALE BENCH_EVENTS_QUIET_RUNS
+export BENCH_EVENTS_COUNT BENCH_EVENTS_SCALE BENCH_EVENTS_QUIET_RUNS BENCH_FOLLOW BENCH_FOLLOW_SECONDS BENCH_FOLLOW_IDLE_SECONDS
 bench-events: deps
 	@scripts/install-deps.sh curl time
 	$(SWIFT) build -c release --product referral-sync

@@ -136,6 +136,11 @@ SQL
   stop_simulator
 fi
 
+# The follower (scripts/bench/follower.sh): latency at a steady load, a burst, idle CPU. BENCH_FOLLOW= skips it.
+if [ -n "${BENCH_FOLLOW-1}" ]; then
+  source scripts/bench/follower.sh
+fi
+
 echo
 cat "$report"
 echo
