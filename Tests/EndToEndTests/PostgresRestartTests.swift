@@ -90,4 +90,44 @@ import Testing
         #expect(try attributes(nextFolder) == attributes(fullFolder))
         await cluster.stop()
     }
+
+    @Test func theFollowerRidesOutAPostgreSQLRestartAndDeliversWhatCameMeanwhile() async throws {
+        let cluster = try await PrivateCluster()
+        let database = try TestDatabase.create(prefix: "follow_restart", server: cluster.server)
+        let simulator = AttentiveSimulator(configuration: SimulatorConfiguration(apiKey: "follow-restart-key"))
+        try simulator.start()
+        let reports = try makeTemporaryFolder("follow-restart-reports")
+        defer {
+            simulator.stop()
+            try? FileManager.default.removeItem(atPath: reports)
+        }
+        let environment = [
+            "ATTENTIVE_API_KEY": "follow-restart-key", "ATTENTIVE_BASE_URL": simulator.baseURL.absoluteString,
+            "DATABASE_URL": database.conninfo, "REFERRAL_SYNC_REPORTS_DIR": reports,
+        ]
+        #expect(try await JobProcess.run(["migrate"], environment: environment).status == 0)
+        let follower = try JobProcess(
+            ["events", "--follow", "--currency", "USD", "--sweep-seconds", "3600"], environment: environment)
+        let log = { (try? String(contentsOfFile: follower.stderrPath, encoding: .utf8)) ?? "" }
+        #expect(try await waitUntil(seconds: 120) { log().contains("follower=listener:listening") })
+        try database.run(EventFollowerTests.referrals("before", 2))
+        #expect(try await waitUntil(seconds: 120) { simulator.acceptedEvents().count >= 6 })
+
+        try await cluster.restart()
+        // Rows committed after the restart, while the follower is still reconnecting or just back.
+        try database.run(EventFollowerTests.referrals("after", 3))
+        let delivered = try await waitUntil(seconds: 120) { simulator.acceptedEvents().count >= 15 }
+        #expect(delivered, "\(log())")
+        #expect(log().contains("follower=term:reconnecting"), "\(log())")
+        var ids: [String: Int] = [:]
+        for text in simulator.acceptedEvents() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            ids[try #require(object["externalEventId"] as? String), default: 0] += 1
+        }
+        #expect(ids.count == 15)
+        #expect(ids.values.allSatisfy { $0 == 1 })
+        kill(follower.process.processIdentifier, SIGTERM)
+        #expect(await follower.wait().status == 143)
+        await cluster.stop()
+    }
 }
