@@ -15,14 +15,43 @@ public enum AttributeQuery {
     ///   then in `changedAttributes`, not set aside in `refusedAttributes`.
     public static func openCursor(
         on connection: PostgresConnection, _ parameters: RecomputeParameters, retryRefused: Bool = false,
-        fetchSize: Int = 5000
+        changedOnly: Bool = false, fetchSize: Int = 5000
     ) throws -> ParticipantCursor {
         try ParticipantStateStore.verify(on: connection, parameters)
         let values: [String?] = [String(parameters.shard.count), String(parameters.shard.number - 1)]
+        // `run` streams only the participants with a value to send (any value differing from the ledger: pending
+        // and refused values differ too); attributes.csv lists everyone from a query of its own (attributes_file).
+        let query = changedOnly ? "SELECT * FROM (\n\(sql)\n) AS participant WHERE participant.changed_mask <> 0" : sql
         return ParticipantCursor(
             rows: try RowCursor(
-                on: connection, sql: sql, parameters: values, name: "participant_attributes", fetchSize: fetchSize),
+                on: connection, sql: query, parameters: values, name: "participant_attributes", fetchSize: fetchSize),
             retryRefused: retryRefused)
+    }
+
+    /// One row of `attributes.csv`: a participant's values as the kept recompute holds them.
+    public struct FileRow: Sendable {
+        public var customerID: String
+        public var email: String?
+        public var phone: String?
+        public var successfulReferrals: String?
+        public var latestSuccessfulReferralAt: String?
+        public var totalSuccessfulReferralRevenue: String?
+        public var shareableLink: String?
+    }
+
+    /// Streams every participant of `shard` in customer order (`sql/queries/attributes_file.sql`), in the
+    /// connection's snapshot.
+    public static func forEachFileRow(
+        on connection: PostgresConnection, shard: Shard, _ body: (FileRow) throws -> Void
+    ) throws {
+        try connection.forEachRow(
+            cursor: SQL.attributesFile, [String(shard.count), String(shard.number - 1)]
+        ) { row in
+            try body(
+                FileRow(
+                    customerID: row[0] ?? "", email: row[1], phone: row[2], successfulReferrals: row[3],
+                    latestSuccessfulReferralAt: row[4], totalSuccessfulReferralRevenue: row[5], shareableLink: row[6]))
+        }
     }
 
     /// The columns of `sql/queries/participant_attributes.sql` the reader uses, resolved by name once per result.

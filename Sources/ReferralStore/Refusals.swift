@@ -28,8 +28,7 @@ public enum Refusals {
                    referral_sync_timestamp(refused_at), referral_sync_timestamp(last_attempt_at)
             FROM referral_sync_pending
             WHERE state = 'refused'
-              AND ($1::integer <= 1
-                   OR ('x' || substr(md5(customer_id), 1, 8))::bit(32)::bigint % $1::integer = $2::integer - 1)
+              AND referral_sync_shard_index(customer_id, $1::integer) = $2::integer - 1
             ORDER BY refused_at, customer_id, attribute
             """, shard, on: connection, columns: valueColumns.count, body)
     }

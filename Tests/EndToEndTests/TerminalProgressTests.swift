@@ -15,8 +15,8 @@ import Testing
             environment: harness.environment.merging(["PATH": "/usr/bin:/bin", "TERM": "xterm"]) { $1 })
         let text = script.output
         #expect(script.status == 0, "\(text)")
-        #expect(text.contains("\r\u{1B}[2Kparticipants 32 "))
-        #expect(text.contains("\r\u{1B}[2Kparticipants 100 "))
+        #expect(text.contains("\r\u{1B}[2Kchanged participants 32 "))
+        #expect(text.contains("\r\u{1B}[2Kchanged participants 100 "))
         #expect(text.contains("· requests "))
         #expect(text.contains(" in 0:"))
         #expect(text.contains("msg=\"run finished\""))

@@ -2,7 +2,7 @@
 -- definitions" and "Change detection"). The values are the recompute kept up to date by referral_sync_refresh
 -- (sql/definitions/80_refresh.sql), which every run calls first; the job checks that they are for its as-of,
 -- currency and phone region (ParticipantStateStore.verify) in the same transaction.
--- Parameters: $1 shard count, $2 this shard's index (0-based; shard k of n takes stable_hash(customer_id) % n = k).
+-- Parameters: $1 shard count, $2 this shard's index (0-based; referral_sync_shard_index, 60_participants.sql).
 -- Columns: customer_id, email, phone, sendable email, sendable phone, shareable_link, successful_referrals,
 --          latest_successful_referral_at, total_successful_referral_revenue, ledger email, ledger phone,
 --          ledger link, ledger count, ledger latest, ledger revenue, has ledger row, identity changed,
@@ -21,7 +21,7 @@ WITH compared AS (
            (l.customer_id IS NULL OR (p.send_email, p.send_phone) IS DISTINCT FROM (l.email, l.phone)) AS fresh
     FROM referral_sync_participant_values p
     LEFT JOIN referral_sync_ledger l ON l.customer_id = p.customer_id
-    WHERE ($1 <= 1 OR ('x' || substr(md5(p.customer_id), 1, 8))::bit(32)::bigint % $1 = $2)
+    WHERE referral_sync_shard_index(p.customer_id, $1::integer) = $2::integer
 )
 SELECT customer_id, email, phone, send_email, send_phone, shareable_link, successful_referrals, latest_at, revenue,
        l_email, l_phone, l_link, l_count, l_latest, l_revenue, has_ledger,

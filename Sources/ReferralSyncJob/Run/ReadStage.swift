@@ -11,6 +11,8 @@ struct ReadStage {
     /// Writes `rejected_rows.csv` and `warnings.csv` and reads the row accounting, on a connection and thread of
     /// its own.
     let rejectedRows: RejectedRowsPass
+    /// Writes `attributes.csv`, on a connection and thread of its own.
+    let attributesFile: AttributesFilePass
     let refresh: StateRefresh
 
     /// - Parameters:
@@ -19,7 +21,7 @@ struct ReadStage {
     ///   - warningsCSV: Where the participants sent with a warning are written.
     static func open(
         _ context: JobContext, parameters: RecomputeParameters, on lock: PostgresConnection,
-        stages: inout StageTimer, rejectedRowsCSV: String, warningsCSV: String
+        stages: inout StageTimer, rejectedRowsCSV: String, warningsCSV: String, attributesCSV: String
     ) async throws -> ReadStage {
         let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages)
         defer { snapshot.release() }
@@ -27,6 +29,9 @@ struct ReadStage {
         try ParticipantStateStore.importSnapshot(snapshot, on: reader)
         let rejectedRows = try RejectedRowsPass(
             connection: try context.connect(), snapshot: snapshot, csvPath: rejectedRowsCSV, warningsPath: warningsCSV)
+        let attributesFile = try AttributesFilePass(
+            connection: try context.connect(), snapshot: snapshot, csvPath: attributesCSV, shard: parameters.shard,
+            currency: parameters.currency)
         snapshot.release()
         context.logger.info(
             "recomputing attributes",
@@ -37,12 +42,15 @@ struct ReadStage {
         do {
             // Checks that the snapshot's recompute is for these parameters.
             let cursor = try AttributeQuery.openCursor(
-                on: reader, parameters, retryRefused: context.configuration.retryRefused)
-            return ReadStage(reader: reader, cursor: cursor, rejectedRows: rejectedRows, refresh: snapshot.refresh)
+                on: reader, parameters, retryRefused: context.configuration.retryRefused, changedOnly: true)
+            return ReadStage(
+                reader: reader, cursor: cursor, rejectedRows: rejectedRows, attributesFile: attributesFile,
+                refresh: snapshot.refresh)
         } catch {
-            // The reader first: a refresh elsewhere may be waiting for it, and the pass for that refresh.
+            // The reader first: a refresh elsewhere may be waiting for it, and the passes for that refresh.
             try? reader.run("ROLLBACK")
             _ = await rejectedRows.finish()
+            _ = await attributesFile.finish()
             throw error
         }
     }

@@ -10,11 +10,14 @@ struct RecordStage {
     let session: Session
 
     func finish(
-        _ rejectedRows: RejectedRowsPass, outputs: SyncStages.Outputs, interruption: JobError?,
-        outcome: inout SyncStages.Outcome, stages: inout StageTimer
+        _ rejectedRows: RejectedRowsPass, attributesFile: AttributesFilePass, outputs: SyncStages.Outputs,
+        interruption: JobError?, outcome: inout SyncStages.Outcome, stages: inout StageTimer
     ) async throws {
         let configuration = context.configuration
         let recorder = outputs.recorder
+        let file = try await attributesFile.finish().get()
+        recorder.countParticipants(file)
+        stages.record("attributes_file", seconds: file.seconds)
         let rejected = try await rejectedRows.finish().get()
         recorder.countRejected(rejected)
         OutboundWarning.log(recorder.counts, to: context.logger)

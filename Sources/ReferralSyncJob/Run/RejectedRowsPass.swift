@@ -36,9 +36,9 @@ final class RejectedRowsPass: @unchecked Sendable {
     /// returns. The snapshot must stay exported until this initializer has returned.
     init(connection: PostgresConnection, snapshot: ExportedSnapshot, csvPath: String, warningsPath: String) throws {
         try ParticipantStateStore.importSnapshot(snapshot, on: connection)
-        work = Self.onThread {
+        work = BlockingWork.onThread {
             defer { try? connection.run("ROLLBACK") }
-            return Self.timed { () throws -> RejectedRowCounts in
+            return BlockingWork.timed { () throws -> RejectedRowCounts in
                 var counts = RejectedRowCounts()
                 try Self.writeListing(.rejectedRows, on: connection, to: csvPath) { row in
                     counts.total += 1
@@ -65,30 +65,6 @@ final class RejectedRowsPass: @unchecked Sendable {
 
     /// Waits for the queries and returns the counts, or the first error that stopped one.
     func finish() async -> Result<RejectedRowCounts, any Error> { await work.value }
-
-    /// Runs `work` on a new thread and gives its result to the returned task.
-    private static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) -> Task<T, Never> {
-        Task.detached {
-            await withCheckedContinuation { continuation in
-                let thread = Thread { continuation.resume(returning: work()) }
-                thread.stackSize = 1 << 20
-                thread.start()
-            }
-        }
-    }
-
-    private static func timed<T>(_ work: () throws -> T) -> Result<(T, Double), any Error> {
-        let clock = ContinuousClock()
-        let started = clock.now
-        do {
-            let value = try work()
-            let elapsed = clock.now - started
-            return .success(
-                (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
-        } catch {
-            return .failure(error)
-        }
-    }
 
     /// Writes one listing, `rejected_rows.csv` or `warnings.csv` (the same columns), giving each row to `count`.
     private static func writeListing(

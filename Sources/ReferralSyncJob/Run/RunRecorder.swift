@@ -31,11 +31,11 @@ public struct RunCounts: Sendable, Equatable {
     public subscript(outcome: SyncOutcome) -> Int { outcomes[outcome] ?? 0 }
 }
 
-/// Writes each participant and each changed value of a run to the reports and, for values sent, the ledger.
+/// Writes each changed value of a run to `changes.csv` and, for values sent, the ledger (`attributes.csv` is
+/// ``AttributesFilePass``'s), and counts the run.
 /// Used by one task only: the run's main loop.
 final class RunRecorder {
     private(set) var counts = RunCounts()
-    private let attributes: CSVWriter
     private let changes: CSVWriter
     private let ledger: LedgerWriter?
     private let currency: Currency
@@ -46,18 +46,11 @@ final class RunRecorder {
     /// Rejected rows by table, then reason, for the per-table accounting.
     private var rejectedByTableAndReason: [String: [String: Int]] = [:]
 
-    private static let posix = Locale(identifier: "en_US_POSIX")
-
-    static let attributesHeader = [
-        "customer_id", "email", "phone", "successful_referrals", "latest_successful_referral_at",
-        "total_successful_referral_revenue", "currency", "shareable_link",
-    ]
     static let changesHeader = [
         "customer_id", "attribute", "previous_value", "new_value", "outcome", "http_status", "error", "attempts",
     ]
 
     init(folder: ReportFolder, ledger: LedgerWriter?, currency: Currency, dryRun: Bool) throws {
-        attributes = try CSVWriter(path: folder.path("attributes.csv"), header: Self.attributesHeader)
         changes = try CSVWriter(path: folder.path("changes.csv"), header: Self.changesHeader)
         dryRunRequests = dryRun ? try ReportFile(path: folder.path("dry_run_requests.jsonl")) : nil
         self.ledger = ledger
@@ -65,26 +58,18 @@ final class RunRecorder {
         counts.currency = currency
     }
 
-    /// Writes the participant's row of `attributes.csv`.
-    func recordParticipant(_ participant: ParticipantState) {
-        counts.participants += 1
+    /// Counts a participant the attribute query streamed: one with a value that differs from the ledger.
+    func countChanged(_ participant: ParticipantState) {
         if !participant.changedAttributes.isEmpty { counts.changedParticipants += 1 }
-        let successful = participant.values[.successfulReferrals]
-        let revenue = participant.values[.totalSuccessfulReferralRevenue]
-        counts.totalSuccessfulReferrals += successful.flatMap { Int($0) } ?? 0
-        if let revenue, let amount = Decimal(string: revenue, locale: Self.posix) {
-            counts.totalRevenue += amount
-        }
-        attributes.write([
-            participant.customerID, participant.rawEmail, participant.rawPhone, successful,
-            participant.values[.latestSuccessfulReferralDate], revenue, currency.code,
-            participant.values[.shareableLink],
-        ])
     }
 
-    /// Records every changed value of `participant` with one outcome: in `changes.csv` and in the ledger
-    /// (`synced`) or `referral_sync_pending` (`failed`, `skipped`, `in_flight`, `refused` with the identity it was
-    /// sent to: a refusal stands for that value and that identity).
+    /// Takes the participants and totals `attributes.csv` added up (``AttributesFilePass``).
+    func countParticipants(_ file: AttributesFileCounts) {
+        counts.participants = file.participants
+        counts.totalSuccessfulReferrals = file.totalSuccessfulReferrals
+        counts.totalRevenue = file.totalRevenue
+    }
+
     func recordOutcome(
         _ participant: ParticipantState, _ outcome: SyncOutcome, httpStatus: Int? = nil, error: String? = nil,
         attempts: Int = 0
@@ -166,7 +151,6 @@ final class RunRecorder {
 
     /// Closes the report files.
     func close() throws {
-        try attributes.close()
         try changes.close()
         try dryRunRequests?.close()
     }

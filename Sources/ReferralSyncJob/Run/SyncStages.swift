@@ -39,13 +39,14 @@ struct SyncStages {
             let reading = try await ReadStage.open(
                 context, parameters: parameters, on: session.lock, stages: &stages,
                 rejectedRowsCSV: opened.folder.path("rejected_rows.csv"),
-                warningsCSV: opened.folder.path("warnings.csv"))
+                warningsCSV: opened.folder.path("warnings.csv"), attributesCSV: opened.folder.path("attributes.csv"))
             outcome.refresh = reading.refresh
             if !configuration.dryRun { try EventLedger.pruneNotesIfEventsNeverRan(on: session.writer) }
             let interruption = await send(reading, sending, to: opened, outcome: &outcome)
             stages.finish("recompute_and_sync")
             try await RecordStage(context: context, session: session).finish(
-                reading.rejectedRows, outputs: opened, interruption: interruption, outcome: &outcome,
+                reading.rejectedRows, attributesFile: reading.attributesFile, outputs: opened,
+                interruption: interruption, outcome: &outcome,
                 stages: &stages)
         } catch {
             outcome.failure = outcome.failure ?? JobError(classifying: error)
@@ -91,7 +92,8 @@ struct SyncStages {
         _ reading: ReadStage, _ sending: Sending, to outputs: Outputs, outcome: inout Outcome
     ) async -> JobError? {
         let loop = ParticipantLoop(
-            recorder: outputs.recorder, progress: ProgressReporter(logger: context.logger, label: "participants"),
+            recorder: outputs.recorder,
+            progress: ProgressReporter(logger: context.logger, label: "changed participants"),
             inFlight: sending.inFlight, unit: configuration.mode == .bulk ? "bulk jobs" : "requests")
         defer { reading.close() }
         guard let client = sending.client else {

@@ -2,8 +2,8 @@ import Attentive
 import ReferralModel
 import ReferralStore
 
-/// The one loop over the participants the attribute query streams, shared by every way of sending (v1, bulk,
-/// dry run): each participant is written to `attributes.csv`; each changed one is skipped with its reason,
+/// The one loop over the participants the attribute query streams (those with a value that differs from the
+/// ledger), shared by every way of sending (v1, bulk, dry run): each is skipped with its reason,
 /// held behind an unresolved bulk job, refused with the reason no request may start, or handed to `send`.
 struct ParticipantLoop {
     let recorder: RunRecorder
@@ -22,9 +22,11 @@ struct ParticipantLoop {
     func run(
         _ cursor: ParticipantCursor, notSendingReason: () -> String?, send: (ParticipantState) async -> Void
     ) async -> JobError? {
+        var streamed = 0
         let interruption = await cursor.forEach { participant in
-            recorder.recordParticipant(participant)
-            progress.tick(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
+            recorder.countChanged(participant)
+            streamed += 1
+            progress.tick(streamed, "\(unit) \(recorder.counts.requestsSent)")
             switch participant.decision(heldBy: inFlight[participant.customerID]) {
             case .unchanged: return
             case .skip(let reason): recorder.recordOutcome(participant, .skipped, error: reason)
@@ -37,7 +39,7 @@ struct ParticipantLoop {
                 }
             }
         }
-        progress.finish(recorder.counts.participants, "\(unit) \(recorder.counts.requestsSent)")
+        progress.finish(streamed, "\(unit) \(recorder.counts.requestsSent)")
         return interruption
     }
 }
