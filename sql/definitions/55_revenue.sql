@@ -2,7 +2,10 @@
 -- qualifying orders of the successful referrals, exact (numeric, never floating point), rounded once at the end.
 
 -- Per referrer of p_referrers (NULL: every referrer) with a successful referral (52_successful_referral): how many,
--- the latest qualifying order's redeemed_at, and the exact, unrounded revenue.
+-- the latest qualifying order's redeemed_at, and the exact, unrounded revenue. The refresh (82_refresh_kept_rows)
+-- takes the same three aggregates over the order checks it has already computed, rather than calling this
+-- function (which would compute them again); a change here goes there too, and the fuzz tests compare both
+-- with an independent recomputation.
 CREATE OR REPLACE FUNCTION referral_sync_referrer_successes(p_as_of timestamptz, p_currency text, p_referrers text[])
 RETURNS TABLE (referrer_id text, successful_referrals bigint, latest_at timestamptz, revenue numeric)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$

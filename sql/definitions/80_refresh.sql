@@ -28,9 +28,10 @@ DECLARE
     previous referral_sync_state%ROWTYPE;
     why text;
     everyone boolean;
-    -- With no earlier state (a first run, or after a crash) no run can be reading the kept tables, so their
-    -- secondary indexes are dropped and built once at the end rather than row by row. Otherwise they stay:
-    -- DROP INDEX would wait for, and then block, the readers of shards that are streaming.
+    -- When everyone is recomputed and the kept tables could be truncated (or there is no earlier state: a first
+    -- run, or after a crash, when no run can be reading them), their secondary indexes are dropped and built once
+    -- at the end rather than row by row. Otherwise they stay: DROP INDEX would wait for, and then block, the
+    -- readers of shards that are streaming.
     rebuild_indexes boolean;
     low timestamptz;
     high timestamptz;
@@ -42,7 +43,7 @@ BEGIN
     SELECT * INTO previous FROM referral_sync_state;
     why := referral_sync_full_recompute_reason(previous, rules, p_full, p_currency, p_minor_units, p_default_region);
     everyone := why IS NOT NULL;
-    rebuild_indexes := everyone AND previous.singleton IS NULL;
+    rebuild_indexes := false;
 
     -- The steps' working sets. The owners: the customers recomputed (empty when everyone is). The touched
     -- identities: those the owners had and have, for the identity problems.
@@ -52,7 +53,8 @@ BEGIN
     CREATE TEMP TABLE referral_sync_touched (send_email text, send_phone text) ON COMMIT DROP;
 
     IF everyone THEN
-        PERFORM referral_sync_forget_kept_rows(true);
+        -- Truncated, the tables are this transaction's alone: their indexes are built once at the end.
+        rebuild_indexes := referral_sync_forget_kept_rows(true) OR previous.singleton IS NULL;
         IF rebuild_indexes THEN
             PERFORM referral_sync_drop_kept_indexes();
         END IF;

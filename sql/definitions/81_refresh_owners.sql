@@ -26,14 +26,30 @@ $$;
 
 -- Deletes the kept rows about to be recomputed: everyone's (p_everyone), else the owners' (referral_sync_owners),
 -- keeping the identities the owners had in referral_sync_touched: only their holders' problems can change.
-CREATE OR REPLACE FUNCTION referral_sync_forget_kept_rows(p_everyone boolean) RETURNS void
+-- Returns whether the kept tables were truncated (then this transaction holds them alone).
+DROP FUNCTION IF EXISTS referral_sync_forget_kept_rows(boolean);
+CREATE OR REPLACE FUNCTION referral_sync_forget_kept_rows(p_everyone boolean) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_everyone THEN
-        DELETE FROM referral_sync_participant_values;
-        DELETE FROM referral_sync_rejected_rows;
-        DELETE FROM referral_sync_revenue_kept_lines;
-        DELETE FROM referral_sync_counted_referrals;
+        -- Everyone is recomputed: the kept tables are emptied with TRUNCATE, which leaves no dead rows behind (a
+        -- DELETE left every old row for a VACUUM, so each full recompute was slower than the last and the tables
+        -- grew) and lets the secondary indexes be built once at the end. TRUNCATE needs the tables to itself: a
+        -- shard still streaming the last values holds them, so after a short wait the old way is taken instead.
+        BEGIN
+            SET LOCAL lock_timeout = '2s';
+            TRUNCATE referral_sync_participant_values, referral_sync_rejected_rows, referral_sync_revenue_kept_lines,
+                     referral_sync_counted_referrals;
+            SET LOCAL lock_timeout = 0;
+            RETURN true;
+        EXCEPTION WHEN lock_not_available THEN
+            SET LOCAL lock_timeout = 0;
+            DELETE FROM referral_sync_participant_values;
+            DELETE FROM referral_sync_rejected_rows;
+            DELETE FROM referral_sync_revenue_kept_lines;
+            DELETE FROM referral_sync_counted_referrals;
+            RETURN false;
+        END;
     ELSE
         WITH gone AS (
             DELETE FROM referral_sync_participant_values v USING referral_sync_owners o
@@ -45,6 +61,7 @@ BEGIN
         DELETE FROM referral_sync_revenue_kept_lines v USING referral_sync_owners o
         WHERE v.referrer_id = o.customer_id;
         DELETE FROM referral_sync_counted_referrals v USING referral_sync_owners o WHERE v.referrer_id = o.customer_id;
+        RETURN false;
     END IF;
 END
 $$;

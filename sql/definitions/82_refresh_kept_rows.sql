@@ -4,7 +4,8 @@
 -- Writes the rows of p_referrers (NULL: of everyone; their old rows are already deleted) in the four kept tables:
 -- every participant's identity and values, the referrals that count, the revenue report's lines of both bases, and
 -- every input row that does not count with its reason and detail. One statement, so each check of
--- sql/definitions is computed once for all four (the two MATERIALIZED sets); the filter on p_referrers reaches the
+-- sql/definitions is computed once for all four (the two MATERIALIZED sets, from which the successes are
+-- aggregated too); the filter on p_referrers reaches the
 -- indexes of the input tables through the inlined rule functions. plpgsql, so the statement is planned with the
 -- parameters' values (p_referrers NULL or not) as the single function's statement was.
 CREATE OR REPLACE FUNCTION referral_sync_recompute_kept_rows(
@@ -25,8 +26,15 @@ BEGIN
         FROM referral_checks rc
         GROUP BY rc.referrer_id
     ),
+    -- Each referrer's successful referrals (55_revenue: referral_sync_referrer_successes, its home, which
+    -- explain calls), aggregated here from the order checks computed once above: calling the function would
+    -- evaluate the qualifying-order window and the referral checks a second time (issue 27).
     successes AS (
-        SELECT * FROM referral_sync_referrer_successes(p_as_of, p_currency, p_referrers)
+        SELECT oc.referrer_id, count(*) AS successful_referrals, max(oc.redeemed_at) AS latest_at,
+               sum(oc.total_price) AS revenue
+        FROM ranked_orders oc
+        WHERE referral_sync_is_success(oc.qualifying, oc.referral_rejected)
+        GROUP BY oc.referrer_id
     ),
     -- The revenue report's working set (90_revenue_report): the lines of both bases, from the order checks above,
     -- and the referrals that count, each with its referral's channel.
