@@ -20,6 +20,8 @@ struct RevenueFigures {
     /// The whole history against the kept attributes (revenue_reconciliation.sql).
     var reconciliation: PostgresRow
     var refresh: StateRefresh
+    /// The booked basis's closes and adjustments (empty in the redemption basis).
+    var books = RevenueBooks.Figures()
 
     /// What does not reconcile, in words; empty when everything does.
     var reconciliationProblems: [String] {
@@ -77,7 +79,10 @@ struct RevenueReport {
             failure = JobError(classifying: error)
         }
         let problems = figures?.reconciliationProblems ?? []
-        let (status, message) = failure.map { ($0.status, $0.description) } ?? Self.outcome(problems)
+        var (status, message) = failure.map { ($0.status, $0.description) } ?? Self.outcome(problems)
+        if failure == nil, let closed = figures?.books.closedNow {
+            message += "; closed \(closed)"
+        }
         if !problems.isEmpty {
             context.logger.error(
                 "the revenue report does not reconcile", [("problems", problems.joined(separator: "; "))])
@@ -90,6 +95,7 @@ struct RevenueReport {
                 ("exit_status", status.description), ("basis", options.basis.rawValue), ("by", options.unit.rawValue),
                 ("timezone", options.timeZone), ("periods", String(figures?.periods.count ?? 0)),
                 ("restated_periods", String(restatements.count)),
+                ("closed", figures?.books.closedNow ?? ""),
             ],
             counts: counts, historyCounts: Self.historyCounts(figures, restatements: restatements, options: options))
     }
@@ -189,11 +195,20 @@ struct RevenueReport {
         try referrers.close()
         let excluded = try RevenueStore.excludedOrders(on: reader, range: range)
         let reconciliation = try RevenueStore.reconciliation(on: reader, currency: currency)
+        let books = RevenueBooks(options: options, currency: currency)
+        var booksFigures = try books.read(on: reader)
         stages.finish("read")
+        if let span = options.close {
+            // In the snapshot the figures were read in, so the close keeps exactly the lines they count.
+            booksFigures.closedNow = try books.close(
+                span, periods: periods, asOf: configuration.asOf, runKey: context.runKey, on: reader)
+            try reader.run("COMMIT")
+            stages.finish("close")
+        }
         return RevenueFigures(
             range: range, periods: periods, totals: totals, channels: channels, topReferrers: top,
             referrerCount: referrers.rowCount, excludedOrders: excluded, reconciliation: reconciliation,
-            refresh: snapshot.refresh)
+            refresh: snapshot.refresh, books: booksFigures)
     }
 
     /// The counts kept in the run history's `outcome_counts` (`periods_kept` turns true once the published

@@ -1,5 +1,7 @@
 public import Options
+import Postgres
 public import ReferralModel
+import ReferralStore
 
 /// What `referral-sync revenue` reports, beyond the shared configuration (README "Finance").
 public struct RevenueOptions: Sendable, Equatable {
@@ -18,13 +20,21 @@ public struct RevenueOptions: Sendable, Equatable {
     public var basis: RevenueBasis
     /// `--top`: how many referrers `revenue.md` lists.
     public var top: Int
+    /// `--close`: the period this report closes (booked basis, its unit), after reporting it; `nil` closes nothing.
+    public var close: CalendarSpan?
+    /// Where `--close` came from: a refused close is a usage error (64) from the command line, a configuration
+    /// error (78) from `REFERRAL_SYNC_REVENUE_CLOSE`.
+    public var closeSource: SettingSource
 
     /// Options with the command line's defaults: the whole history by month in UTC, redemption basis, top 20.
     public init(
         from: CalendarSpan? = nil, to: CalendarSpan? = nil, unit: PeriodUnit = .month, timeZone: String = "UTC",
         timeZoneSource: SettingSource = .commandLine("timezone"),
-        basis: RevenueBasis = .redemption, top: Int = 20
+        basis: RevenueBasis = .redemption, top: Int = 20, close: CalendarSpan? = nil,
+        closeSource: SettingSource = .commandLine("close")
     ) {
+        self.close = close
+        self.closeSource = closeSource
         self.from = from
         self.to = to
         self.unit = unit
@@ -61,6 +71,27 @@ public struct RevenueRun: Sendable {
     ) {
         context = JobContext(configuration: configuration, logger: logger, stopSignal: stopSignal)
         self.options = options
+    }
+
+    /// `revenue --closed`: writes the closed periods of every unit and zone (revenue_closes.sql) with `output`,
+    /// one line each; no lock, no refresh, no run-history row.
+    /// - Returns: Exit 0, or the status of the database's error (69 unreachable, 78 not migrated).
+    public func listClosed(output: @escaping @Sendable (String) -> Void) async -> RunResult {
+        let context = self.context
+        return await PipelineThread.run {
+            var result = RunResult(
+                status: .success, runKey: context.runKey, reportFolder: nil, counts: RunCounts(), message: "done")
+            do {
+                let connection = try context.connect()
+                defer { connection.close() }
+                try Migrations.verify(on: connection)
+                output(try RevenueBooks.closedListing(try RevenueStore.closes(zone: nil, unit: nil, on: connection)))
+            } catch {
+                let failure = JobError(classifying: error)
+                (result.status, result.message) = (failure.status, failure.description)
+            }
+            return result
+        }
     }
 
     /// Runs the report. Never throws: every failure becomes an exit status and a message.
