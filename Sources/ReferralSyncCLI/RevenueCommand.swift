@@ -41,7 +41,34 @@ enum RevenueCommand {
         if let close = try options.value(JobOptions.close) {
             try closing(close, &revenue, options)
         }
+        revenue.stores = try stores(options, closing: revenue.close != nil)
         return (revenue, try options.value(JobOptions.closed))
+    }
+
+    /// `--schemas` or `--all-schemas`, which conflict with `--schema` (and with each other, and with `--close`, a
+    /// close being one store's): by the rule of a bad setting, 64 on the command line, 78 from a variable.
+    private static func stores(_ options: ParsedOptions, closing: Bool) throws -> StoreSelection? {
+        let named = try options.value(JobOptions.schemas)
+        let all = try options.value(JobOptions.allSchemas)
+        guard named != nil || all else { return nil }
+        let source = named != nil ? options.source(JobOptions.schemas) : options.source(JobOptions.allSchemas)
+        let conflict =
+            options.isSet(JobOptions.schema)
+            ? options.source(JobOptions.schema).name
+            : named != nil && all ? options.source(JobOptions.allSchemas).name : closing ? "--close" : nil
+        if let conflict {
+            throw JobError(
+                badSetting: source, "\(source.name) and \(conflict) both choose the stores of the report",
+                remedy: "Give one: --schema (or a --close) for one store, --schemas or --all-schemas for several.")
+        }
+        if options.isSet(JobOptions.currency) {
+            throw JobError(
+                badSetting: source,
+                "\(source.name) reports each store in its own currency; \(options.source(JobOptions.currency).name) "
+                    + "would set one for all",
+                remedy: "Leave out --currency and REFERRAL_SHOP_CURRENCY: each store's is the one of its last refresh.")
+        }
+        return named.map { .named($0) } ?? .all
     }
 
     /// `--close`: the booked basis by the span's unit, over the whole history up to as-of (the close keeps what

@@ -24,7 +24,11 @@ struct RevenueFigures {
     var books = RevenueBooks.Figures()
 
     /// What does not reconcile, in words; empty when everything does.
-    var reconciliationProblems: [String] {
+    var reconciliationProblems: [String] { Self.problems(totals: totals, reconciliation: reconciliation) }
+
+    /// What does not reconcile in a totals row and a reconciliation (revenue_periods.sql,
+    /// revenue_reconciliation.sql), in words.
+    static func problems(totals: PostgresRow, reconciliation: PostgresRow) -> [String] {
         var problems: [String] = []
         if (try? totals.value("adds_up")) != "t" {
             problems.append("the periods do not add up to the totals row")
@@ -151,7 +155,7 @@ struct RevenueReport {
 
     /// `--timezone` must be a zone PostgreSQL knows.
     /// - Throws: `JobError` 64 naming the option, 78 naming the variable.
-    private func checkTimeZone() throws {
+    func checkTimeZone() throws {
         guard try !RevenueStore.isKnownTimeZone(options.timeZone, on: session.writer) else { return }
         throw JobError(
             badSetting: options.timeZoneSource,
@@ -175,16 +179,8 @@ struct RevenueReport {
         snapshot.release()
         try ParticipantStateStore.verify(on: reader, parameters)
         let currency = session.currency
-        try RevenueStore.prepare(on: reader, asOf: configuration.asOf, currency: currency, basis: options.basis)
-        let range = try RevenueStore.range(
-            on: reader, zone: options.timeZone, unit: options.unit, from: options.from, to: options.to,
-            asOf: configuration.asOf)
-        let rows = try RevenueStore.periods(
-            on: reader, zone: options.timeZone, unit: options.unit, range: range, currency: currency)
-        let periods = try rows.filter { try $0.value("kind") == "period" }
-        guard let totals = try rows.first(where: { try $0.value("kind") == "total" }) else {
-            throw PostgresError(code: .unexpectedResponse, message: "revenue_periods.sql returned no totals row")
-        }
+        let (range, periods, totals) = try Self.readPeriods(
+            on: reader, options: options, currency: currency, asOf: configuration.asOf)
         let channels = try RevenueStore.channels(on: reader, range: range, currency: currency)
         let referrers = try CSVWriter(path: referrersCSV, header: RevenueFiles.referrersHeader)
         var top: [PostgresRow] = []
@@ -209,6 +205,23 @@ struct RevenueReport {
             range: range, periods: periods, totals: totals, channels: channels, topReferrers: top,
             referrerCount: referrers.rowCount, excludedOrders: excluded, reconciliation: reconciliation,
             refresh: snapshot.refresh, books: booksFigures)
+    }
+
+    /// The working set of the basis, the range, its periods and the totals row, in the reader's transaction (its
+    /// snapshot, zone and `search_path`: one store).
+    static func readPeriods(
+        on reader: PostgresConnection, options: RevenueOptions, currency: Currency, asOf: Timestamp
+    ) throws -> (RevenueRange, [PostgresRow], PostgresRow) {
+        try RevenueStore.prepare(on: reader, asOf: asOf, currency: currency, basis: options.basis)
+        let range = try RevenueStore.range(
+            on: reader, zone: options.timeZone, unit: options.unit, from: options.from, to: options.to, asOf: asOf)
+        let rows = try RevenueStore.periods(
+            on: reader, zone: options.timeZone, unit: options.unit, range: range, currency: currency)
+        let periods = try rows.filter { try $0.value("kind") == "period" }
+        guard let totals = try rows.first(where: { try $0.value("kind") == "total" }) else {
+            throw PostgresError(code: .unexpectedResponse, message: "revenue_periods.sql returned no totals row")
+        }
+        return (range, periods, totals)
     }
 
     /// The counts kept in the run history's `outcome_counts` (`periods_kept` turns true once the published

@@ -25,6 +25,8 @@ public struct RevenueOptions: Sendable, Equatable {
     /// Where `--close` came from: a refused close is a usage error (64) from the command line, a configuration
     /// error (78) from `REFERRAL_SYNC_REVENUE_CLOSE`.
     public var closeSource: SettingSource
+    /// `--schemas` or `--all-schemas`: one report across these stores; `nil` the one store of `--schema`.
+    public var stores: StoreSelection?
 
     /// Options with the command line's defaults: the whole history by month in UTC, redemption basis, top 20.
     public init(
@@ -101,7 +103,10 @@ public struct RevenueRun: Sendable {
         let context = self.context
         let options = self.options
         return await PipelineThread.run {
-            await Session.open(context, command: "revenue", dryRun: false) { session, stages in
+            if let stores = options.stores {
+                return await ConsolidatedRevenue.execute(context, options: options, selection: stores)
+            }
+            return await Session.open(context, command: "revenue", dryRun: false) { session, stages in
                 RevenueReport(context: context, options: options, session: session).run(stages: &stages)
             }
         }
