@@ -13,7 +13,9 @@
 -- The lines now dated in closed periods that differ from the books: weight +1 a line the books lack (a late
 -- order, an earlier order that now qualifies, a reversal by a rejection that arrived late), -1 a line the books
 -- hold that is gone (the order was deleted or replaced, a back-dated rejection); each with why, from which rows
--- of its referral changed, and when that row arrived (referral_sync_row_arrivals; NULL: before arrival times).
+-- of its referral changed (a rejection counts when its arrival time is after the close of the line's period), and
+-- when that row arrived (referral_sync_row_arrivals; NULL: before arrival times). Which lines are adjustments is
+-- the difference alone, so a row deleted or updated, whose old values the input tables no longer hold, is found.
 CREATE OR REPLACE FUNCTION referral_sync_revenue_pending_adjustments(p_unit text, p_zone text)
 RETURNS TABLE (booked_at timestamptz, referral_id text, referrer_id text, order_id text, dated_at timestamptz,
                sign integer, total_price numeric, discount_amount numeric, weight integer, reason text,
@@ -64,10 +66,17 @@ LANGUAGE sql STABLE AS $$
                      WHERE a.source = 'referral_orders' AND a.key = coalesce(d.added_order, d.order_id))
            END
     FROM differences d, books b
+    -- The close of the period the line is dated in: a rejection that arrived after it explains the difference.
+    CROSS JOIN LATERAL (
+        SELECT c.closed_at FROM referral_sync_revenue_closes c
+        WHERE c.unit = p_unit AND c.zone = p_zone AND d.dated_at >= c.period_start AND d.dated_at < c.period_end
+    ) k
     CROSS JOIN LATERAL (
         SELECT CASE
-            WHEN EXISTS (SELECT FROM referral_rejections j WHERE j.referral_id = d.referral_id)
-                 AND (d.sign = -1 OR d.weight < 0) THEN 'late_rejection'
+            WHEN (d.sign = -1 OR d.weight < 0)
+                 AND EXISTS (SELECT FROM referral_sync_row_arrivals a
+                             WHERE a.source = 'referral_rejections' AND a.key = d.referral_id
+                               AND a.last_changed > k.closed_at) THEN 'late_rejection'
             WHEN d.weight < 0 AND NOT EXISTS (SELECT FROM referral_orders o WHERE o.order_id = d.order_id)
                 THEN 'deleted_row'
             WHEN d.added_order IS NOT NULL AND d.removed_order IS NOT NULL AND d.added_order <> d.removed_order
