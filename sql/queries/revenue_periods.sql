@@ -73,8 +73,10 @@ closed AS MATERIALIZED (
 ),
 adjustments AS MATERIALIZED (
     SELECT width_bucket(a.booked_at, t.starts) AS bucket, sum(a.amount) AS amount
-    FROM books k, bounds b, thresholds t, referral_sync_revenue_adjustments($2, $1) a
-    WHERE k.booked AND a.booked_at >= b.range_start AND a.booked_at < b.range_end
+    -- No unit outside the booked basis: the books are then not read at all, whatever the plan.
+    FROM books k, bounds b, thresholds t,
+         LATERAL referral_sync_revenue_adjustments(CASE WHEN k.booked THEN $2 END, $1) a
+    WHERE a.booked_at >= b.range_start AND a.booked_at < b.range_end
     GROUP BY GROUPING SETS ((1), ())
 ),
 period_rows AS (

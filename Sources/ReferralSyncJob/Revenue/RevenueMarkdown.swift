@@ -102,7 +102,8 @@ struct RevenueMarkdown {
                 "**\(closed.count) closed \(closed.count == 1 ? "period" : "periods") changed in the booked basis** "
             text += "(ended by the previous report's as-of): a row dated in it arrived since, or a row dated elsewhere "
             text += "changed which order qualifies (a rejection dated before its order, an earlier order of the same "
-            text += "referral loaded late; README \"Finance\"). Check the input rows of these periods.\n\n"
+            text += "referral loaded late; README \"Finance\"). Check the input rows of these periods; a period closed "
+            text += "with `revenue --close` never changes (what arrives for it is an adjustment).\n\n"
         }
         text += MarkdownTable(
             header: [
