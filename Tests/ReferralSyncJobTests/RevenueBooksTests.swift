@@ -166,6 +166,19 @@ import Testing
         #expect(listing.text.contains("\t\(role)\t2025-02-05T00:00:00Z\t3\t170.00\t0.00\t170.00\n"), "\(listing.text)")
     }
 
+    /// After a close, a booked report as of an earlier moment would see the closed periods' lines of that moment.
+    @Test func aBookedReportBeforeTheLastClosesAsOfIsRefused() async throws {
+        let harness = try JobHarness()
+        try Self.januaryAndFebruary().insert(into: harness.database)
+        let january = await harness.revenue(["--as-of", "2025-02-05T00:00:00Z", "--close", "2025-01"] + Self.booked)
+        #expect(january.status == .success, "\(january.message)")
+        let earlier = await harness.revenue(["--as-of", "2025-02-04T00:00:00Z"] + Self.booked)
+        #expect(earlier.status == .usage, "\(earlier.message)")
+        #expect(earlier.message.contains("before the as-of of the last close"), "\(earlier.message)")
+        let redemption = await harness.revenue(["--as-of", "2025-02-04T00:00:00Z", "--currency", "USD"])
+        #expect(redemption.status == .success, "\(redemption.message)")
+    }
+
     /// Before any close the booked rule is today's: no adjustments, adjusted net revenue is net revenue.
     @Test func beforeAnyCloseAdjustedIsNet() async throws {
         let harness = try JobHarness()

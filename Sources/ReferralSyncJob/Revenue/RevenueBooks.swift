@@ -21,8 +21,24 @@ struct RevenueBooks {
         var closedNow: String?
     }
 
-    func read(on reader: PostgresConnection) throws -> Figures {
+    /// - Throws: `JobError` 64 when as-of is before the as-of of the last close of the unit and zone: the lines
+    ///   of the closed periods would be those of an earlier moment, and every difference a false adjustment.
+    func read(on reader: PostgresConnection, asOf: Timestamp) throws -> Figures {
         guard options.basis == .booked else { return Figures() }
+        let latest = try reader.query(
+            """
+            SELECT max(as_of) > $3::timestamptz,
+                   to_char(max(as_of) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            FROM referral_sync_revenue_closes WHERE unit = $1 AND zone = $2
+            """, [options.unit.field, options.timeZone, asOf.description]
+        ).first
+        if latest?[0] == "t" {
+            throw JobError(
+                .usage,
+                "--as-of \(asOf.millisecondString) is before the as-of of the last close of the books "
+                    + "(\(latest?[1] ?? "?")): the closed periods' lines would be an earlier moment's",
+                remedy: "Give an --as-of at or after it, or report in the redemption basis.")
+        }
         return Figures(
             closes: try RevenueStore.closes(zone: options.timeZone, unit: options.unit, on: reader),
             adjustments: try RevenueStore.adjustments(

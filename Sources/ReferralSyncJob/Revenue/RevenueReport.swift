@@ -192,7 +192,7 @@ struct RevenueReport {
         let excluded = try RevenueStore.excludedOrders(on: reader, range: range)
         let reconciliation = try RevenueStore.reconciliation(on: reader, currency: currency)
         let books = RevenueBooks(options: options, currency: currency)
-        var booksFigures = try books.read(on: reader)
+        var booksFigures = try books.read(on: reader, asOf: configuration.asOf)
         stages.finish("read")
         if let span = options.close {
             // In the snapshot the figures were read in, so the close keeps exactly the lines they count.
