@@ -42,7 +42,11 @@ enum RevenueCommand {
             try closing(close, &revenue, options)
         }
         revenue.stores = try stores(options, closing: revenue.close != nil)
-        return (revenue, try options.value(JobOptions.closed))
+        let listClosed = try options.value(JobOptions.closed)
+        if listClosed, revenue.close != nil || revenue.stores != nil {
+            throw UsageError("--closed lists one store's closes and writes no report: not with --close or --schemas")
+        }
+        return (revenue, listClosed)
     }
 
     /// `--schemas` or `--all-schemas`, which conflict with `--schema` (and with each other, and with `--close`, a
