@@ -191,6 +191,30 @@ enum JobOptions {
         "basis", default: .redemption,
         summary: "revenue: redemption (restates past periods) or booked (reverses in the rejection's period)",
         expected: "redemption or booked", read: { RevenueBasis(rawValue: $0) })
+    static let close = Option<CalendarSpan?>(
+        "close", environment: "REFERRAL_SYNC_REVENUE_CLOSE", unsetMeans: "close nothing",
+        summary: "revenue: close this month, quarter or year of the booked basis after reporting it (implies "
+            + "--basis booked and --by its unit; refused, exit 64, if closed already, not ended by --as-of or after "
+            + "an open period)",
+        expected: "a month 2025-11, a quarter 2025-Q4 or a year 2025",
+        read: { text in CalendarSpan(text).flatMap { text.split(separator: "-").count == 3 ? nil : $0 } })
+    static let closed = Option(
+        flag: "closed", environment: "REFERRAL_SYNC_REVENUE_CLOSED",
+        summary: "revenue: list the closed periods (who, when, as-of, figures) and exit; writes no report")
+    static let schemas = Option<[String]?>(
+        "schemas", environment: "REFERRAL_SYNC_SCHEMAS", unsetMeans: "the one store of --schema",
+        summary: "revenue: one report across these stores' schemas, side by side and per currency (not with --schema)",
+        expected: "schema names separated by commas, e.g. eu,us,uk",
+        read: { text in
+            let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            }
+            let valid = names.allSatisfy { !$0.isEmpty && $0.utf8.count <= 63 && !$0.contains("\u{0}") }
+            return valid && Set(names).count == names.count ? names : nil
+        })
+    static let allSchemas = Option(
+        flag: "all-schemas", environment: "REFERRAL_SYNC_ALL_SCHEMAS",
+        summary: "revenue: one report across every schema with referral-sync's tables (not with --schema)")
     static let top = Option<Int>(
         "top", default: 20, summary: "revenue: how many top referrers revenue.md lists",
         expected: "a whole number from 0 to 10000", read: { wholeNumber($0, in: 0...10_000) })
@@ -218,8 +242,8 @@ enum JobOptions {
     /// The options of `revenue`: those of `run` that apply to reading and reporting, plus its own. It takes
     /// `--default-phone-region` so that it refreshes the kept recompute for the same region as `run`.
     static let revenueOptions: [any OptionDeclaration] = [
-        databaseURL, schema, asOf, currency, reportsDirectory, from, to, by, timeZone, basis, top, defaultPhoneRegion,
-        keep,
+        databaseURL, schema, asOf, currency, reportsDirectory, from, to, by, timeZone, basis, close, closed, schemas,
+        allSchemas, top, defaultPhoneRegion, keep,
         metricsFile, logFormat, quiet, verbose, help,
     ]
     /// The options of `explain`: what the recompute is for, as for `run`, and the output format.

@@ -42,6 +42,13 @@ struct JobContext: Sendable {
         return moved
     }
 
+    /// The same context (run id, logger, stop signal) in another store: `revenue --schemas`.
+    func store(_ schema: String) -> JobContext {
+        var store = JobContext(configuration: configuration, logger: logger, stopSignal: stopSignal, runKey: runKey)
+        store.configuration.schema = schema
+        return store
+    }
+
     /// Opens a connection to the job's database.
     /// - Throws: `JobError` 78 when no database is configured and libpq's defaults do not work; `PostgresError`
     ///   otherwise.

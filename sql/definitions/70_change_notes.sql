@@ -3,7 +3,9 @@
 --   refresh (80_refresh) recomputes only those; and
 --   into referral_sync_event_notes (migration 0008) which rows were inserted or updated, so `referral-sync events`
 --   derives the events of those rows only (85_events), never re-reading the history every few minutes; and
---   a notification on the channel referral_sync_events (payload: the store's schema) that wakes `events --follow`.
+--   a notification on the channel referral_sync_events (payload: the store's schema) that wakes `events --follow`;
+--   and into referral_sync_row_arrivals (migration 0017) when each row was first seen, last changed and deleted
+--   (README "Finance", "Arrival times"), keyed by the table's primary key: one INSERT … ON CONFLICT per statement.
 --
 -- One statement-level trigger per table and event: a bulk load adds one INSERT … SELECT DISTINCT per note table,
 -- not one row per row. The key noted for the refresh is the table's own customer (customers.customer_id,
@@ -23,7 +25,25 @@ DECLARE
     event_key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id'
                                                 WHEN 'referral_coupons' THEN 'coupon_code'
                                                 ELSE 'referral_id' END;
+    row_key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id'
+                                              WHEN 'referral_orders' THEN 'order_id'
+                                              WHEN 'referral_coupons' THEN 'coupon_code'
+                                              ELSE 'referral_id' END;
 BEGIN
+    -- Arrival times. A row an update or a delete sees for the first time predates the triggers: first seen at
+    -- '-infinity', the beginning. A truncation deletes every row of the table the arrivals know.
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE referral_sync_row_arrivals SET last_changed = now(), deleted_at = now()
+        WHERE source = TG_TABLE_NAME AND deleted_at IS NULL;
+    ELSE
+        EXECUTE format('INSERT INTO referral_sync_row_arrivals (source, key, first_seen, last_changed, deleted_at) '
+                       'SELECT %L, %I, %s, now(), %s FROM %I ON CONFLICT (source, key) DO UPDATE '
+                       'SET last_changed = excluded.last_changed, deleted_at = excluded.deleted_at',
+                       TG_TABLE_NAME, row_key_column,
+                       CASE TG_OP WHEN 'INSERT' THEN 'now()' ELSE '''-infinity''::timestamptz' END,
+                       CASE TG_OP WHEN 'DELETE' THEN 'now()' ELSE 'NULL::timestamptz' END,
+                       CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
+    END IF;
     IF TG_OP IN ('INSERT', 'UPDATE')
        OR (TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('referral_orders', 'referral_rejections')) THEN
         EXECUTE format('INSERT INTO referral_sync_event_notes (source, key) SELECT DISTINCT %L, %I FROM %I',

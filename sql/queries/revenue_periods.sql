@@ -9,6 +9,11 @@
 -- the periods and of the range comes from one pass (grouping sets).
 -- Reads referral_sync_report_lines and referral_sync_report_referrals (revenue_lines.sql,
 -- revenue_referrals.sql); the session's TimeZone is the report's zone (offsets in period_start, period_end).
+-- In the booked basis (the setting referral_sync.report_booked) the books of this unit and zone
+-- (sql/definitions/92_revenue_books.sql): a closed period's row is its figures as closed, every period's
+-- adjustments are those booked in it (pending ones in the first open period), adjusted_net_revenue is net revenue
+-- plus adjustments; the totals row's adjusted_net_revenue adds up the periods' (whole history: the net revenue of
+-- the lines now). In the redemption basis, and before any close, adjustments are 0 and the rest is as it was.
 -- Parameters: $1 zone, $2 unit, $3 step, $4 range start (local), $5 range end (local, exclusive), $6 minor units,
 -- $7 label format (to_char) of the unit.
 WITH bounds AS (
@@ -58,12 +63,31 @@ created AS MATERIALIZED (
     WHERE c.created_at >= b.range_start AND c.created_at < b.range_end
     GROUP BY GROUPING SETS ((1), ())
 ),
+books AS MATERIALIZED (
+    SELECT coalesce(current_setting('referral_sync.report_booked', true)::boolean, false) AS booked
+),
+closed AS MATERIALIZED (
+    SELECT c.period, c.figures
+    FROM referral_sync_revenue_closes c, books k
+    WHERE k.booked AND c.unit = $2 AND c.zone = $1
+),
+adjustments AS MATERIALIZED (
+    SELECT width_bucket(a.booked_at, t.starts) AS bucket, sum(a.amount) AS amount
+    -- No unit outside the booked basis: the books are then not read at all, whatever the plan.
+    FROM books k, bounds b, thresholds t,
+         LATERAL referral_sync_revenue_adjustments(CASE WHEN k.booked THEN $2 END, $1) a
+    WHERE a.booked_at >= b.range_start AND a.booked_at < b.range_end
+    GROUP BY GROUPING SETS ((1), ())
+),
 period_rows AS (
     SELECT p.local_start, p.period_start, p.period_end, coalesce(c.referrals_created, 0) AS referrals_created,
            coalesce(f.successes, 0) AS successes, coalesce(r.referrers, 0) AS referrers,
            coalesce(f.revenue, 0) AS revenue, coalesce(f.discounts, 0) AS discounts,
-           coalesce(f.reversals, 0) AS reversals, coalesce(f.reversed_revenue, 0) AS reversed_revenue
+           coalesce(f.reversals, 0) AS reversals, coalesce(f.reversed_revenue, 0) AS reversed_revenue,
+           coalesce(a.amount, 0) AS adjustments, k.figures AS closed
     FROM periods p
+    LEFT JOIN closed k ON k.period = to_char(p.local_start, 'YYYY-MM-DD')
+    LEFT JOIN adjustments a ON a.bucket = p.bucket
     LEFT JOIN figures f ON f.bucket = p.bucket
     LEFT JOIN referrers r ON r.bucket = p.bucket
     LEFT JOIN created c ON c.bucket = p.bucket
@@ -85,19 +109,30 @@ period_sums AS (
            coalesce(sum(referral_sync_money(r.revenue, $6)::numeric), 0) AS rounded_revenue,
            coalesce(sum(referral_sync_money(r.discounts, $6)::numeric), 0) AS rounded_discounts,
            coalesce(sum(referral_sync_money(r.reversed_revenue, $6)::numeric), 0) AS rounded_reversed_revenue,
-           coalesce(sum(referral_sync_money(r.revenue - r.reversed_revenue, $6)::numeric), 0) AS rounded_net_revenue
+           coalesce(sum(referral_sync_money(r.revenue - r.reversed_revenue, $6)::numeric), 0) AS rounded_net_revenue,
+           coalesce(sum(coalesce((r.closed ->> 'adjusted_net_revenue')::numeric,
+                                 r.revenue - r.reversed_revenue + r.adjustments)), 0) AS adjusted_net_revenue
     FROM period_rows r
 )
 SELECT 'period' AS kind, to_char(r.local_start, 'YYYY-MM-DD') AS period, to_char(r.local_start, $7) AS label,
        to_char(r.period_start, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS period_start,
        to_char(r.period_end, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS period_end,
-       r.referrals_created, r.successes AS successful_referrals, r.referrers,
-       referral_sync_money(r.revenue, $6) AS revenue, referral_sync_money(r.discounts, $6) AS discounts,
-       referral_sync_money(coalesce(r.revenue / nullif(r.successes, 0), 0), $6) AS average_order_value,
-       r.reversals AS reversed_referrals, referral_sync_money(r.reversed_revenue, $6) AS reversed_revenue,
-       referral_sync_money(r.revenue - r.reversed_revenue, $6) AS net_revenue,
+       coalesce((r.closed ->> 'referrals_created')::bigint, r.referrals_created) AS referrals_created,
+       coalesce((r.closed ->> 'successful_referrals')::bigint, r.successes) AS successful_referrals,
+       coalesce((r.closed ->> 'referrers')::bigint, r.referrers) AS referrers,
+       coalesce(r.closed ->> 'revenue', referral_sync_money(r.revenue, $6)) AS revenue,
+       coalesce(r.closed ->> 'discounts', referral_sync_money(r.discounts, $6)) AS discounts,
+       coalesce(r.closed ->> 'average_order_value',
+                referral_sync_money(coalesce(r.revenue / nullif(r.successes, 0), 0), $6)) AS average_order_value,
+       coalesce((r.closed ->> 'reversed_referrals')::bigint, r.reversals) AS reversed_referrals,
+       coalesce(r.closed ->> 'reversed_revenue', referral_sync_money(r.reversed_revenue, $6)) AS reversed_revenue,
+       coalesce(r.closed ->> 'net_revenue', referral_sync_money(r.revenue - r.reversed_revenue, $6)) AS net_revenue,
        NULL::text AS revenue_rounding, NULL::text AS discounts_rounding, NULL::text AS reversed_revenue_rounding,
-       NULL::text AS net_revenue_rounding, NULL::boolean AS adds_up
+       NULL::text AS net_revenue_rounding, NULL::boolean AS adds_up,
+       coalesce(r.closed ->> 'adjustments', referral_sync_money(r.adjustments, $6)) AS adjustments,
+       coalesce(r.closed ->> 'adjusted_net_revenue',
+                referral_sync_money(r.revenue - r.reversed_revenue + r.adjustments, $6)) AS adjusted_net_revenue,
+       r.closed IS NOT NULL AS closed
 FROM period_rows r
 UNION ALL
 SELECT 'total', NULL, 'Total', to_char(b.range_start, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'),
@@ -114,6 +149,8 @@ SELECT 'total', NULL, 'Total', to_char(b.range_start, 'YYYY-MM-DD"T"HH24:MI:SSTZ
        referral_sync_money(
            referral_sync_money(t.revenue - t.reversed_revenue, $6)::numeric - s.rounded_net_revenue, $6),
        (t.referrals_created, t.successes, t.revenue, t.discounts, t.reversals, t.reversed_revenue)
-           = (s.referrals_created, s.successes, s.revenue, s.discounts, s.reversals, s.reversed_revenue)
+           = (s.referrals_created, s.successes, s.revenue, s.discounts, s.reversals, s.reversed_revenue),
+       referral_sync_money(coalesce((SELECT a.amount FROM adjustments a WHERE a.bucket IS NULL), 0), $6),
+       referral_sync_money(s.adjusted_net_revenue, $6), false
 FROM totals t, period_sums s, bounds b
 ORDER BY kind, period

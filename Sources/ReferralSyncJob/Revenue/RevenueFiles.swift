@@ -17,6 +17,8 @@ struct RevenueFiles {
     static let revenueHeader = [
         "period", "period_start", "period_end", "currency", "referrals_created", "successful_referrals", "referrers",
         "revenue", "discounts", "average_order_value", "reversed_referrals", "reversed_revenue", "net_revenue", "label",
+        // Added by the books (issue 26), at the end: the columns before are a public contract.
+        "adjustments", "adjusted_net_revenue",
     ]
     static let channelsHeader = [
         "channel", "referrals_created", "successful_referrals", "converted_referrals", "conversion_percent", "revenue",

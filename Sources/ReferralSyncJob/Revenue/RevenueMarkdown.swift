@@ -33,6 +33,7 @@ struct RevenueMarkdown {
         text += "rounded once, half to even\n"
         text += "- Recompute: \(figures.refresh.description)\n\n"
         text += try periodSection()
+        text += try RevenueBooks(options: options, currency: currency).markdown(figures.books)
         text += restatementSection()
         text += try channelSection()
         text += try referrerSection()
@@ -101,7 +102,8 @@ struct RevenueMarkdown {
                 "**\(closed.count) closed \(closed.count == 1 ? "period" : "periods") changed in the booked basis** "
             text += "(ended by the previous report's as-of): a row dated in it arrived since, or a row dated elsewhere "
             text += "changed which order qualifies (a rejection dated before its order, an earlier order of the same "
-            text += "referral loaded late; README \"Finance\"). Check the input rows of these periods.\n\n"
+            text += "referral loaded late; README \"Finance\"). Check the input rows of these periods; a period closed "
+            text += "with `revenue --close` never changes (what arrives for it is an adjustment).\n\n"
         }
         text += MarkdownTable(
             header: [
@@ -176,6 +178,20 @@ struct RevenueMarkdown {
         return text
     }
 
+    /// With closed periods: the periods' adjusted net revenue added up against the range's net revenue of the
+    /// lines now (over the whole history, the redemption basis's and the attributes').
+    private func booksRow() throws -> [[String]] {
+        guard !figures.books.closes.isEmpty else { return [] }
+        let adjusted = try figures.totals.value("adjusted_net_revenue") ?? ""
+        let net = try figures.totals.value("net_revenue") ?? ""
+        return [
+            [
+                "Net revenue with adjustments, the periods added up, against the range's lines now", adjusted, net,
+                adjusted == net ? "equal" : "differ",
+            ]
+        ]
+    }
+
     private func reconciliationSection() throws -> String {
         let value = { (name: String) in (try figures.reconciliation.value(name)) ?? "" }
         let totals = { (name: String) in (try figures.totals.value(name)) ?? "" }
@@ -199,7 +215,7 @@ struct RevenueMarkdown {
                     try value("attribute_revenue"), reconciles ? "equal" : "**differ**",
                 ],
                 ["Revenue, whole history, rounded once", try value("report_revenue"), "", ""],
-            ], rightAligned: [1, 2]
+            ] + (try booksRow()), rightAligned: [1, 2]
         ).render()
         text += "\nOver the whole history at the same as-of (whatever `--from` and `--to`), the report's lines net of "
         text += "reversals against the sums of `successful_referrals` and `total_successful_referral_revenue` over the "

@@ -20,9 +20,15 @@ struct RevenueFigures {
     /// The whole history against the kept attributes (revenue_reconciliation.sql).
     var reconciliation: PostgresRow
     var refresh: StateRefresh
+    /// The booked basis's closes and adjustments (empty in the redemption basis).
+    var books = RevenueBooks.Figures()
 
     /// What does not reconcile, in words; empty when everything does.
-    var reconciliationProblems: [String] {
+    var reconciliationProblems: [String] { Self.problems(totals: totals, reconciliation: reconciliation) }
+
+    /// What does not reconcile in a totals row and a reconciliation (revenue_periods.sql,
+    /// revenue_reconciliation.sql), in words.
+    static func problems(totals: PostgresRow, reconciliation: PostgresRow) -> [String] {
         var problems: [String] = []
         if (try? totals.value("adds_up")) != "t" {
             problems.append("the periods do not add up to the totals row")
@@ -77,7 +83,10 @@ struct RevenueReport {
             failure = JobError(classifying: error)
         }
         let problems = figures?.reconciliationProblems ?? []
-        let (status, message) = failure.map { ($0.status, $0.description) } ?? Self.outcome(problems)
+        var (status, message) = failure.map { ($0.status, $0.description) } ?? Self.outcome(problems)
+        if failure == nil, let closed = figures?.books.closedNow {
+            message += "; closed \(closed)"
+        }
         if !problems.isEmpty {
             context.logger.error(
                 "the revenue report does not reconcile", [("problems", problems.joined(separator: "; "))])
@@ -90,6 +99,7 @@ struct RevenueReport {
                 ("exit_status", status.description), ("basis", options.basis.rawValue), ("by", options.unit.rawValue),
                 ("timezone", options.timeZone), ("periods", String(figures?.periods.count ?? 0)),
                 ("restated_periods", String(restatements.count)),
+                ("closed", figures?.books.closedNow ?? ""),
             ],
             counts: counts, historyCounts: Self.historyCounts(figures, restatements: restatements, options: options))
     }
@@ -145,7 +155,7 @@ struct RevenueReport {
 
     /// `--timezone` must be a zone PostgreSQL knows.
     /// - Throws: `JobError` 64 naming the option, 78 naming the variable.
-    private func checkTimeZone() throws {
+    func checkTimeZone() throws {
         guard try !RevenueStore.isKnownTimeZone(options.timeZone, on: session.writer) else { return }
         throw JobError(
             badSetting: options.timeZoneSource,
@@ -169,16 +179,8 @@ struct RevenueReport {
         snapshot.release()
         try ParticipantStateStore.verify(on: reader, parameters)
         let currency = session.currency
-        try RevenueStore.prepare(on: reader, asOf: configuration.asOf, currency: currency, basis: options.basis)
-        let range = try RevenueStore.range(
-            on: reader, zone: options.timeZone, unit: options.unit, from: options.from, to: options.to,
-            asOf: configuration.asOf)
-        let rows = try RevenueStore.periods(
-            on: reader, zone: options.timeZone, unit: options.unit, range: range, currency: currency)
-        let periods = try rows.filter { try $0.value("kind") == "period" }
-        guard let totals = try rows.first(where: { try $0.value("kind") == "total" }) else {
-            throw PostgresError(code: .unexpectedResponse, message: "revenue_periods.sql returned no totals row")
-        }
+        let (range, periods, totals) = try Self.readPeriods(
+            on: reader, options: options, currency: currency, asOf: configuration.asOf)
         let channels = try RevenueStore.channels(on: reader, range: range, currency: currency)
         let referrers = try CSVWriter(path: referrersCSV, header: RevenueFiles.referrersHeader)
         var top: [PostgresRow] = []
@@ -189,11 +191,37 @@ struct RevenueReport {
         try referrers.close()
         let excluded = try RevenueStore.excludedOrders(on: reader, range: range)
         let reconciliation = try RevenueStore.reconciliation(on: reader, currency: currency)
+        let books = RevenueBooks(options: options, currency: currency)
+        var booksFigures = try books.read(on: reader, asOf: configuration.asOf)
         stages.finish("read")
+        if let span = options.close {
+            // In the snapshot the figures were read in, so the close keeps exactly the lines they count.
+            booksFigures.closedNow = try books.close(
+                span, periods: periods, asOf: configuration.asOf, runKey: context.runKey, on: reader)
+            try reader.run("COMMIT")
+            stages.finish("close")
+        }
         return RevenueFigures(
             range: range, periods: periods, totals: totals, channels: channels, topReferrers: top,
             referrerCount: referrers.rowCount, excludedOrders: excluded, reconciliation: reconciliation,
-            refresh: snapshot.refresh)
+            refresh: snapshot.refresh, books: booksFigures)
+    }
+
+    /// The working set of the basis, the range, its periods and the totals row, in the reader's transaction (its
+    /// snapshot, zone and `search_path`: one store).
+    static func readPeriods(
+        on reader: PostgresConnection, options: RevenueOptions, currency: Currency, asOf: Timestamp
+    ) throws -> (RevenueRange, [PostgresRow], PostgresRow) {
+        try RevenueStore.prepare(on: reader, asOf: asOf, currency: currency, basis: options.basis)
+        let range = try RevenueStore.range(
+            on: reader, zone: options.timeZone, unit: options.unit, from: options.from, to: options.to, asOf: asOf)
+        let rows = try RevenueStore.periods(
+            on: reader, zone: options.timeZone, unit: options.unit, range: range, currency: currency)
+        let periods = try rows.filter { try $0.value("kind") == "period" }
+        guard let totals = try rows.first(where: { try $0.value("kind") == "total" }) else {
+            throw PostgresError(code: .unexpectedResponse, message: "revenue_periods.sql returned no totals row")
+        }
+        return (range, periods, totals)
     }
 
     /// The counts kept in the run history's `outcome_counts` (`periods_kept` turns true once the published
