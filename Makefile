@@ -32,7 +32,8 @@ test-deps:
 # processes, long refreshes on the test's own thread) run second, on their own: beside the rest they starved the
 # signal and timing tests of the two-core machine (a SIGTERM that came after the run had finished). They run one
 # at a time: each measures something (requests after a lost lock, a refresh caught mid-way) that load would blur.
-HEAVY_SUITES = PostgresRestartTests|DatabaseAndDiskFaultTests|PasswordRedactionTests|RefreshBeforeAndAfterTests
+# FullRecomputeTests blocks its test thread on purpose (a full refresh waiting out a reader's lock).
+HEAVY_SUITES = PostgresRestartTests|DatabaseAndDiskFaultTests|PasswordRedactionTests|RefreshBeforeAndAfterTests|FullRecomputeTests
 
 # Lint, then the whole suite against a throwaway PostgreSQL cluster and the loopback Attentive simulator.
 test: deps test-deps lint
