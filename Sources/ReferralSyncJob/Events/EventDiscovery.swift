@@ -37,7 +37,8 @@ struct EventDiscovery {
         /// referral), counted, not listed.
         var olderNotSent = 0
 
-        /// Adds what another pass saw (a follower's period is many passes).
+        /// Adds what another pass saw (a follower's period is many passes; a run's
+        /// discoveries of the notes between chunks of its sending).
         mutating func add(_ other: Summary) {
             firstRun = firstRun || other.firstRun
             readEverything = readEverything || other.readEverything
@@ -60,16 +61,22 @@ struct EventDiscovery {
 
     private var configuration: RunConfiguration { context.configuration }
 
-    func run() throws -> Result {
+    /// Discovers the events of the run's scope (the notes; the window of a first run; everything for
+    /// `--backfill`).
+    /// - Parameter notesOnly: Only the notes, whatever the options: between chunks of a run's sending, for the
+    ///   rows committed since it began.
+    func run(notesOnly: Bool = false) throws -> Result {
         let connection = session.lock
         var summary = Summary()
-        summary.firstRun = try !EventLedger.hasRun(on: connection)
-        summary.readEverything = summary.firstRun || options.backfill
+        summary.firstRun = notesOnly ? false : try !EventLedger.hasRun(on: connection)
+        summary.readEverything = !notesOnly && (summary.firstRun || options.backfill)
         let scope: EventLedger.Scope =
-            options.backfill
-            ? .everything
-            : summary.firstRun
-                ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
+            notesOnly
+            ? .notes
+            : options.backfill
+                ? .everything
+                : summary.firstRun
+                    ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
         let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: configuration.asOf, scope: scope)
         summary.history = history
         summary.notedRows = keys.rows
@@ -166,6 +173,6 @@ struct EventDiscovery {
         UnsentEvent(
             key: event.candidate.key, id: event.id, type: event.candidate.type, role: event.candidate.role,
             sourceRow: event.candidate.sourceRow, occurredAt: event.candidate.occurredAt, email: event.candidate.email,
-            phone: event.candidate.phone, body: event.body, state: nil, attempts: 0)
+            phone: event.candidate.phone, body: event.body, state: nil, attempts: 0, warning: event.candidate.warning)
     }
 }

@@ -31,6 +31,11 @@ public struct EventsOptions: Sendable {
         self.eventTypeNames = eventTypeNames
         self.follow = follow
     }
+
+    /// Events read from the ledger and sent per chunk: a run holds one chunk of bodies at a time, and a fresh event
+    /// committed while it sends waits at most one chunk. Not an option (nothing to tune for a user): tests lower
+    /// it to cross chunk boundaries with a few events.
+    @TaskLocal public static var chunkSize = 500
 }
 
 /// The settings of `events --follow` (README "Events": the follower).
@@ -95,7 +100,8 @@ enum EventCounts {
 }
 
 /// The stages of one `events` run, in order: discover (take the notes, derive the events, add the new ones to the
-/// ledger) → send (every event of the ledger not yet delivered) → report.
+/// ledger) → send (every event of the ledger not yet delivered, a chunk at a time, fresh first, with the notes
+/// discovered again between chunks) → report.
 struct EventStages {
     let context: JobContext
     let session: Session
@@ -143,9 +149,13 @@ struct EventStages {
         let discovered = try EventDiscovery(context: context, session: session, options: options, report: report)
             .run()
         stages.add("discover")
-        let (failure, refusedTypes) = await send(discovered.dryRunEvents, report: report)
+        var discovery = discovered.summary
+        let (failure, refusedTypes) =
+            configuration.dryRun
+            ? (listDryRun(discovered.dryRunEvents, report: report), EventTypeOwnership.Refused())
+            : await sendUnsent(report: report, discovery: &discovery)
         stages.add("send")
-        return (discovered.summary, failure, refusedTypes)
+        return (discovery, failure, refusedTypes)
     }
 
     /// After the sending: the events left to send, the bodies past their retention stripped, `refused.csv`.
@@ -167,29 +177,29 @@ struct EventStages {
         return (pendingAfter, refused)
     }
 
-    /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
+    /// Send: pulls the next chunk of the ledger's unsent events of this shard (``UnsentEvents``: fresh first), sends
+    /// it, and repeats until none is left, each event at most once. Before each chunk, when event notes are waiting
+    /// (rows committed since the run began), a discovery of the notes adds their events to the ledger and the next
+    /// chunk takes the fresh ones first: a backfill delays a fresh invitation by at most one chunk, and holds one
+    /// chunk of bodies at a time.
+    /// - Parameters:
+    ///   - report: Where each event's outcome (and each row a discovery between chunks lists) is written.
+    ///   - discovery: What the run's discoveries found, to which the ones between chunks add.
     /// - Returns: Why the sending stopped early, if it did, and the event types Attentive refused although the key
     ///   works.
-    private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> (
+    func sendUnsent(report: EventsReport, discovery: inout EventDiscovery.Summary) async -> (
         JobError?, EventTypeOwnership.Refused
     ) {
         let none = EventTypeOwnership.Refused()
-        let unsent: [UnsentEvent]
+        let unsent = unsentEvents()
+        var first: [UnsentEvent]
         do {
-            unsent = try EventLedger.unsent(
-                on: session.writer, shard: configuration.shard,
-                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
-                retryRefused: configuration.retryRefused)
+            first = try nextChunk(of: unsent, report: report, discovery: &discovery)
         } catch {
             return (JobError(classifying: error), none)
         }
-        if configuration.dryRun {
-            for event in unsent + dryRunEvents {
-                report.recordDryRun(event, body: options.eventTypeNames.body(of: event) ?? event.body)
-            }
-            return (nil, none)
-        }
-        guard !unsent.isEmpty else { return (nil, none) }
+        // Nothing to send: no client is started.
+        guard !first.isEmpty else { return (nil, none) }
         let client = AttentiveClient(configuration: context.clientConfiguration())
         let sender = EventSender(
             client: client, report: report, writer: session.writer, runID: session.runID,
@@ -197,8 +207,49 @@ struct EventStages {
             progress: ProgressReporter(logger: context.logger, label: "events"), names: options.eventTypeNames,
             logger: context.logger, notOwned: notOwnedTypes,
             lockHeld: { [session] in (try? session.lock.query("SELECT 1")) != nil })
-        let failure = await sender.run(unsent)
+        let failure = await sender.run {
+            guard first.isEmpty else {
+                defer { first = [] }
+                return first
+            }
+            return try nextChunk(of: unsent, report: report, discovery: &discovery)
+        }
         return (failure, sender.refusedTypes)
+    }
+
+    /// A dry run lists what would be sent: the ledger's unsent events of this shard, a chunk at a time, then the
+    /// new ones its discovery found (not written to the ledger), each body under the merchant's type names.
+    private func listDryRun(_ newEvents: [UnsentEvent], report: EventsReport) -> JobError? {
+        let names = options.eventTypeNames
+        func list(_ event: UnsentEvent) { report.recordDryRun(event, body: names.body(of: event) ?? event.body) }
+        let unsent = unsentEvents()
+        do {
+            while case let chunk = try unsent.next(), !chunk.isEmpty { chunk.forEach(list) }
+        } catch {
+            return JobError(classifying: error)
+        }
+        newEvents.forEach(list)
+        return nil
+    }
+
+    private func unsentEvents() -> UnsentEvents {
+        UnsentEvents(
+            on: session.writer, shard: configuration.shard,
+            freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
+            retryRefused: configuration.retryRefused, runID: session.runID, chunkSize: EventsOptions.chunkSize)
+    }
+
+    /// The next chunk, after a discovery of the notes waiting, if any.
+    private func nextChunk(
+        of unsent: UnsentEvents, report: EventsReport, discovery: inout EventDiscovery.Summary
+    ) throws -> [UnsentEvent] {
+        if try EventLedger.notesWaiting(asOf: configuration.asOf, on: session.writer) {
+            let found = try EventDiscovery(context: context, session: session, options: options, report: report)
+                .run(notesOnly: true)
+            discovery.add(found.summary)
+            if found.summary.newEvents > 0 { unsent.rereadFresh() }
+        }
+        return try unsent.next()
     }
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
