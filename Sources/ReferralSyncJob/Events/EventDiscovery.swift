@@ -63,10 +63,13 @@ struct EventDiscovery {
 
     /// Discovers the events of the run's scope (the notes; the window of a first run; everything for
     /// `--backfill`).
-    /// - Parameter notesOnly: Only the notes, whatever the options: between chunks of a run's sending, for the
-    ///   rows committed since it began.
-    func run(notesOnly: Bool = false) throws -> Result {
+    /// - Parameter notesAsOf: Only the notes due at this as-of, whatever the options: between chunks of a run's
+    ///   sending, for the rows committed since it began (the run's as-of, or now when the run was not given one,
+    ///   so a row committed with the time of its commit is not `not_yet`).
+    func run(notesAsOf: Timestamp? = nil) throws -> Result {
         let connection = session.lock
+        let notesOnly = notesAsOf != nil
+        let asOf = notesAsOf ?? configuration.asOf
         var summary = Summary()
         summary.firstRun = notesOnly ? false : try !EventLedger.hasRun(on: connection)
         summary.readEverything = !notesOnly && (summary.firstRun || options.backfill)
@@ -76,8 +79,8 @@ struct EventDiscovery {
             : options.backfill
                 ? .everything
                 : summary.firstRun
-                    ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
-        let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: configuration.asOf, scope: scope)
+                    ? .window(since: asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
+        let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: asOf, scope: scope)
         summary.history = history
         summary.notedRows = keys.rows
         var dryRunEvents: [UnsentEvent] = []
@@ -89,7 +92,7 @@ struct EventDiscovery {
                 // A quiet run: nothing noted, nothing to derive.
             } else {
                 try EventLedger.forEachCandidate(
-                    on: connection, keys: keys, asOf: configuration.asOf, currency: session.currency,
+                    on: connection, keys: keys, asOf: asOf, currency: session.currency,
                     phoneRegion: configuration.phoneRegion, maxAgeSeconds: options.maxAgeHours * 3600,
                     shardCount: configuration.shard.count
                 ) { candidate in

@@ -239,13 +239,16 @@ struct EventStages {
             retryRefused: configuration.retryRefused, runID: session.runID, chunkSize: EventsOptions.chunkSize)
     }
 
-    /// The next chunk, after a discovery of the notes waiting, if any.
+    /// The next chunk, after a discovery of the notes waiting, if any. Without `--as-of` the notes are taken as of
+    /// now: a row committed while the run sends is dated after the run's start, and would otherwise wait for the
+    /// next run as `not_yet`.
     private func nextChunk(
         of unsent: UnsentEvents, report: EventsReport, discovery: inout EventDiscovery.Summary
     ) throws -> [UnsentEvent] {
-        if try EventLedger.notesWaiting(asOf: configuration.asOf, on: session.writer) {
+        let asOf = configuration.asOfGiven ? configuration.asOf : Timestamp.now()
+        if try EventLedger.notesWaiting(asOf: asOf, on: session.writer) {
             let found = try EventDiscovery(context: context, session: session, options: options, report: report)
-                .run(notesOnly: true)
+                .run(notesAsOf: asOf)
             discovery.add(found.summary)
             if found.summary.newEvents > 0 { unsent.rereadFresh() }
         }
