@@ -12,9 +12,9 @@
 #   3. A backfill of BENCH_EVENTS_BACKFILL_COUNT events (default 1,000,000; history two days old, 3 events per
 #      customer) by `referral-sync events --backfill`, read and sent a chunk at a time (issue 25): events per second
 #      and the job's peak RSS. At Attentive's 150/s it would take hours, so it runs against a simulator without a
-#      rate limit or latency, the job at --max-rps BENCH_EVENTS_BACKFILL_RPS (default 100000) and --concurrency 32:
-#      the rate is the job's and the database's, not Attentive's. Target: peak RSS under 100 MB. An empty
-#      BENCH_EVENTS_BACKFILL_COUNT skips this part.
+#      rate limit or latency, the job at --max-rps BENCH_EVENTS_BACKFILL_RPS (default 10000, the most the option
+#      takes) and --concurrency 32: the rate is the job's and the database's, not Attentive's. Target: peak RSS
+#      under 100 MB. An empty BENCH_EVENTS_BACKFILL_COUNT skips this part.
 # Writes reports/bench/events-<time>.md. A benchmark, not a test: it asserts nothing, it measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ latency=${BENCH_EVENTS_LATENCY_MS:-50}
 scale=${BENCH_EVENTS_SCALE-1000000}
 quiet_runs=${BENCH_EVENTS_QUIET_RUNS:-3}
 backfill_count=${BENCH_EVENTS_BACKFILL_COUNT-1000000}
-backfill_rps=${BENCH_EVENTS_BACKFILL_RPS:-100000}
+backfill_rps=${BENCH_EVENTS_BACKFILL_RPS:-10000}
 bin=${BENCH_EVENTS_BIN:-$(swift build -c release --show-bin-path)}
 out=reports/bench
 mkdir -p "$out"
