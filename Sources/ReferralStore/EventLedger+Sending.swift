@@ -148,12 +148,14 @@ public final class UnsentEvents {
     private func read(fresh: Bool, after: (occurredAt: String, key: String)?, limit: Int) throws -> [(
         event: UnsentEvent, position: (occurredAt: String, key: String)
     )] {
-        // The keyset condition only when there is a position, so the plan starts the index scan there.
+        // The keyset condition only when there is a position, so the plan starts the index scan there. The position's
+        // text has a name of its own: named occurred_at, ORDER BY would sort by it (the output column) and read
+        // every unsent event for each chunk instead of walking the index.
         let keyset = after == nil ? "" : "AND (occurred_at, event_key) > ($7::timestamptz, $8)"
         return try connection.query(
             """
             SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
-                   user_email, user_phone, body, state, attempts, warning, occurred_at::text
+                   user_email, user_phone, body, state, attempts, warning, occurred_at::text AS position_at
             FROM referral_sync_events
             WHERE state NOT IN ('delivered', 'forgotten') AND (state <> 'refused' OR $4::boolean)
               AND \(fresh ? "occurred_at >= $3::timestamptz" : "occurred_at < $3::timestamptz") \(keyset)
