@@ -97,36 +97,38 @@ extension EventLedger {
 /// delays today's invitations and rewards by more than one chunk. Refused events (README "Refusals") only with
 /// `retryRefused`.
 ///
-/// Each event is read once per run: an event the run has tried (marked in flight or answered under `runID`)
-/// is not read again, so a `failed` one waits for the next run instead of looping; `in_flight` and `failed` events
-/// an earlier run left are read like pending ones. Events added while the run sends (a discovery between chunks)
-/// are read too, the fresh ones by the next chunk once ``rereadFresh()`` is called; older ones the history has
-/// already passed wait for the next run.
+/// Each event is read once by a reader (a run, or one pass of a follower): an event tried since the reader began
+/// (marked in flight or answered: its `updated_at`, by the server's clock) is not read again, so a `failed` one
+/// waits for the next run or pass instead of looping; `in_flight` and `failed` events left before are read like
+/// pending ones. Events added while the run sends (a discovery between chunks) are read too, the fresh ones by the
+/// next chunk once ``rereadFresh()`` is called; older ones the history has already passed wait for the next run.
 public final class UnsentEvents {
     private let connection: PostgresConnection
     private let shard: Shard
     private let freshSince: Timestamp
     private let retryRefused: Bool
-    private let runID: Int64
     private let chunkSize: Int
+    /// When the reader began, by the server's clock: an event updated since was tried by its run.
+    private let began: String
     /// Where each part stopped: `occurred_at` as PostgreSQL wrote it and the key, the last read.
     private var freshAfter: (occurredAt: String, key: String)?
     private var historyAfter: (occurredAt: String, key: String)?
 
     /// - Parameters:
     ///   - connection: The connection to read on (the run's writer: it sees what the run wrote).
-    ///   - runID: The run reading: what it has marked is not read again.
     ///   - chunkSize: The most events a chunk holds.
+    /// - Throws: `PostgresError` when the server's clock cannot be read.
     public init(
         on connection: PostgresConnection, shard: Shard, freshSince: Timestamp, retryRefused: Bool = false,
-        runID: Int64, chunkSize: Int
-    ) {
+        chunkSize: Int
+    ) throws {
         self.connection = connection
         self.shard = shard
         self.freshSince = freshSince
         self.retryRefused = retryRefused
-        self.runID = runID
         self.chunkSize = max(1, chunkSize)
+        // The statements that mark an event run after this one, so their now() is later.
+        began = try connection.query("SELECT clock_timestamp()::text").first?[0] ?? "-infinity"
     }
 
     /// The next chunk: the fresh events not yet read, then older ones; empty when none is left.
@@ -159,14 +161,14 @@ public final class UnsentEvents {
             FROM referral_sync_events
             WHERE state NOT IN ('delivered', 'forgotten') AND (state <> 'refused' OR $4::boolean)
               AND \(fresh ? "occurred_at >= $3::timestamptz" : "occurred_at < $3::timestamptz") \(keyset)
-              AND (state = 'pending' OR updated_run_id IS DISTINCT FROM $5::bigint)
+              AND (state = 'pending' OR updated_at < $5::timestamptz)
               AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
             ORDER BY occurred_at, event_key
             LIMIT $6::integer
             """,
             [
                 String(shard.count), String(shard.number), freshSince.description, retryRefused ? "t" : "f",
-                String(runID), String(limit),
+                began, String(limit),
             ] + (after.map { [$0.occurredAt, $0.key] } ?? [])
         ).map { row in
             (

@@ -22,9 +22,10 @@ extension EventStages {
         JobError?, EventTypeOwnership.Refused
     ) {
         let none = EventTypeOwnership.Refused()
-        let unsent = unsentEvents()
+        let unsent: UnsentEvents
         var first: [UnsentEvent]
         do {
+            unsent = try unsentEvents()
             first = try nextChunk(of: unsent, report: report, discovery: &discovery)
         } catch {
             return (JobError(classifying: error), none)
@@ -58,8 +59,8 @@ extension EventStages {
     func listDryRun(_ newEvents: [UnsentEvent], report: EventsReport) -> JobError? {
         let names = options.eventTypeNames
         func list(_ event: UnsentEvent) { report.recordDryRun(event, body: names.body(of: event) ?? event.body) }
-        let unsent = unsentEvents()
         do {
+            let unsent = try unsentEvents()
             while case let chunk = try unsent.next(), !chunk.isEmpty { chunk.forEach(list) }
         } catch {
             return JobError(classifying: error)
@@ -68,11 +69,11 @@ extension EventStages {
         return nil
     }
 
-    private func unsentEvents() -> UnsentEvents {
-        UnsentEvents(
+    private func unsentEvents() throws -> UnsentEvents {
+        try UnsentEvents(
             on: session.writer, shard: configuration.shard,
             freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
-            retryRefused: configuration.retryRefused, runID: session.runID, chunkSize: EventsOptions.chunkSize)
+            retryRefused: configuration.retryRefused, chunkSize: EventsOptions.chunkSize)
     }
 
     /// The next chunk, after a discovery of the notes waiting, if any. Without `--as-of` the notes are taken as of
