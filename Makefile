@@ -55,9 +55,11 @@ bench-sync: deps
 	$(SWIFT) build -c release --product attentive-simulator
 	scripts/with-postgres.sh scripts/bench-sync.sh
 
-# Events (BENCHMARKS.md "Events"): a backfill's throughput against the simulator at 150/s and 50 ms, and the cost of
-# a quiet events run at BENCH_EVENTS_SCALE participants (default 1,000,000; empty skips it). Not a test.
-export BENCH_EVENTS_COUNT BENCH_EVENTS_SCALE BENCH_EVENTS_QUIET_RUNS BENCH_FOLLOW BENCH_FOLLOW_SECONDS BENCH_FOLLOW_IDLE_SECONDS
+# Events (BENCHMARKS.md "Events"): a backfill's throughput against the simulator at 150/s and 50 ms, the cost of
+# a quiet events run at BENCH_EVENTS_SCALE participants (default 1,000,000; empty skips it), and a backfill of
+# BENCH_EVENTS_BACKFILL_COUNT events (default 1,000,000; empty skips it): rate and peak RSS. Not a test.
+export BENCH_EVENTS_COUNT BENCH_EVENTS_SCALE BENCH_EVENTS_QUIET_RUNS BENCH_EVENTS_BACKFILL_COUNT BENCH_EVENTS_BACKFILL_RPS \
+  BENCH_FOLLOW BENCH_FOLLOW_SECONDS BENCH_FOLLOW_IDLE_SECONDS
 bench-events: deps
 	@scripts/install-deps.sh curl time
 	$(SWIFT) build -c release --product referral-sync

@@ -9,6 +9,12 @@
 #      scripts/bench/generate.sql): the first events run (it reads the whole history once), then
 #      BENCH_EVENTS_QUIET_RUNS (3) quiet runs with nothing new: each one's wall time and database stages.
 #      Target: well under a second of database time. An empty BENCH_EVENTS_SCALE skips this part.
+#   3. A backfill of BENCH_EVENTS_BACKFILL_COUNT events (default 1,000,000; history two days old, 3 events per
+#      customer) by `referral-sync events --backfill`, read and sent a chunk at a time (issue 25): events per second
+#      and the job's peak RSS. At Attentive's 150/s it would take hours, so it runs against a simulator without a
+#      rate limit or latency, the job at --max-rps BENCH_EVENTS_BACKFILL_RPS (default 10000, the most the option
+#      takes) and --concurrency 32: the rate is the job's and the database's, not Attentive's. Target: peak RSS
+#      under 100 MB. An empty BENCH_EVENTS_BACKFILL_COUNT skips this part.
 # Writes reports/bench/events-<time>.md. A benchmark, not a test: it asserts nothing, it measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +24,8 @@ rate=${BENCH_EVENTS_RATE:-150}
 latency=${BENCH_EVENTS_LATENCY_MS:-50}
 scale=${BENCH_EVENTS_SCALE-1000000}
 quiet_runs=${BENCH_EVENTS_QUIET_RUNS:-3}
+backfill_count=${BENCH_EVENTS_BACKFILL_COUNT-1000000}
+backfill_rps=${BENCH_EVENTS_BACKFILL_RPS:-10000}
 bin=${BENCH_EVENTS_BIN:-$(swift build -c release --show-bin-path)}
 out=reports/bench
 mkdir -p "$out"
@@ -100,6 +108,44 @@ read -r per_second percent throttled_percent <<<"$(psql -qAt -F ' ' -d postgres 
          round(100.0 * $throttled / greatest($requests, 1), 2)")"
 echo "| $count | $delivered | $failed | $seconds | $requests | $per_second | $percent | $throttled | $throttled_percent | $cpu | $rss |" >>"$report"
 echo "exit $status: $delivered delivered in ${seconds}s, $throttled answered 429, CPU ${cpu}s" >&2
+
+if [ -n "$backfill_count" ]; then
+  {
+    echo
+    echo "## A backfill of $backfill_count events, a chunk at a time (simulator without rate limit or latency)"
+    echo
+    echo "| events | exit | delivered | discover s | send s | delivered/s | CPU s | peak RSS MB | load average at the end |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  } >>"$report"
+  use_database bench_events_backfill
+  echo "== generating $backfill_count events of history" >&2
+  psql -q -v ON_ERROR_STOP=1 -v n="$((backfill_count / 3))" <<'SQL'
+INSERT INTO customers (customer_id, email, first_name, last_name, locale, opted_in_at)
+SELECT 'c' || i, 'c' || i || '@example.com', 'First', 'Last', 'en', timestamptz '2025-01-01 00:00:00Z' + i * interval '10 ms'
+FROM generate_series(1, :n) AS i;
+INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at)
+SELECT 'r' || i, 'c' || i, 'friend' || i || '@example.com', 'email', timestamptz '2025-01-01 01:00:00Z' + i * interval '10 ms'
+FROM generate_series(1, :n) AS i;
+VACUUM ANALYZE;
+SQL
+  rm -f "$work/port"
+  start_simulator "$bin" "$work"
+  echo "== backfill: referral-sync events --backfill ($backfill_count events, --max-rps $backfill_rps)" >&2
+  set +e
+  /usr/bin/time -v -o "$work/time.txt" "$bin/referral-sync" events --backfill --as-of 2025-01-03T12:00:00Z \
+    --currency USD --max-rps "$backfill_rps" --concurrency 32 --reports-dir "$work/reports-backfill" --quiet
+  status=$?
+  set -e
+  stop_simulator
+  discover=$(history "round((stage_seconds->>'discover')::numeric, 3)::text")
+  seconds=$(history "round((stage_seconds->>'send')::numeric, 3)::text")
+  delivered=$(psql -qAt -c "SELECT count(*) FROM referral_sync_events WHERE state = 'delivered'")
+  cpu=$(psql -qAt -d postgres -c "SELECT round($(timed 'User time (seconds)') + $(timed 'System time (seconds)'), 2)")
+  rss=$(psql -qAt -d postgres -c "SELECT round($(timed 'Maximum resident set size (kbytes)') / 1024.0, 1)")
+  per_second=$(psql -qAt -d postgres -c "SELECT round($delivered / greatest($seconds, 0.001), 1)")
+  echo "| $backfill_count | $status | $delivered | $discover | $seconds | $per_second | $cpu | $rss | $(cut -d' ' -f1-3 /proc/loadavg) |" >>"$report"
+  echo "exit $status: $delivered delivered in ${seconds}s of sending, peak RSS ${rss} MB" >&2
+fi
 
 if [ -n "$scale" ]; then
   {

@@ -3,31 +3,6 @@ import ReferralModel
 
 /// The send side of the events ledger: what is not yet delivered, in flight, and each answer.
 extension EventLedger {
-    /// The events of the ledger not yet delivered, of `shard`: first those still young enough to start a journey
-    /// (occurred at or after `freshSince`), oldest first, then the older ones, so a backlog (a backfill, an
-    /// outage) never delays today's invitations and rewards. Refused events (README "Refusals") only with
-    /// `retryRefused`.
-    public static func unsent(
-        on connection: PostgresConnection, shard: Shard, freshSince: Timestamp, retryRefused: Bool = false
-    ) throws -> [UnsentEvent] {
-        try connection.query(
-            """
-            SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
-                   user_email, user_phone, body, state, attempts
-            FROM referral_sync_events
-            WHERE state NOT IN ('delivered', 'forgotten') AND (state <> 'refused' OR $4::boolean)
-              AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
-            ORDER BY occurred_at >= $3::timestamptz DESC, occurred_at, event_key
-            """, [String(shard.count), String(shard.number), freshSince.description, retryRefused ? "t" : "f"]
-        ).map { row in
-            UnsentEvent(
-                key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "", sourceRow: row[4] ?? "",
-                occurredAt: row[5] ?? "", email: row[6], phone: row[7], body: row[8] ?? "",
-                state: row[9].flatMap(EventLedgerState.init(rawValue:)),
-                attempts: row.int(10) ?? 0)
-        }
-    }
-
     /// Marks `keys` in flight, just before their requests start.
     public static func markInFlight(_ keys: [String], runID: Int64, on connection: PostgresConnection) throws {
         guard !keys.isEmpty else { return }
@@ -97,10 +72,113 @@ extension EventLedger {
         return Lag(oldest: row?[0].flatMap(Double.init), oldestFresh: row?[1].flatMap(Double.init))
     }
 
+    /// Whether event notes are due at `asOf`: rows committed since the last discovery (the notes' index, cheap).
+    public static func notesWaiting(asOf: Timestamp, on connection: PostgresConnection) throws -> Bool {
+        try connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM referral_sync_event_notes
+                           WHERE not_before IS NULL OR not_before <= $1::timestamptz)
+            """, [asOf.description]
+        ).first?.bool(0) ?? false
+    }
+
     /// Events of the ledger not yet delivered and still tried: refused ones are not counted (all shards).
     public static func unsentCount(on connection: PostgresConnection) throws -> Int {
         try connection.query(
             "SELECT count(*) FROM referral_sync_events WHERE state NOT IN ('delivered', 'forgotten', 'refused')"
         ).first?.int(0) ?? 0
+    }
+}
+
+/// The events of the ledger not yet delivered, of one shard, read a chunk at a time (keyset pagination over
+/// `referral_sync_events_send_order_idx`, migration 0016), so a backfill of millions holds one chunk of bodies, never
+/// the ledger. Each chunk takes first the events still young enough to start a journey (occurred at or after
+/// `freshSince`), oldest first, then the older ones, oldest first: so a backlog (a backfill, an outage) never
+/// delays today's invitations and rewards by more than one chunk. Refused events (README "Refusals") only with
+/// `retryRefused`.
+///
+/// Each event is read once by a reader (a run, or one pass of a follower): an event tried since the reader began
+/// (marked in flight or answered: its `updated_at`, by the server's clock) is not read again, so a `failed` one
+/// waits for the next run or pass instead of looping; `in_flight` and `failed` events left before are read like
+/// pending ones. Events added while the run sends (a discovery between chunks) are read too, the fresh ones by the
+/// next chunk once ``rereadFresh()`` is called; older ones the history has already passed wait for the next run.
+public final class UnsentEvents {
+    private let connection: PostgresConnection
+    private let shard: Shard
+    private let freshSince: Timestamp
+    private let retryRefused: Bool
+    private let chunkSize: Int
+    /// When the reader began, by the server's clock: an event updated since was tried by its run.
+    private let began: String
+    /// Where each part stopped: `occurred_at` as PostgreSQL wrote it and the key, the last read.
+    private var freshAfter: (occurredAt: String, key: String)?
+    private var historyAfter: (occurredAt: String, key: String)?
+
+    /// - Parameters:
+    ///   - connection: The connection to read on (the run's writer: it sees what the run wrote).
+    ///   - chunkSize: The most events a chunk holds.
+    /// - Throws: `PostgresError` when the server's clock cannot be read.
+    public init(
+        on connection: PostgresConnection, shard: Shard, freshSince: Timestamp, retryRefused: Bool = false,
+        chunkSize: Int
+    ) throws {
+        self.connection = connection
+        self.shard = shard
+        self.freshSince = freshSince
+        self.retryRefused = retryRefused
+        self.chunkSize = max(1, chunkSize)
+        // The statements that mark an event run after this one, so their now() is later.
+        began = try connection.query("SELECT clock_timestamp()::text").first?[0] ?? "-infinity"
+    }
+
+    /// The next chunk: the fresh events not yet read, then older ones; empty when none is left.
+    public func next() throws -> [UnsentEvent] {
+        var chunk = try read(fresh: true, after: freshAfter, limit: chunkSize)
+        if let last = chunk.last { freshAfter = last.position }
+        if chunk.count < chunkSize {
+            let history = try read(fresh: false, after: historyAfter, limit: chunkSize - chunk.count)
+            if let last = history.last { historyAfter = last.position }
+            chunk += history
+        }
+        return chunk.map(\.event)
+    }
+
+    /// New events joined the ledger: the next chunk reads the fresh ones from the start again (what this run tried
+    /// stays out).
+    public func rereadFresh() { freshAfter = nil }
+
+    private func read(fresh: Bool, after: (occurredAt: String, key: String)?, limit: Int) throws -> [(
+        event: UnsentEvent, position: (occurredAt: String, key: String)
+    )] {
+        // The keyset condition only when there is a position, so the plan starts the index scan there. The position's
+        // text has a name of its own: named occurred_at, ORDER BY would sort by it (the output column) and read
+        // every unsent event for each chunk instead of walking the index.
+        let keyset = after == nil ? "" : "AND (occurred_at, event_key) > ($7::timestamptz, $8)"
+        return try connection.query(
+            """
+            SELECT event_key, event_id::text, type, role, source_row, referral_sync_detail_time(occurred_at),
+                   user_email, user_phone, body, state, attempts, warning, occurred_at::text AS position_at
+            FROM referral_sync_events
+            WHERE state NOT IN ('delivered', 'forgotten') AND (state <> 'refused' OR $4::boolean)
+              AND \(fresh ? "occurred_at >= $3::timestamptz" : "occurred_at < $3::timestamptz") \(keyset)
+              AND (state = 'pending' OR updated_at < $5::timestamptz)
+              AND ($1::integer = 1 OR mod(abs(hashtextextended(event_key, 0)), $1::integer) = $2::integer - 1)
+            ORDER BY occurred_at, event_key
+            LIMIT $6::integer
+            """,
+            [
+                String(shard.count), String(shard.number), freshSince.description, retryRefused ? "t" : "f",
+                began, String(limit),
+            ] + (after.map { [$0.occurredAt, $0.key] } ?? [])
+        ).map { row in
+            (
+                UnsentEvent(
+                    key: row[0] ?? "", id: row[1] ?? "", type: row[2] ?? "", role: row[3] ?? "",
+                    sourceRow: row[4] ?? "", occurredAt: row[5] ?? "", email: row[6], phone: row[7],
+                    body: row[8] ?? "", state: row[9].flatMap(EventLedgerState.init(rawValue:)),
+                    attempts: row.int(10) ?? 0, warning: row[11]),
+                (row[12] ?? "", row[0] ?? "")
+            )
+        }
     }
 }

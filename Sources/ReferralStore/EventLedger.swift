@@ -163,7 +163,7 @@ public enum EventLedger {
                     occurredAtRaw: row[7] ?? "", email: row[8], phone: row[9], properties: row[10], reason: row[11],
                     tooOld: row.bool(12) ?? false, ledgerState: row[13].flatMap(EventLedgerState.init(rawValue:)),
                     shardNumber: row.int(14) ?? 1,
-                    textCleaned: row.bool(15) ?? false))
+                    textCleaned: row.bool(15) ?? false, warning: row[16]))
         }
     }
 
@@ -186,17 +186,17 @@ public enum EventLedger {
         try connection.execute(
             """
             INSERT INTO referral_sync_events (event_key, event_id, type, role, source_row, occurred_at, user_email,
-                                              user_phone, body, state, found_run_id, updated_run_id)
-            SELECT k, i::uuid, t, r, s, o::timestamptz, e, p, b, 'pending', $10::bigint, $10::bigint
+                                              user_phone, body, state, found_run_id, updated_run_id, warning)
+            SELECT k, i::uuid, t, r, s, o::timestamptz, e, p, b, 'pending', $10::bigint, $10::bigint, w
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                        $8::text[], $9::text[]) AS n (k, i, t, r, s, o, e, p, b)
+                        $8::text[], $9::text[], $11::text[]) AS n (k, i, t, r, s, o, e, p, b, w)
             ON CONFLICT (event_key) DO NOTHING
             """,
             [
                 column { $0.candidate.key }, column { $0.id }, column { $0.candidate.type },
                 column { $0.candidate.role }, column { $0.candidate.sourceRow },
                 column { $0.candidate.occurredAtRaw }, column { $0.candidate.email }, column { $0.candidate.phone },
-                column { $0.body }, runID.map(String.init),
+                column { $0.body }, runID.map(String.init), column { $0.candidate.warning },
             ])
     }
 

@@ -77,6 +77,9 @@ public struct EventCandidate: Sendable, Equatable {
     public var shardNumber: Int = 1
     /// Whether bidirectional or control characters were removed from its properties.
     public var textCleaned = false
+    /// The words of the warning when its user is sent with one identity because the rules refuse the other
+    /// (`warnings.csv`'s `email_not_usable` / `phone_not_usable`), or `nil`.
+    public var warning: String? = nil
 }
 
 /// An event of the ledger still to be sent: pending, failed, or in flight when a run died.
@@ -94,11 +97,14 @@ public struct UnsentEvent: Sendable, Equatable {
     public var state: EventLedgerState?
     /// Attempts over every run so far.
     public var attempts: Int
+    /// The warning frozen with it: its user sent with one identity, the rules refusing the other (or `nil`).
+    public var warning: String?
 
     public init(
         key: String, id: String, type: String, role: String, sourceRow: String, occurredAt: String, email: String?,
-        phone: String?, body: String, state: EventLedgerState?, attempts: Int
+        phone: String?, body: String, state: EventLedgerState?, attempts: Int, warning: String? = nil
     ) {
+        self.warning = warning
         self.key = key
         self.id = id
         self.type = type

@@ -41,7 +41,9 @@ wait_delivered() {
 # receipts_table: the simulator's arrival times, loaded into bench_receipts (externalEventId, received_at).
 receipts_table() {
   curl -fsS "$ATTENTIVE_BASE_URL/__simulator/event-receipts" >"$work/receipts.json"
-  psql -q -v ON_ERROR_STOP=1 -v doc="$(cat "$work/receipts.json")" <<'SQL'
+  # psql reads the file itself (a backquoted \set): thousands of receipts are too long for one argument.
+  psql -q -v ON_ERROR_STOP=1 <<SQL
+\\set doc \`cat '$work/receipts.json'\`
 DROP TABLE IF EXISTS bench_receipts;
 CREATE TABLE bench_receipts AS
 SELECT (r->>'externalEventId')::uuid AS event_id, to_timestamp((r->>'receivedAt')::float8) AS received_at

@@ -3,7 +3,8 @@
 -- set, nothing sent). Built on the definitions above: identities (10), dates (20), money (30), referral checks
 -- (40), the qualifying order and successful referrals (50, 52). Every event not yet due (occurred after p_as_of)
 -- comes back with reason 'not_yet' and the note (note_source, note_key) that brings its row back, so the caller
--- can note it again for that time.
+-- can note it again for that time. warning: the words of sql/queries/warnings.sql when the event's user is sent with
+-- one identity because the rules refuse the other (the stored email refused, sent by phone only; or the reverse).
 --
 -- The rows: p_all (a backfill: every row), or the keys of each source (the event notes): customers by
 -- customer_id, referrals by referral_id, the reward of the referrals p_redemptions (an order or a rejection of the
@@ -31,12 +32,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT nullif(btrim(coalesce(btrim(first_name), '') || ' ' || coalesce(btrim(last_name), '')), '')
 $$;
 
+-- The warning column changed the result type: the old one goes first.
+DROP FUNCTION IF EXISTS referral_sync_event_candidates(timestamptz, text, integer, text, boolean, text[], text[],
+                                                       text[], text[], text[]);
 CREATE OR REPLACE FUNCTION referral_sync_event_candidates(
     p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_all boolean,
     p_customers text[], p_referrals text[], p_redemptions text[], p_rejections text[], p_coupons text[])
 RETURNS TABLE (event_key text, type text, role text, source_row text, note_source text, note_key text,
                occurred_at timestamptz, user_email text, user_phone text, properties text, reason text,
-               text_cleaned boolean)
+               text_cleaned boolean, warning text)
 -- plpgsql, so the referrers of the keyed referrals are found first and reach the rule functions as values (a
 -- subquery argument would keep PostgreSQL from inlining them, and they would read every referral); custom plans,
 -- so a quiet run's few keys use the indexes.
@@ -56,7 +60,7 @@ BEGIN
     people AS NOT MATERIALIZED (
         SELECT c.customer_id, referral_sync_email(c.email) AS email,
                referral_sync_phone(c.phone, p_default_region) AS phone, c.first_name, c.last_name, c.locale,
-               c.opted_in_at
+               c.opted_in_at, c.email AS stored_email, c.phone AS stored_phone
         FROM customers c
     ),
     keyed_referrals AS (
@@ -69,6 +73,7 @@ BEGIN
     referral_sides AS NOT MATERIALIZED (
         SELECT r.referral_id, r.referrer_id, r.channel, r.created_at, r.recipient_email,
                referrer.email AS referrer_email, referrer.phone AS referrer_phone,
+               referrer.stored_email AS referrer_stored_email, referrer.stored_phone AS referrer_stored_phone,
                referrer.first_name AS referrer_first_name, referrer.last_name AS referrer_last_name,
                referrer.locale AS referrer_locale,
                coalesce(referral_sync_email(r.recipient_email), recipient.email) AS recipient_send_email,
@@ -77,6 +82,12 @@ BEGIN
                CASE WHEN referral_sync_email(r.recipient_email) IS NULL
                          OR referral_sync_email(r.recipient_email) = recipient.email
                     THEN recipient.phone END AS recipient_phone,
+               -- What the recipient's identity was taken from, for the warning's words.
+               CASE WHEN referral_sync_trim(r.recipient_email) <> '' THEN r.recipient_email
+                    ELSE recipient.stored_email END AS recipient_stored_email,
+               CASE WHEN referral_sync_email(r.recipient_email) IS NULL
+                         OR referral_sync_email(r.recipient_email) = recipient.email
+                    THEN recipient.stored_phone END AS recipient_stored_phone,
                recipient.first_name AS recipient_first_name, recipient.last_name AS recipient_last_name,
                coalesce(recipient.locale, referrer.locale) AS recipient_locale
         FROM referrals r
@@ -99,7 +110,7 @@ BEGIN
                    'Locale', p.locale, 'Customer Role', 'referrer',
                    'Referrer Name', referral_sync_full_name(p.first_name, p.last_name),
                    'Referrer Email', p.email, 'Date Opted-In', referral_sync_timestamp(p.opted_in_at)) AS properties,
-               NULL::text AS problem
+               NULL::text AS problem, p.stored_email, p.stored_phone
         FROM people p
         WHERE p.opted_in_at IS NOT NULL AND (p_all OR p.customer_id = ANY (p_customers))
         UNION ALL
@@ -112,7 +123,7 @@ BEGIN
                    'Locale', s.recipient_locale, 'Recipient First Name', s.recipient_first_name,
                    'Recipient Last Name', s.recipient_last_name, 'Recipient Email', s.recipient_send_email,
                    'Customer Role', 'recipient', 'Date Opted-In', referral_sync_timestamp(s.created_at)),
-               ch.reason
+               ch.reason, s.recipient_stored_email, s.recipient_stored_phone
         FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
         WHERE k.kind = 'link'
         UNION ALL
@@ -123,7 +134,7 @@ BEGIN
                    'Recipient Full Name', referral_sync_full_name(s.recipient_first_name, s.recipient_last_name),
                    'Recipient Email', s.recipient_send_email, 'Customer Role', 'referrer',
                    'Date Opted-In', referral_sync_timestamp(s.created_at)),
-               ch.reason
+               ch.reason, s.referrer_stored_email, s.referrer_stored_phone
         FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
         WHERE k.kind = 'link'
         UNION ALL
@@ -134,7 +145,7 @@ BEGIN
                    'Locale', s.referrer_locale, 'Referrer First Name', s.referrer_first_name,
                    'Referrer Last Name', s.referrer_last_name, 'Recipient Email', s.recipient_send_email,
                    'Customer Role', 'referrer', 'Date Sent', referral_sync_timestamp(s.created_at)),
-               ch.reason
+               ch.reason, s.referrer_stored_email, s.referrer_stored_phone
         FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
         WHERE k.kind = 'email'
         UNION ALL
@@ -145,13 +156,13 @@ BEGIN
                    'Locale', s.recipient_locale, 'Referrer First Name', s.referrer_first_name,
                    'Referrer Last Name', s.referrer_last_name, 'Recipient Email', s.recipient_send_email,
                    'Customer Role', 'recipient', 'Date Sent', referral_sync_timestamp(s.created_at)),
-               ch.reason
+               ch.reason, s.recipient_stored_email, s.recipient_stored_phone
         FROM keyed_referrals k JOIN referral_sides s USING (referral_id) JOIN checks ch USING (referral_id)
         WHERE k.kind = 'email'
         UNION ALL
         -- A referral of another channel: no event, listed.
         SELECT '', '', 'referrals:' || k.referral_id, 'referrals:' || k.referral_id, 'referrals', k.referral_id,
-               k.created_at, NULL, NULL, NULL, 'unknown_channel'
+               k.created_at, NULL, NULL, NULL, 'unknown_channel', NULL, NULL
         FROM keyed_referrals k
         WHERE k.kind IS NULL
         UNION ALL
@@ -164,7 +175,7 @@ BEGIN
                    'Order Discount Amount', referral_sync_money(o.discount_amount, p_minor_units),
                    'Order ID', o.order_id, 'Order Number', o.order_number,
                    'Order Total Price', referral_sync_money(o.total_price, p_minor_units), 'Currency', o.currency),
-               NULL
+               NULL, s.referrer_stored_email, s.referrer_stored_phone
         FROM referral_sync_successful_referrals(
                  p_as_of, p_currency,
                  CASE WHEN p_all THEN NULL ELSE redemption_referrers END) q
@@ -178,7 +189,8 @@ BEGIN
                'referral_orders:' || oc.order_id, 'referral_orders', oc.referral_id, oc.redeemed_at, NULL, NULL,
                NULL,
                CASE WHEN oc.reason = 'redeemed_after_as_of' THEN 'not_yet'
-                    ELSE referral_sync_order_row_reason(oc.reason, oc.referral_rejected) END
+                    ELSE referral_sync_order_row_reason(oc.reason, oc.referral_rejected) END,
+               NULL, NULL
         FROM referral_sync_order_checks(
                  p_as_of, p_currency,
                  CASE WHEN p_all THEN NULL ELSE redemption_referrers END) oc
@@ -193,13 +205,15 @@ BEGIN
                    'Customer Role', side.role, 'Should Notify Customer', coalesce(j.should_notify_customer, true),
                    'Rejection Reason', j.reason, 'Rejection Type', j.rejection_type, 'Email', side.email,
                    'Locale', side.locale),
-               NULL
+               NULL, side.stored_email, side.stored_phone
         FROM referral_rejections j
         JOIN referral_sides s ON s.referral_id = j.referral_id
         CROSS JOIN LATERAL (
-            VALUES ('referrer', s.referrer_email, s.referrer_phone, s.referrer_locale),
-                   ('recipient', s.recipient_send_email, s.recipient_phone, s.recipient_locale)
-        ) AS side (role, email, phone, locale)
+            VALUES ('referrer', s.referrer_email, s.referrer_phone, s.referrer_locale, s.referrer_stored_email,
+                    s.referrer_stored_phone),
+                   ('recipient', s.recipient_send_email, s.recipient_phone, s.recipient_locale,
+                    s.recipient_stored_email, s.recipient_stored_phone)
+        ) AS side (role, email, phone, locale, stored_email, stored_phone)
         WHERE p_all OR j.referral_id = ANY (p_rejections)
         UNION ALL
         -- A coupon issued: to its customer, else to the side of its referral its role names.
@@ -217,7 +231,13 @@ BEGIN
                    'Coupon Expiry Date', referral_sync_timestamp(cp.expires_at),
                    'Date Received', referral_sync_timestamp(cp.issued_at),
                    'Customer Role', lower(btrim(cp.role))),
-               CASE WHEN lower(btrim(cp.role)) NOT IN ('referrer', 'recipient') THEN 'unknown_coupon_role' END
+               CASE WHEN lower(btrim(cp.role)) NOT IN ('referrer', 'recipient') THEN 'unknown_coupon_role' END,
+               CASE WHEN cp.customer_id IS NOT NULL THEN holder.stored_email
+                    WHEN lower(btrim(cp.role)) = 'referrer' THEN s.referrer_stored_email
+                    ELSE s.recipient_stored_email END,
+               CASE WHEN cp.customer_id IS NOT NULL THEN holder.stored_phone
+                    WHEN lower(btrim(cp.role)) = 'referrer' THEN s.referrer_stored_phone
+                    ELSE s.recipient_stored_phone END
         FROM referral_coupons cp
         LEFT JOIN people holder ON holder.customer_id = cp.customer_id
         LEFT JOIN referral_sides s ON s.referral_id = cp.referral_id
@@ -233,7 +253,16 @@ BEGIN
                WHEN e.email IS NULL AND e.phone IS NULL THEN 'no_usable_identity'
            END,
            referral_sync_outbound_properties(json_strip_nulls(e.properties))
-               IS DISTINCT FROM json_strip_nulls(e.properties)::text
+               IS DISTINCT FROM json_strip_nulls(e.properties)::text,
+           -- The words of warnings.sql's email_not_usable and phone_not_usable, for the identity left out.
+           CASE
+               WHEN e.email IS NULL AND e.phone IS NOT NULL AND referral_sync_trim(e.stored_email) <> ''
+                   THEN 'email ' || referral_sync_email_refusal(e.stored_email) || '; sent by phone only'
+               WHEN e.phone IS NULL AND e.email IS NOT NULL AND referral_sync_trim(e.stored_phone) <> ''
+                    AND referral_sync_phone(e.stored_phone, p_default_region) IS NULL
+                   THEN 'phone ' || referral_sync_phone_refusal(e.stored_phone, p_default_region)
+                        || '; sent by email only'
+           END
     FROM events e
     ;
 END

@@ -37,7 +37,8 @@ struct EventDiscovery {
         /// referral), counted, not listed.
         var olderNotSent = 0
 
-        /// Adds what another pass saw (a follower's period is many passes).
+        /// Adds what another pass saw (a follower's period is many passes; a run's
+        /// discoveries of the notes between chunks of its sending).
         mutating func add(_ other: Summary) {
             firstRun = firstRun || other.firstRun
             readEverything = readEverything || other.readEverything
@@ -60,17 +61,26 @@ struct EventDiscovery {
 
     private var configuration: RunConfiguration { context.configuration }
 
-    func run() throws -> Result {
+    /// Discovers the events of the run's scope (the notes; the window of a first run; everything for
+    /// `--backfill`).
+    /// - Parameter notesAsOf: Only the notes due at this as-of, whatever the options: between chunks of a run's
+    ///   sending, for the rows committed since it began (the run's as-of, or now when the run was not given one,
+    ///   so a row committed with the time of its commit is not `not_yet`).
+    func run(notesAsOf: Timestamp? = nil) throws -> Result {
         let connection = session.lock
+        let notesOnly = notesAsOf != nil
+        let asOf = notesAsOf ?? configuration.asOf
         var summary = Summary()
-        summary.firstRun = try !EventLedger.hasRun(on: connection)
-        summary.readEverything = summary.firstRun || options.backfill
+        summary.firstRun = notesOnly ? false : try !EventLedger.hasRun(on: connection)
+        summary.readEverything = !notesOnly && (summary.firstRun || options.backfill)
         let scope: EventLedger.Scope =
-            options.backfill
-            ? .everything
-            : summary.firstRun
-                ? .window(since: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
-        let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: configuration.asOf, scope: scope)
+            notesOnly
+            ? .notes
+            : options.backfill
+                ? .everything
+                : summary.firstRun
+                    ? .window(since: asOf.adding(seconds: -options.maxAgeHours * 3600)) : .notes
+        let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: asOf, scope: scope)
         summary.history = history
         summary.notedRows = keys.rows
         var dryRunEvents: [UnsentEvent] = []
@@ -82,7 +92,7 @@ struct EventDiscovery {
                 // A quiet run: nothing noted, nothing to derive.
             } else {
                 try EventLedger.forEachCandidate(
-                    on: connection, keys: keys, asOf: configuration.asOf, currency: session.currency,
+                    on: connection, keys: keys, asOf: asOf, currency: session.currency,
                     phoneRegion: configuration.phoneRegion, maxAgeSeconds: options.maxAgeHours * 3600,
                     shardCount: configuration.shard.count
                 ) { candidate in
@@ -166,6 +176,6 @@ struct EventDiscovery {
         UnsentEvent(
             key: event.candidate.key, id: event.id, type: event.candidate.type, role: event.candidate.role,
             sourceRow: event.candidate.sourceRow, occurredAt: event.candidate.occurredAt, email: event.candidate.email,
-            phone: event.candidate.phone, body: event.body, state: nil, attempts: 0)
+            phone: event.candidate.phone, body: event.body, state: nil, attempts: 0, warning: event.candidate.warning)
     }
 }

@@ -3,10 +3,12 @@ import Postgres
 import ReferralModel
 import ReferralStore
 
-/// Send: every event of the ledger not yet delivered, oldest first, at most `--concurrency` in flight
-/// (``BoundedSender``), paced and retried by the client like attribute values. Each chunk is marked `in_flight` before its requests start, and
-/// each answer is written at once: `delivered` (2xx, never sent again) or `failed` (sent again by the next run,
-/// with the same body). No request is ever cancelled: a stop only keeps new ones from starting.
+/// Send: the chunks of unsent events it is given (``UnsentEvents``: fresh first, then history), one after the other,
+/// at most `--concurrency` in flight (``BoundedSender``), paced and retried by the client like attribute values.
+/// Each batch is marked `in_flight` before its requests start, and each answer is written at once: `delivered`
+/// (2xx, never sent again) or `failed` (sent again by the next run, with the same body). No request is ever
+/// cancelled: a stop only keeps new ones from starting, and no chunk is read after it (the events not read stay
+/// pending, for the next run).
 ///
 /// Each body is sent with its type under the merchant's name (``EventTypeNames``). A 403 is checked against the
 /// key once (``EventTypeOwnership``): a type Attentive refuses although the key works is recorded `type_not_owned`
@@ -53,71 +55,93 @@ final class EventSender {
     }
 
     /// Events marked in flight with one statement.
-    static let chunkSize = 64
+    static let batchSize = 64
 
-    /// Sends `events`.
+    /// Sends the chunks `nextChunk` returns until it returns none, or the sending must stop.
+    /// - Parameter nextChunk: The next events to send; empty when none is left. It runs between chunks, on the
+    ///   caller's task, while requests may be in flight (their answers are settled only when a request starts or
+    ///   at the end), so it may use the run's connections.
     /// - Returns: Why the run stopped early, if it did.
-    func run(_ events: [UnsentEvent]) async -> JobError? {
-        let client = self.client
-        let ownership = self.ownership
-        await sender.run(of: (UnsentEvent, DeliveryOutcome, DeliveryOutcome?).self) { start in
-            var first = 0
-            while first < events.count {
-                let chunk = Array(events[first..<min(first + Self.chunkSize, events.count)])
-                first += chunk.count
-                if ledgerError == nil, !lockHeld() {
-                    ledgerError = JobError(
-                        .unavailable, "the connection holding the events lock was lost",
-                        remedy: "Unsent events stay pending; the next run sends them.")
-                }
-                if let reason = notSendingReason {
-                    chunk.forEach { recordNotSent($0, reason: reason) }
-                    continue
-                }
+    func run(_ nextChunk: () throws -> [UnsentEvent]) async -> JobError? {
+        await sender.run(of: Answer.self) { start in
+            while notSendingReason == nil {
+                let chunk: [UnsentEvent]
                 do {
-                    try EventLedger.markInFlight(chunk.map(\.key), runID: runID, on: writer)
+                    chunk = try nextChunk()
                 } catch {
                     ledgerError = JobError(classifying: error)
-                    chunk.forEach {
-                        report.record($0, outcome: .failed, error: "not sent: the ledger cannot be written")
-                    }
-                    continue
+                    break
                 }
-                for event in chunk {
-                    await start {
-                        // Checked after the wait for a free slot: the answers settled meanwhile may have refused
-                        // the key or this event's type.
-                        if let reason = notSendingReason {
-                            recordNotSent(event, reason: reason)
-                            return nil
-                        }
-                        let sentName = names.sentName(of: event.type)
-                        if notOwned.contains(event.type) {
-                            _ = refusedTypes.add(event.type, sentAs: sentName)
-                            recordTypeNotOwned(event, error: EventTypeOwnership.notSent(sentAs: sentName))
-                            return nil
-                        }
-                        if refusedTypes.contains(event.type) {
-                            recordTypeNotOwned(event, error: EventTypeOwnership.notSent(sentAs: sentName))
-                            return nil
-                        }
-                        guard let body = names.body(of: event) else {
-                            recordNotSent(event, reason: "its frozen body does not start with its type '\(event.type)'")
-                            return nil
-                        }
-                        return {
-                            let outcome = await client.sendCustomEvent(body: body)
-                            guard EventTypeOwnership.needsKeyCheck(outcome) else { return (event, outcome, nil) }
-                            return (event, outcome, await ownership.keyAnswer())
-                        }
-                    }
-                }
+                if chunk.isEmpty { break }
+                await send(chunk, start: start)
             }
         } settle: {
             handle($0.0, $0.1, keyAnswer: $0.2)
         }
         progress.finish(done, "events sent")
         return tracker.verdict(otherwise: ledgerError)
+    }
+
+    /// An event, Attentive's answer, and the key's answer when the event's refusal needed that check.
+    private typealias Answer = (UnsentEvent, DeliveryOutcome, DeliveryOutcome?)
+
+    /// Sends one chunk, a batch marked in flight at a time; once the sending must stop, the rest of the chunk is
+    /// listed as not sent.
+    private func send(_ events: [UnsentEvent], start: BoundedSender.Start<Answer>) async {
+        let client = self.client
+        let ownership = self.ownership
+        var first = 0
+        while first < events.count {
+            let batch = Array(events[first..<min(first + Self.batchSize, events.count)])
+            first += batch.count
+            if ledgerError == nil, !lockHeld() {
+                ledgerError = JobError(
+                    .unavailable, "the connection holding the events lock was lost",
+                    remedy: "Unsent events stay pending; the next run sends them.")
+            }
+            if let reason = notSendingReason {
+                batch.forEach { recordNotSent($0, reason: reason) }
+                continue
+            }
+            do {
+                try EventLedger.markInFlight(batch.map(\.key), runID: runID, on: writer)
+            } catch {
+                ledgerError = JobError(classifying: error)
+                batch.forEach {
+                    report.record($0, outcome: .failed, error: "not sent: the ledger cannot be written")
+                }
+                continue
+            }
+            for event in batch {
+                await start {
+                    // Checked after the wait for a free slot: the answers settled meanwhile may have refused
+                    // the key or this event's type.
+                    if let reason = notSendingReason {
+                        recordNotSent(event, reason: reason)
+                        return nil
+                    }
+                    let sentName = names.sentName(of: event.type)
+                    if notOwned.contains(event.type) {
+                        _ = refusedTypes.add(event.type, sentAs: sentName)
+                        recordTypeNotOwned(event, error: EventTypeOwnership.notSent(sentAs: sentName))
+                        return nil
+                    }
+                    if refusedTypes.contains(event.type) {
+                        recordTypeNotOwned(event, error: EventTypeOwnership.notSent(sentAs: sentName))
+                        return nil
+                    }
+                    guard let body = names.body(of: event) else {
+                        recordNotSent(event, reason: "its frozen body does not start with its type '\(event.type)'")
+                        return nil
+                    }
+                    return {
+                        let outcome = await client.sendCustomEvent(body: body)
+                        guard EventTypeOwnership.needsKeyCheck(outcome) else { return (event, outcome, nil) }
+                        return (event, outcome, await ownership.keyAnswer())
+                    }
+                }
+            }
+        }
     }
 
     private var notSendingReason: String? {

@@ -11,9 +11,10 @@ final class EventsReport {
     private let dryRunRequests: ReportFile?
     private(set) var counts: [EventOutcome: Int] = [:]
 
+    /// A public contract (reports/README.md): columns are added at the end, never renamed or reordered.
     static let header = [
         "event_id", "type", "role", "source_row", "user_email", "user_phone", "occurred_at", "outcome", "http_status",
-        "error", "attempts",
+        "error", "attempts", "warning",
     ]
 
     init(folder: ReportFolder, dryRun: Bool) throws {
@@ -48,7 +49,7 @@ final class EventsReport {
         write(
             id: event.id, type: event.type, role: event.role, source: event.sourceRow, email: event.email,
             phone: event.phone, occurred: event.occurredAt, outcome: outcome, httpStatus: httpStatus, error: error,
-            attempts: attempts)
+            attempts: attempts, warning: event.warning)
     }
 
     func close() throws {
@@ -58,12 +59,12 @@ final class EventsReport {
 
     private func write(
         id: String?, type: String, role: String, source: String, email: String?, phone: String?, occurred: String,
-        outcome: EventOutcome, httpStatus: Int? = nil, error: String?, attempts: Int = 0
+        outcome: EventOutcome, httpStatus: Int? = nil, error: String?, attempts: Int = 0, warning: String? = nil
     ) {
         counts[outcome, default: 0] += 1
         csv.write([
             id, type, role, source, email, phone, occurred, outcome.rawValue, httpStatus.map(String.init),
-            error.map(RunRecorder.printable), String(attempts),
+            error.map(RunRecorder.printable), String(attempts), warning.map(RunRecorder.printable),
         ])
     }
 

@@ -31,6 +31,11 @@ public struct EventsOptions: Sendable {
         self.eventTypeNames = eventTypeNames
         self.follow = follow
     }
+
+    /// Events read from the ledger and sent per chunk: a run holds one chunk of bodies at a time, and a fresh event
+    /// committed while it sends waits at most one chunk. Not an option (nothing to tune for a user): tests lower
+    /// it to cross chunk boundaries with a few events.
+    @TaskLocal public static var chunkSize = 500
 }
 
 /// The settings of `events --follow` (README "Events": the follower).
@@ -95,7 +100,8 @@ enum EventCounts {
 }
 
 /// The stages of one `events` run, in order: discover (take the notes, derive the events, add the new ones to the
-/// ledger) → send (every event of the ledger not yet delivered) → report.
+/// ledger) → send (every event of the ledger not yet delivered, a chunk at a time, fresh first, with the notes
+/// discovered again between chunks) → report.
 struct EventStages {
     let context: JobContext
     let session: Session
@@ -143,9 +149,13 @@ struct EventStages {
         let discovered = try EventDiscovery(context: context, session: session, options: options, report: report)
             .run()
         stages.add("discover")
-        let (failure, refusedTypes) = await send(discovered.dryRunEvents, report: report)
+        var discovery = discovered.summary
+        let (failure, refusedTypes) =
+            configuration.dryRun
+            ? (listDryRun(discovered.dryRunEvents, report: report), EventTypeOwnership.Refused())
+            : await sendUnsent(report: report, discovery: &discovery)
         stages.add("send")
-        return (discovered.summary, failure, refusedTypes)
+        return (discovery, failure, refusedTypes)
     }
 
     /// After the sending: the events left to send, the bodies past their retention stripped, `refused.csv`.
@@ -165,40 +175,6 @@ struct EventStages {
         let refused = try RefusedListing.write(
             .events, to: report.folder, shard: configuration.shard, on: session.writer)
         return (pendingAfter, refused)
-    }
-
-    /// Sends the ledger's unsent events of this shard (a dry run lists them and the new ones instead).
-    /// - Returns: Why the sending stopped early, if it did, and the event types Attentive refused although the key
-    ///   works.
-    private func send(_ dryRunEvents: [UnsentEvent], report: EventsReport) async -> (
-        JobError?, EventTypeOwnership.Refused
-    ) {
-        let none = EventTypeOwnership.Refused()
-        let unsent: [UnsentEvent]
-        do {
-            unsent = try EventLedger.unsent(
-                on: session.writer, shard: configuration.shard,
-                freshSince: configuration.asOf.adding(seconds: -options.maxAgeHours * 3600),
-                retryRefused: configuration.retryRefused)
-        } catch {
-            return (JobError(classifying: error), none)
-        }
-        if configuration.dryRun {
-            for event in unsent + dryRunEvents {
-                report.recordDryRun(event, body: options.eventTypeNames.body(of: event) ?? event.body)
-            }
-            return (nil, none)
-        }
-        guard !unsent.isEmpty else { return (nil, none) }
-        let client = AttentiveClient(configuration: context.clientConfiguration())
-        let sender = EventSender(
-            client: client, report: report, writer: session.writer, runID: session.runID,
-            stopSignal: context.stopSignal, concurrency: configuration.concurrency,
-            progress: ProgressReporter(logger: context.logger, label: "events"), names: options.eventTypeNames,
-            logger: context.logger, notOwned: notOwnedTypes,
-            lockHeld: { [session] in (try? session.lock.query("SELECT 1")) != nil })
-        let failure = await sender.run(unsent)
-        return (failure, sender.refusedTypes)
     }
 
     /// How the run ended, in its own terms (the session publishes `summary.md` and ends it).
