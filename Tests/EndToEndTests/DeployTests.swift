@@ -23,6 +23,16 @@ import Testing
         return settings
     }
 
+    /// A manifest of deploy/ (`path` below it) as Kubernetes reads it: PyYAML (Debian python3-yaml, installed by
+    /// `make test`), as JSON.
+    static func yaml(_ path: String) async throws -> [String: Any] {
+        let (status, json) = try await run(
+            "/usr/bin/python3",
+            ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", deploy + path])
+        #expect(status == 0, "\(json)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    }
+
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
         async throws -> (Int32, String)
     {
@@ -73,14 +83,7 @@ import Testing
     }
 
     @Test func theFollowerDeploymentRunsAnActiveAndAStandby() async throws {
-        let (status, json) = try await Self.run(
-            "/usr/bin/python3",
-            [
-                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-                Self.deploy + "/kubernetes/deployment-events-follower.yaml",
-            ])
-        #expect(status == 0, "\(json)")
-        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let manifest = try await Self.yaml("/kubernetes/deployment-events-follower.yaml")
         #expect(manifest["kind"] as? String == "Deployment")
         let spec = try #require(manifest["spec"] as? [String: Any])
         #expect(spec["replicas"] as? Int == 2)
@@ -144,14 +147,7 @@ import Testing
     }
 
     @Test func theStoreOverlayAddsItsSchemaSecretAndVolume() async throws {
-        let (status, json) = try await Self.run(
-            "/usr/bin/python3",
-            [
-                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-                Self.deploy + "/kubernetes/stores/eu/kustomization.yaml",
-            ])
-        #expect(status == 0, "\(json)")
-        let overlay = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let overlay = try await Self.yaml("/kubernetes/stores/eu/kustomization.yaml")
         #expect(overlay["resources"] as? [String] == ["../.."])
         #expect(overlay["nameSuffix"] as? String == "-eu")
         let patch = try #require(((overlay["patches"] as? [[String: Any]])?.first)?["patch"] as? String)
@@ -215,16 +211,7 @@ import Testing
 
     @Test(arguments: [("cronjob.yaml", "run"), ("cronjob-events.yaml", "events")])
     func kubernetesCronJobNeverOverlapsAndActsOnTheExitStatuses(file: String, command: String) async throws {
-        // PyYAML (Debian python3-yaml, installed by `make test`) reads the manifest as Kubernetes would.
-        let python = "/usr/bin/python3"
-        let (status, json) = try await Self.run(
-            python,
-            [
-                "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-                Self.deploy + "/kubernetes/" + file,
-            ])
-        #expect(status == 0, "\(json)")
-        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let manifest = try await Self.yaml("/kubernetes/" + file)
         #expect(manifest["kind"] as? String == "CronJob")
         #expect(manifest["apiVersion"] as? String == "batch/v1")
         let spec = try #require(manifest["spec"] as? [String: Any])

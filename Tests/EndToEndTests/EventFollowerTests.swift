@@ -33,6 +33,17 @@ import Testing
             ).first?[0] ?? "0") ?? 0
     }
 
+    /// Ends the database sessions of `application` (`pg_terminate_backend`), as a failover or a proxy would.
+    /// - Returns: How many were ended.
+    static func terminate(_ harness: ExecutableHarness, _ application: String) throws -> Int {
+        try harness.database.query(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = $1
+            """, [application]
+        ).count
+    }
+
     /// The follower's log so far.
     static func log(_ job: JobProcess) -> String {
         (try? String(contentsOfFile: job.stderrPath, encoding: .utf8)) ?? ""
@@ -87,12 +98,7 @@ import Testing
         try harness.database.run(Self.referrals("b", 3))
         #expect(await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 9 })
 
-        let terminated = try harness.database.query(
-            """
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'referral-sync events listener'
-            """)
-        #expect(terminated.count == 1)
+        #expect(try Self.terminate(harness, "referral-sync events listener") == 1)
         // Rows keep arriving, each its own transaction, while the listener is down and coming back.
         for batch in 1...5 { try harness.database.run(Self.referrals("c\(batch)-", 2)) }
         let all = await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 9 + 30 }
@@ -118,12 +124,7 @@ import Testing
         try harness.database.run(Self.referrals("g", 2))
         #expect(await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 6 })
 
-        let terminated = try harness.database.query(
-            """
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'referral-sync events follower'
-            """)
-        #expect(terminated.count == 1)
+        #expect(try Self.terminate(harness, "referral-sync events follower") == 1)
         for batch in 1...3 { try harness.database.run(Self.referrals("h\(batch)-", 2)) }
         let all = await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 6 + 18 }
         #expect(all, "\(Self.log(follower))")

@@ -39,7 +39,7 @@ final class AttributesFilePass: @unchecked Sendable {
                 try? connection.run("ROLLBACK")
                 connection.close()
             }
-            return BlockingWork.timed { () throws -> AttributesFileCounts in
+            return BlockingWork.timed(\.seconds) { () throws -> AttributesFileCounts in
                 var counts = AttributesFileCounts()
                 let csv = try CSVWriter(path: csvPath, header: Self.header)
                 do {
@@ -62,10 +62,6 @@ final class AttributesFilePass: @unchecked Sendable {
                     throw error
                 }
                 try csv.close()
-                return counts
-            }.map { counts, seconds in
-                var counts = counts
-                counts.seconds = seconds
                 return counts
             }
         }

@@ -38,7 +38,7 @@ final class RejectedRowsPass: @unchecked Sendable {
         try ParticipantStateStore.importSnapshot(snapshot, on: connection)
         work = BlockingWork.onThread {
             defer { try? connection.run("ROLLBACK") }
-            return BlockingWork.timed { () throws -> RejectedRowCounts in
+            return BlockingWork.timed(\.seconds) { () throws -> RejectedRowCounts in
                 var counts = RejectedRowCounts()
                 try Self.writeListing(.rejectedRows, on: connection, to: csvPath) { row in
                     counts.total += 1
@@ -54,10 +54,6 @@ final class RejectedRowsPass: @unchecked Sendable {
                     previousKey = row.key
                 }
                 counts.accounts = try RowAccountingQuery.accounts(on: connection)
-                return counts
-            }.map { counts, seconds in
-                var counts = counts
-                counts.seconds = seconds
                 return counts
             }
         }

@@ -15,6 +15,15 @@ enum BlockingWork {
         }
     }
 
+    /// Runs `work` and writes the wall seconds it took into its result's `seconds`.
+    static func timed<T>(_ seconds: WritableKeyPath<T, Double>, _ work: () throws -> T) -> Result<T, any Error> {
+        timed(work).map { value, elapsed in
+            var value = value
+            value[keyPath: seconds] = elapsed
+            return value
+        }
+    }
+
     static func timed<T>(_ work: () throws -> T) -> Result<(T, Double), any Error> {
         let clock = ContinuousClock()
         let started = clock.now
