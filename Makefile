@@ -35,9 +35,15 @@ test-deps:
 # FullRecomputeTests blocks its test thread on purpose (a full refresh waiting out a reader's lock).
 HEAVY_SUITES = PostgresRestartTests|DatabaseAndDiskFaultTests|PasswordRedactionTests|RefreshBeforeAndAfterTests|FullRecomputeTests
 
+# How many tests run at once (Swift Testing's own bound; unbounded by default). On two cores, a hundred tests each
+# running a job in-process (its pipeline thread, its libcurl thread, its simulator's threads, its database
+# sessions) stretched the timing tests past their bounds; eight keep both cores busy without that.
+TEST_WIDTH ?= 8
+
 # Lint, then the whole suite against a throwaway PostgreSQL cluster and the loopback Attentive simulator.
 test: deps test-deps lint
 	$(SWIFT) build --build-tests
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
 	scripts/with-postgres.sh $(SWIFT) test --skip-build --skip '$(HEAVY_SUITES)'
 	scripts/with-postgres.sh $(SWIFT) test --skip-build --no-parallel --filter '$(HEAVY_SUITES)'
 

@@ -74,7 +74,7 @@ final class ExecutableHarness {
         async throws
     {
         self.apiKey = apiKey
-        database = try TestDatabase.create(prefix: "e2e")
+        database = try await offThePool { try TestDatabase.create(prefix: "e2e") }
         var configuration = SimulatorConfiguration(apiKey: apiKey)
         configure(&configuration)
         simulator = AttentiveSimulator(configuration: configuration)
@@ -86,7 +86,7 @@ final class ExecutableHarness {
 
     deinit {
         simulator.stop()
-        database.drop()
+        database.dropInBackground()
         try? FileManager.default.removeItem(atPath: reportsDirectory)
     }
 

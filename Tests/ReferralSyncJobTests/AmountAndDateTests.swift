@@ -10,7 +10,7 @@ import Testing
 /// midnight; rejections dated before the order; several orders per referral. Each on a real database.
 @Suite struct AmountAndDateTests {
     @Test func enormousTotalsAreSummedExactlyAndRoundedOnceHalfToEven() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("big", email: "big@example.com"))
         // Each rounds to ….00 on its own (half to even); their exact sum is ….01.
@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func zeroTotalsCountAsSuccessfulReferralsWorthNothing() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("zero", email: "zero@example.com"))
         history.referral("r1", by: "zero")
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func otherCurrenciesRoundHalfToEvenToTheirOwnMinorUnits() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         let orders = [("j1", "2.5", "JPY"), ("j2", "3.5", "JPY"), ("k1", "1.2345", "KWD"), ("k2", "1.2355", "KWD")]
         for (id, total, currency) in orders {
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func notANumberTotalsAndEndlessDatesAreRejected() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         for id in ["nan", "inf", "minus-inf", "early", "good"] { history.referral(id, by: "c1") }
@@ -120,7 +120,7 @@ import Testing
     }
 
     @Test func midnightAsOfCountsWhatHappenedAtOrBeforeIt() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         for id in ["m1", "m2", "m3", "m4", "m5", "m6"] { history.customer(.init(id, email: "\(id)@example.com")) }
         history.referral("r1", by: "m1")
@@ -165,7 +165,7 @@ import Testing
     }
 
     @Test func aRejectionDatedBeforeTheOrderStillRejectsTheReferral() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("r1", by: "c1", at: "2024-02-01T00:00:00Z")
@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func ordersOfRejectedReferralsAndLaterOrdersAreListed() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("rejected", by: "c1")

@@ -12,16 +12,16 @@ import Testing
 @Suite struct AttentiveFaultTests {
     static let email = "ocean@example.com"
 
-    static func harnessWithOneReferrer(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws
+    static func harnessWithOneReferrer(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws
         -> JobHarness
     {
-        let harness = try JobHarness(simulator: configure)
+        let harness = try await JobHarness(simulator: configure)
         try SyncBehaviourTests.oneReferrer(harness, email: email)
         return harness
     }
 
     @Test func aSuccessWithAnUnexpectedBodyIsAccepted() async throws {
-        let harness = try Self.harnessWithOneReferrer { $0.faults.unexpectedBodyRate = 1 }
+        let harness = try await Self.harnessWithOneReferrer { $0.faults.unexpectedBodyRate = 1 }
         let (status, reports) = await harness.run()
         #expect(status == .success)
         let changes = try #require(reports).csv("changes.csv")
@@ -32,7 +32,7 @@ import Testing
 
     @Test(arguments: [202, 204])
     func aSuccessOtherThan200IsAccepted(_ successStatus: Int) async throws {
-        let harness = try Self.harnessWithOneReferrer { $0.successStatus = successStatus }
+        let harness = try await Self.harnessWithOneReferrer { $0.successStatus = successStatus }
         let (status, reports) = await harness.run()
         #expect(status == .success)
         let changes = try #require(reports).csv("changes.csv")
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func anHTMLErrorPageFromAProxyIsRetriedThenFailsReadably() async throws {
-        let harness = try Self.harnessWithOneReferrer { $0.faults.htmlErrorRate = 1 }
+        let harness = try await Self.harnessWithOneReferrer { $0.faults.htmlErrorRate = 1 }
         let (status, reports, message) = await harness.runCapturingMessage(["--max-attempts", "2"])
         #expect(status == .needsAttention)
         #expect(message.contains("exit 1: 4 values failed and stay pending"))
@@ -61,7 +61,7 @@ import Testing
 
     @Test func aResponseThatNeverEndsIsCutOffByTheRequestTimeout() async throws {
         // The simulator would trickle for ten minutes; the run ends because the client bounds the whole exchange.
-        let harness = try Self.harnessWithOneReferrer {
+        let harness = try await Self.harnessWithOneReferrer {
             $0.faults.endlessBodyRate = 1
             $0.faults.hangSeconds = 600
         }
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func aVerySlowResponseTimesOutAndIsSentAgainNextRun() async throws {
-        let harness = try Self.harnessWithOneReferrer { $0.latencyMilliseconds = 4000 }
+        let harness = try await Self.harnessWithOneReferrer { $0.latencyMilliseconds = 4000 }
         let (status, reports, message) = await harness.runCapturingMessage([
             "--request-timeout", "1", "--max-attempts", "1",
         ])
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func tlsToAPlainListenerFailsClearlyAndSendsNothingInClear() async throws {
-        let harness = try Self.harnessWithOneReferrer()
+        let harness = try await Self.harnessWithOneReferrer()
         let listener = try LoopbackListener(
             reply: Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
         defer { listener.stop() }
@@ -131,7 +131,7 @@ import Testing
 
     @Test(.enabled(if: SelfSignedTLSServer.isAvailable))
     func aSelfSignedCertificateIsRefusedWithVerificationOn() async throws {
-        let harness = try Self.harnessWithOneReferrer()
+        let harness = try await Self.harnessWithOneReferrer()
         let server = try await SelfSignedTLSServer.start()
         defer { server.stop() }
         let (status, reports, message) = await harness.runCapturingMessage(
@@ -147,7 +147,7 @@ import Testing
     }
 
     @Test func aNULInAnErrorMessageDoesNotBreakTheRun() async throws {
-        let harness = try Self.harnessWithOneReferrer {
+        let harness = try await Self.harnessWithOneReferrer {
             $0.faults.badIdentities = [Self.email]
             $0.faults.rejectionMessage = "user\u{0}invalid"
             $0.faults.rejectionStatus = 404  // failed, not a refusal of the content (400)

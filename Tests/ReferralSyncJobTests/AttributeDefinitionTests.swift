@@ -8,7 +8,7 @@ import Testing
 /// One test per definition in the README's "Attribute definitions", each on a real database.
 @Suite struct AttributeDefinitionTests {
     @Test func participantsAreOptedInCustomersAndReferrers() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("opted", email: "opted@example.com"))
         history.customer(.init("referrer", email: "referrer@example.com", optedInAt: nil))
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func successNeedsARedeemingOrderAndNoRejection() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("redeemed", by: "c1")
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func firstOrderOfAReferralIsTheQualifyingOrder() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("r1", by: "c1")
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func latestDateIsTheLatestQualifyingRedemptionInUTCMilliseconds() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("r1", by: "c1")
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func revenueIsExactWithTheCurrencysMinorUnits() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("r1", by: "c1")
@@ -91,7 +91,7 @@ import Testing
         // 0.1 + 0.2 is exactly 0.30: no binary floating point anywhere.
         #expect(try JobHarness.row(usd, "attributes.csv", "c1")?["total_successful_referral_revenue"] == "0.30")
 
-        let japan = try JobHarness()
+        let japan = try await JobHarness()
         var yen = ReferralHistory()
         yen.customer(.init("c1", email: "c1@example.com"))
         yen.referral("r1", by: "c1")
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func revenueIsRoundedOnceHalfToEven() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         for (index, total) in ["45.125", "45.135", "0.005"].enumerated() {
             history.customer(.init("c\(index)", email: "c\(index)@example.com"))
@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func shareableLinkIsTheCustomersLink() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com", link: "https://test.oken.do/z7itbfwu"))
         try history.insert(into: harness.database)
@@ -141,7 +141,7 @@ import Testing
     }
 
     @Test func asOfCountsOnlyRowsAtOrBeforeIt() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.customer(.init("late-opt-in", email: "late@example.com", optedInAt: "2024-06-01T00:00:00Z"))

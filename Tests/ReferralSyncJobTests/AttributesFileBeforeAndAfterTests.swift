@@ -31,7 +31,7 @@ import Testing
 
     @Test(arguments: [UInt64(20_241_108), 7, 1_234_567])
     func attributesCSVIsByteForByteWhatItWas(seed: UInt64) async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try FuzzTests.load(FuzzHistory(seed: seed), into: harness.database)
         try harness.database.run(RefreshBeforeAndAfterTests.rarities)
         try harness.database.run(Self.awkward)

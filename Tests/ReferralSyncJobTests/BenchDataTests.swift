@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func generatedHistoryHasTheIntendedSizeSkewAndBadRows() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.generate(harness)
         let referrals = try Self.count(harness, "SELECT count(*) FROM referrals")
         let orders = try Self.count(harness, "SELECT count(*) FROM referral_orders")
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func busyNightChangesAboutOnePercentAndTheNextNightIsQuiet() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.generate(harness)
         #expect(await harness.run(Self.benchOptions).0 == .success)
         let quiet = await harness.run(Self.benchOptions)
@@ -87,8 +87,8 @@ import Testing
     }
 
     @Test func sqlLedgerShortcutLeavesWhatARealSyncLeaves() async throws {
-        let real = try JobHarness()
-        let shortcut = try JobHarness()
+        let real = try await JobHarness()
+        let shortcut = try await JobHarness()
         try Self.generate(real, customers: 300)
         try Self.generate(shortcut, customers: 300)
         #expect(await real.run(Self.benchOptions).0 == .success)

@@ -12,8 +12,8 @@ import Testing
 /// `--mode bulk`: batches, durable job records, polling, per-record results, and the in-flight rule.
 @Suite struct BulkModeTests {
     /// A harness whose bulk jobs stay in progress until the test completes them.
-    static func heldJobs() throws -> JobHarness {
-        try JobHarness { $0.bulkCompletionDelayMilliseconds = 3_600_000 }
+    static func heldJobs() async throws -> JobHarness {
+        try await JobHarness { $0.bulkCompletionDelayMilliseconds = 3_600_000 }
     }
 
     static func count(_ harness: JobHarness, _ sql: String) throws -> Int {
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func bulkRunSendsChangedParticipantsInJobsAndRecordsTheLedger() async throws {
-        let harness = try JobHarness { $0.bulkCompletionDelayMilliseconds = 20 }
+        let harness = try await JobHarness { $0.bulkCompletionDelayMilliseconds = 20 }
         try ReferralHistory.participants(0..<5).insert(into: harness.database)
         let (status, reports) = await harness.run(["--mode", "bulk", "--bulk-batch-size", "2", "--currency", "USD"])
         #expect(status == .success)
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func jobStillInProgressStaysInFlightAndTheNextRunCollectsItWithoutResending() async throws {
-        let harness = try Self.heldJobs()
+        let harness = try await Self.heldJobs()
         try ReferralHistory.participants(0..<4).insert(into: harness.database)
         let (status, reports) = await harness.run(["--mode", "bulk", "--bulk-wait", "0", "--currency", "USD"])
         #expect(status == .success)
@@ -81,7 +81,7 @@ import Testing
     /// job resolves; then the newer values are sent, so Attentive never ends up with the older ones.
     @Test(arguments: ["v1", "bulk"])
     func participantThatChangesWhileInFlightIsSentAfterTheJobResolves(nextMode: String) async throws {
-        let harness = try Self.heldJobs()
+        let harness = try await Self.heldJobs()
         try ReferralHistory.participants(0..<3).insert(into: harness.database)
         _ = await harness.run(["--mode", "bulk", "--bulk-wait", "0", "--currency", "USD"])
         var more = ReferralHistory()
@@ -120,7 +120,7 @@ import Testing
     /// A batch recorded but never confirmed (the run died between recording it and recording Attentive's 202) is
     /// failed by the next run, whose values are then sent again; a job Attentive does not know fails the same way.
     @Test func unconfirmedBatchAndUnknownJobAreSentAgain() async throws {
-        let harness = try JobHarness { $0.bulkCompletionDelayMilliseconds = 20 }
+        let harness = try await JobHarness { $0.bulkCompletionDelayMilliseconds = 20 }
         try ReferralHistory.participants(0..<4).insert(into: harness.database)
         let connection = try harness.database.connect()
         defer { connection.close() }
@@ -151,7 +151,7 @@ import Testing
     }
 
     @Test func recordsAttentiveRefusesStayPendingWithItsMessageAndNeverReachTheLedger() async throws {
-        let harness = try JobHarness {
+        let harness = try await JobHarness {
             $0.bulkCompletionDelayMilliseconds = 20
             $0.faults.badIdentities = ["p001@example.com"]
         }
@@ -171,7 +171,7 @@ import Testing
     }
 
     @Test func aNULInARecordsErrorIsStoredReadably() async throws {
-        let harness = try JobHarness {
+        let harness = try await JobHarness {
             $0.bulkCompletionDelayMilliseconds = 20
             $0.faults.badIdentities = ["p000@example.com"]
             $0.faults.rejectionMessage = "user\u{0}invalid"

@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func malformedDatabaseURLIsRefusedWithoutEchoingIt() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let fromEnvironment = await harness.runCapturingMessage(
             [], environment: ["DATABASE_URL": "postgresql://sync:Tr0ub4dor@[::1/shop"])
         Self.expectFailure(
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func wrongPasswordIsAConfigurationErrorThatNeverShowsThePassword() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let url = "postgresql://password_user:Wrong-Horse-7731@127.0.0.1:\(Self.port)/\(harness.database.name)"
         let result = await harness.runCapturingMessage([], environment: ["DATABASE_URL": url])
         Self.expectFailure(
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func unreachableDatabaseIsExit69() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let result = await harness.runCapturingMessage(
             [], environment: ["DATABASE_URL": "postgresql://referral@127.0.0.1:1/shop?connect_timeout=5"])
         Self.expectFailure((result.status, result.message), .unavailable, ["PostgreSQL is unreachable"])
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func databaseMigratedByANewerVersionIsRefusedByRunAndMigrate() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         _ = try harness.database.query(
             "INSERT INTO referral_sync_schema_migrations (version, name, checksum) VALUES ($1, 'future', 'x')",
             [String(Migrations.latestVersion + 1)])
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func definitionsOfAnotherVersionSayToRunMigrate() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         _ = try harness.database.query(
             "UPDATE referral_sync_schema_definitions SET checksum = 'other' WHERE name = '55_revenue'")
         let run = await harness.runCapturingMessage()
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func unknownOptionIsAUsageError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let result = await harness.runCapturingMessage(["--as-off", "2024-01-01"])
         Self.expectFailure((result.status, result.message), .usage, ["unknown option --as-off", "see --help"])
         let command = await runCommand(["sync"], environment: harness.environment)
@@ -139,7 +139,7 @@ import Testing
     }
 
     @Test func malformedAsOfIsUsageOnTheCommandLineAndConfigurationFromTheEnvironment() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let line = await harness.runCapturingMessage(["--as-of", "2024-13-45"])
         Self.expectFailure(
             (line.status, line.message), .usage, ["--as-of is '2024-13-45'", "ISO 8601 time with a zone"])
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func zeroRequestsPerSecondIsRefused() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let line = await harness.runCapturingMessage(["--max-rps", "0"])
         Self.expectFailure((line.status, line.message), .usage, ["--max-rps is '0'", "above 0"])
         let variable = await harness.runCapturingMessage([], environment: ["REFERRAL_SYNC_MAX_RPS": "0"])
@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func plainHTTPIsRefusedUnlessLoopback() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         for url in ["http://api.attentivemobile.com", "http://10.0.0.8:8080", "ftp://api.attentivemobile.com"] {
             let result = await harness.runCapturingMessage([], environment: ["ATTENTIVE_BASE_URL": url])
             Self.expectFailure(
@@ -173,7 +173,7 @@ import Testing
     }
 
     @Test func emptyAPIKeyIsRefusedUnlessDryRun() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         for key in ["", "   "] {
             let result = await harness.runCapturingMessage([], environment: ["ATTENTIVE_API_KEY": key])
             Self.expectFailure(
@@ -185,7 +185,7 @@ import Testing
     }
 
     @Test func unsupportedPhoneRegionAndAttemptsAreRefused() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let region = await harness.runCapturingMessage(["--default-phone-region", "GB"])
         Self.expectFailure(
             (region.status, region.message), .usage, ["--default-phone-region is 'GB'", "US or CA"])

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func noDriftAfterARunIsZeroAndSendsNothing() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try await Self.syncedReferrer(harness)
         let before = harness.simulator.profiles()
         let (status, reports) = await harness.drift()
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func valueChangedInAttentiveBehindTheJobsBackIsDrift() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try await Self.syncedReferrer(harness)
         let update = AttributeUpdate(
             user: AttentiveUser(email: "ocean@example.com", phone: nil), properties: [Self.count: "99"])
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func repairMakesTheNextRunSendTheValuesAgain() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try await Self.syncedReferrer(harness)
         let update = AttributeUpdate(
             user: AttentiveUser(email: "ocean@example.com", phone: nil), properties: [Self.count: "7"])
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func valuesLostInAttentiveAreMissing() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try await Self.syncedReferrer(harness)
         harness.simulator.reset()
         let (status, reports) = await harness.drift()
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func truthChangedSinceTheRunIsPending() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try await Self.syncedReferrer(harness)
         var more = ReferralHistory()
         more.referral("r2", by: "c1")
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func sampleChecksNParticipantsDeterministically() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(40)
         #expect(await harness.run().0 == .success)
         harness.simulator.reset()
@@ -120,7 +120,7 @@ import Testing
     }
 
     @Test func driftReportIsInCustomerOrderWhateverOrderTheAnswersComeIn() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(30)
         #expect(await harness.run().0 == .success)
         harness.simulator.reset()
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func participantWithoutIdentityIsListedUnchecked() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("nobody", email: "not-an-email"))
         try history.insert(into: harness.database)
@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func driftWithAForbiddenKeyIsPermissionDeniedAndUnreachableAttentiveIsUnavailable() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try await Self.syncedReferrer(harness)
         var forbidden = harness.simulator.configuration
         forbidden.forbiddenKeys = [harness.apiKey]
@@ -178,7 +178,7 @@ import Testing
     }
 
     @Test func badSampleIsAUsageError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         #expect(await harness.drift(["--sample", "none"]).0 == .usage)
         #expect(await harness.drift(environment: ["REFERRAL_SYNC_DRIFT_SAMPLE": "0"]).0 == .configuration)
     }

@@ -12,7 +12,7 @@ import Testing
 @Suite struct DroppedConnectionTests {
     @Test(.timeLimit(.minutes(1)), arguments: [DroppingServer.Drop.shutdown, .close, .reset])
     func aRunThroughDroppedConnectionsSyncsEverythingInOneRun(drop: DroppingServer.Drop) async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try ReferralHistory.participants(0..<40).insert(into: harness.database)
         let server = try DroppingServer(drop: drop, picks: { $0 % 5 == 0 })
         defer { server.stop() }

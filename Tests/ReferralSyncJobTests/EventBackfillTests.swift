@@ -28,8 +28,8 @@ struct EventBackfillTests {
     /// thread-safe and the database is read through connections of the test's own.
     final class Backfill: @unchecked Sendable {
         let harness: JobHarness
-        init(customers: Int, simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
-            harness = try JobHarness(simulator: configure)
+        init(customers: Int, simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws {
+            harness = try await JobHarness(simulator: configure)
             try harness.database.run(EventBackfillTests.history(customers))
         }
 
@@ -68,7 +68,7 @@ struct EventBackfillTests {
 
     @Test("a backfill read in chunks of 7 delivers every event exactly once")
     func everyEventOnceOverManyChunks() async throws {
-        let backfill = try Backfill(customers: 40)
+        let backfill = try await Backfill(customers: 40)
         let (status, reports) = await backfill.events(["--backfill", "--concurrency", "4"], chunkSize: 7)
         #expect(status == .success)
         let ids = try backfill.acceptedIDs()
@@ -82,7 +82,7 @@ struct EventBackfillTests {
 
     @Test("an event that fails is tried once per run, not again by the next chunk; the next run sends it")
     func failedEventsAreNotRetriedWithinTheRun() async throws {
-        let backfill = try Backfill(customers: 10) { $0.faults.internalErrorRate = 1 }
+        let backfill = try await Backfill(customers: 10) { $0.faults.internalErrorRate = 1 }
         let (status, reports) = await backfill.events(
             ["--backfill", "--max-attempts", "1", "--concurrency", "2"], chunkSize: 4)
         #expect(status == .needsAttention)
@@ -103,7 +103,7 @@ struct EventBackfillTests {
     @Test("an invitation committed during a backfill is sent within a chunk, before the rest of the history")
     func freshEventJumpsTheHistory() async throws {
         let chunk = 10
-        let backfill = try Backfill(customers: 100) { $0.latencyMilliseconds = 15 }
+        let backfill = try await Backfill(customers: 100) { $0.latencyMilliseconds = 15 }
         async let run = backfill.events(["--backfill", "--concurrency", "1"], chunkSize: chunk)
         #expect(await backfill.harness.wait { backfill.harness.simulator.acceptedEvents().count >= 3 * chunk })
         // Dated at its commit, after the run began: fresh, and due only because the notes between chunks are
@@ -128,7 +128,7 @@ struct EventBackfillTests {
 
     @Test("a backfill stopped partway is finished by the next plain run, no event delivered twice")
     func stoppedBackfillResumes() async throws {
-        let backfill = try Backfill(customers: 40) { $0.latencyMilliseconds = 30 }
+        let backfill = try await Backfill(customers: 40) { $0.latencyMilliseconds = 30 }
         let stop = StopSignal()
         async let stopped = backfill.events(["--backfill", "--concurrency", "1"], chunkSize: 7, stopSignal: stop)
         #expect(await backfill.harness.wait { backfill.harness.simulator.acceptedEvents().count >= 20 })

@@ -20,7 +20,7 @@ struct EventBodyRetentionTests {
 
     @Test("an old delivered body keeps id, type, time and hash; a recent one is whole; nothing is sent twice")
     func oldBodiesAreStrippedAndNeverResent() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.database.run(ForgetTests.history)
         #expect(await events(harness) == .success)
         let delivered = harness.simulator.acceptedEvents().count
@@ -67,7 +67,7 @@ struct EventBodyRetentionTests {
 
     @Test("a retention that is not a whole number of days stops the command (78 from the variable)")
     func badRetentionStops() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let status = await ReferralSyncCommand.main(
             arguments: ["events", "--reports-dir", harness.reportsDirectory, "--currency", "USD"],
             environment: harness.environment.merging(["REFERRAL_SYNC_EVENT_BODY_RETENTION_DAYS": "a month"]) { $1 },

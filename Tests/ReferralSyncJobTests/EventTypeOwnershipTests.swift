@@ -45,7 +45,7 @@ struct EventTypeOwnershipTests {
 
     @Test("foreign types: exit 1, type_not_owned per event, the rest delivered; a names file then delivers them")
     func foreignTypesThenRenamed() async throws {
-        let events = try EventsTests.Events { $0.faults.foreignEventTypes = Self.foreign }
+        let events = try await EventsTests.Events { $0.faults.foreignEventTypes = Self.foreign }
         // One request at a time, so the second event of a refused type is certainly not sent.
         let first = await Self.events(events, ["--concurrency", "1"])
         #expect(first.status == .needsAttention)
@@ -111,7 +111,7 @@ struct EventTypeOwnershipTests {
             true, false,
         ])
     func refusedKeyWithForeignTypes(forbidden: Bool) async throws {
-        let events = try EventsTests.Events {
+        let events = try await EventsTests.Events {
             $0.faults.foreignEventTypes = Self.foreign
             if forbidden { $0.forbiddenKeys = [$0.apiKey] }
         }

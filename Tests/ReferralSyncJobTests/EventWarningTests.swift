@@ -23,7 +23,7 @@ struct EventWarningTests {
 
     @Test("an event sent by phone because the email is refused lists the warning's words, even sent by a later run")
     func warningColumn() async throws {
-        let harness = try JobHarness { $0.faults.internalErrorRate = 1 }
+        let harness = try await JobHarness { $0.faults.internalErrorRate = 1 }
         try harness.database.run(Self.history)
         func events() async -> (ReferralSyncJob.ExitStatus, ReportFiles?) {
             let status = await ReferralSyncCommand.main(

@@ -37,8 +37,8 @@ struct EventsTests {
     /// signal test reads the simulator while its run is in flight; the simulator is thread-safe).
     final class Events: @unchecked Sendable {
         let harness: JobHarness
-        init(simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
-            harness = try JobHarness(simulator: configure)
+        init(simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws {
+            harness = try await JobHarness(simulator: configure)
             try harness.database.run(EventsTests.history)
         }
 
@@ -76,7 +76,7 @@ struct EventsTests {
 
     @Test("every event type carries its exact properties, user, id and time; bad rows are listed, not sent")
     func everyEventType() async throws {
-        let events = try Events()
+        let events = try await Events()
         let (status, reports) = await events.events(["--as-of", Self.asOf])
         #expect(status == .success)
         let accepted = try events.accepted()
@@ -165,7 +165,7 @@ struct EventsTests {
 
     @Test("a second run sends nothing; a late-landing row is sent alone; a changed row is not sent again")
     func exactlyOnce() async throws {
-        let events = try Events()
+        let events = try await Events()
         #expect(await events.events(["--as-of", Self.asOf]).0 == .success)
         #expect(try events.accepted().count == 10)
         let (quiet, quietReports) = await events.events(["--as-of", Self.asOf])
@@ -194,7 +194,7 @@ struct EventsTests {
 
     @Test("the age rule: only the last --max-age hours are sent; --backfill sends the rest with their true times")
     func ageRuleAndBackfill() async throws {
-        let events = try Events()
+        let events = try await Events()
         // At 2025-01-11T05:00Z, 12 hours back is 17:00 the day before: only the rejection (17:00) is inside.
         let (first, reports) = await events.events(["--as-of", "2025-01-11T05:00:00Z"])
         #expect(first == .success)
@@ -230,7 +230,7 @@ struct EventsTests {
 
     @Test("events dated after the as-of wait for their time, and are then sent once")
     func notYet() async throws {
-        let events = try Events()
+        let events = try await Events()
         #expect(await events.events(["--as-of", "2025-01-10T12:30:00Z"]).0 == .success)
         // By 12:30: opted in (10:00), c3's skipped opt-in, r1 sent + invitation (12:00), r1's coupon (12:00:01).
         #expect(try events.accepted().count == 4)
@@ -243,7 +243,7 @@ struct EventsTests {
 
     @Test("--dry-run sends and records nothing, and lists what would be sent")
     func dryRun() async throws {
-        let events = try Events()
+        let events = try await Events()
         let (status, reports) = await events.events(["--as-of", Self.asOf, "--dry-run"])
         #expect(status == .success)
         #expect(try events.accepted().isEmpty)
@@ -266,7 +266,7 @@ struct EventsTests {
             FaultCase(name: "accepted then 500", configure: { $0.acceptedThenErrorRate = 0.5 }),
         ])
     func faults(_ fault: FaultCase) async throws {
-        let events = try Events { configuration in
+        let events = try await Events { configuration in
             fault.configure(&configuration.faults)
             configuration.seed = 7
         }
@@ -299,7 +299,7 @@ struct EventsTests {
 
     @Test("a customer who lands or is fixed later gets the events that were skipped for want of an identity")
     func dependentRowsAreDerivedAgain() async throws {
-        let events = try Events()
+        let events = try await Events()
         try events.harness.database.run(
             """
             INSERT INTO referrals VALUES ('r7', 'c3', NULL, 'c9', 'email', '2025-01-10T18:00:00Z');
@@ -327,7 +327,7 @@ struct EventsTests {
 
     @Test("a recipient's user never joins one person's email to another's phone")
     func recipientIdentityIsOnePerson() async throws {
-        let events = try Events()
+        let events = try await Events()
         try events.harness.database.run(
             """
             UPDATE customers SET phone = '+14155550199' WHERE customer_id = 'c2';
@@ -343,7 +343,7 @@ struct EventsTests {
 
     @Test("run drops the event notes while events has never run, and keeps them once it has")
     func notesArePrunedUntilEventsRuns() async throws {
-        let events = try Events()
+        let events = try await Events()
         func notes() throws -> String? {
             try events.harness.database.query("SELECT count(*) FROM referral_sync_event_notes").first?[0]
         }
@@ -361,7 +361,7 @@ struct EventsTests {
 
     @Test("a dry run of one shard lists only that shard's events")
     func dryRunOfAShard() async throws {
-        let events = try Events()
+        let events = try await Events()
         var listed = 0
         for shard in ["1/2", "2/2"] {
             let (status, reports) = await events.events(["--as-of", Self.asOf, "--dry-run", "--shard", shard])
@@ -375,7 +375,7 @@ struct EventsTests {
 
     @Test("bidirectional and control characters never reach Attentive; the summary counts the events cleaned")
     func hostileTextIsCleanedOnTheWayOut() async throws {
-        let events = try Events()
+        let events = try await Events()
         try events.harness.database.run(
             #"""
             UPDATE customers SET first_name = E'A\u202Enn\u0007', locale = E'en-US\n'
@@ -407,7 +407,7 @@ struct EventsTests {
 
     @Test("two shards send disjoint slices of the ledger that together are every event")
     func shards() async throws {
-        let events = try Events()
+        let events = try await Events()
         #expect(await events.events(["--as-of", Self.asOf, "--shard", "1/2"]).0 == .success)
         let first = try events.accepted().count
         #expect(first > 0 && first < 10)
@@ -419,7 +419,7 @@ struct EventsTests {
 
     @Test("metrics (command events) pass promtool and add up; the run history has an events row")
     func metricsAndHistory() async throws {
-        let events = try Events()
+        let events = try await Events()
         let path = events.harness.reportsDirectory + "/events.prom"
         #expect(await events.events(["--as-of", Self.asOf, "--metrics-file", path]).0 == .success)
         let check = try await MetricsFileTests.promtool(path)
@@ -444,7 +444,7 @@ struct EventsTests {
 
     @Test("SIGTERM mid-send: no new request, those in flight recorded, exit 143; the next run sends the rest once")
     func stoppedBySignal() async throws {
-        let events = try Events { $0.latencyMilliseconds = 200 }
+        let events = try await Events { $0.latencyMilliseconds = 200 }
         let stop = StopSignal()
         async let stopped = events.events(["--as-of", Self.asOf, "--concurrency", "1"], stopSignal: stop)
         #expect(await events.harness.wait { events.harness.simulator.acceptedEvents().count >= 2 })
@@ -468,7 +468,7 @@ struct EventsTests {
 
     @Test("events runs beside a nightly run but never beside itself")
     func lock() async throws {
-        let events = try Events()
+        let events = try await Events()
         let holder = try events.harness.database.connect()
         defer { holder.close() }
         #expect(try holder.tryAdvisoryLock(7_226_175_003_000))

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func doneIsZero() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         let result = try await harness.result()
         #expect(result.status == .success)
@@ -27,7 +27,7 @@ import Testing
 
     @Test func failedRowsThatStayPendingAreOne() async throws {
         // 404: a failure the next run retries (a 400 is a refusal, README "Refusals").
-        let harness = try JobHarness {
+        let harness = try await JobHarness {
             $0.faults.badIdentities = ["ocean@example.com"]
             $0.faults.rejectionStatus = 404
         }
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func missingApiKeyIsAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let status = await ReferralSyncCommand.main(
             arguments: ["run"], environment: ["DATABASE_URL": harness.database.conninfo], output: { _ in })
         #expect(status.rawValue == 78)
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func badDatabaseURLIsAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         // Checked with libpq's parser before anything connects: the closing line names the variable.
         let result = await harness.runCapturingMessage(
             environment: ["DATABASE_URL": "host=127.0.0.1 no_such_keyword=1"])
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func wrongDatabasePasswordIsAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let server = try TestDatabase.serverConninfo()
         let port = try #require(server.split(separator: " ").first { $0.hasPrefix("port=") }?.dropFirst(5))
         let url = "postgresql://password_user:not-the-password@127.0.0.1:\(port)/\(harness.database.name)"
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func unmigratedDatabaseIsAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let bare = try TestDatabase.create()
         defer { bare.drop() }
         let result = try await harness.result(environment: ["DATABASE_URL": bare.conninfo])
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func severalCurrenciesAndNoneSetIsAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("r1", by: "c1")
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func closedPostgresPortIsUnavailable() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         // Port 1 (tcpmux) has no listener on a test machine: the connection is refused.
         let result = try await harness.result(environment: ["DATABASE_URL": "host=127.0.0.1 port=1 dbname=x"])
         #expect(result.status.rawValue == 69)
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func attentiveRefusingEveryConnectionIsUnavailableAndTheValuesStayPending() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         // Port 1 (tcpmux) has no listener on a test machine: every connection is refused. (A stopped simulator's
         // ephemeral port can be taken by another test's simulator while the job retries, which then answers 401.)
@@ -137,7 +137,7 @@ import Testing
     }
 
     @Test func missingInputTableIsUnusableInput() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         try harness.database.run("DROP TABLE referral_rejections")
         let result = try await harness.result(["--currency", "USD"])
@@ -147,7 +147,7 @@ import Testing
     }
 
     @Test func forbiddenKeyIsPermissionDenied() async throws {
-        let harness = try JobHarness { $0.forbiddenKeys = [$0.apiKey] }
+        let harness = try await JobHarness { $0.forbiddenKeys = [$0.apiKey] }
         try Self.oneReferrer(harness)
         let result = try await harness.result()
         #expect(result.status.rawValue == 77)
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func wrongKeyIsPermissionDenied() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         let result = try await harness.result(environment: ["ATTENTIVE_API_KEY": "not-the-key"])
         #expect(result.status.rawValue == 77)
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func heldLockIsTempFail() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         let holder = try LockHolder(harness)
         #expect(try holder.holdWholeRun())

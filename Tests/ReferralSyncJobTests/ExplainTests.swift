@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func everyWhyNotReasonIsExplainedWithTheCodeAndWordsOfRejectedRows() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         let (status, reports) = await Self.run(harness, ["--dry-run"])
         #expect(status == .success)
@@ -156,7 +156,7 @@ import Testing
     }
 
     @Test func explainedValuesEqualAttributesCSVAndAttentiveAfterASync() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         let (status, reports) = await Self.run(harness)
         #expect(status == .success)
@@ -178,7 +178,7 @@ import Testing
 
     @Test func ledgerSectionAfterAFailedSendAndThenASuccessfulOne() async throws {
         // 404: a failure the next run retries (a 400 is a refusal, README "Refusals").
-        let harness = try JobHarness {
+        let harness = try await JobHarness {
             $0.faults.badIdentities = ["ann@example.com"]
             $0.faults.rejectionStatus = 404
         }
@@ -217,7 +217,7 @@ import Testing
     }
 
     @Test func messyEmailAndNationalPhoneFindTheCustomer() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         let byEmail = try await Self.document(harness, "  ANN@example.COM \t")
         #expect(byEmail.customer.customerID == "ann")
@@ -234,7 +234,7 @@ import Testing
     }
 
     @Test func aSharedIdentityListsTheCustomersAndExits65() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "Ocean@Example.com"))
         history.customer(.init("c2", email: " ocean@example.com"))
@@ -253,7 +253,7 @@ import Testing
     }
 
     @Test func aCustomerWhoIsNotAParticipantIsFoundByIDAndSaysWhy() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = Self.annWithEveryReason()
         history.customer(.init("quiet", email: "quiet@example.com", optedInAt: "2024-09-01T00:00:00Z"))
         try history.insert(into: harness.database)
@@ -269,7 +269,7 @@ import Testing
     }
 
     @Test func anUnknownCustomerExits65WithAClearLine() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         let unknown = await Self.explain(harness, ["nobody@example.com", "--as-of", Self.asOf])
         #expect(unknown.status == .dataError)
@@ -283,7 +283,7 @@ import Testing
     }
 
     @Test func explainWritesNothingButTheRefresh() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         _ = await Self.run(harness)
         let tables = ["referral_sync_runs", "referral_sync_ledger", "referral_sync_pending"]
@@ -301,7 +301,7 @@ import Testing
     }
 
     @Test func explainsRefreshKeepsTheRowCountsAndTheNextRunCountsAgain() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         #expect(await Self.run(harness).0 == .success)
         func counts() throws -> [String?] {
@@ -327,7 +327,7 @@ import Testing
     }
 
     @Test func aRoleThatMayWriteOnlyTheKeptRecomputeIsEnough() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.annWithEveryReason().insert(into: harness.database)
         #expect(await Self.run(harness).0 == .success)
         let role = "explain_\(UUID().uuidString.prefix(8).lowercased())"
@@ -384,7 +384,7 @@ import Testing
     }
 
     @Test func theMarkdownRendersThroughCmarkGFM() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = Self.annWithEveryReason()
         // Stored text that Markdown would read as markup stays text.
         history.customer(.init("mallory", email: "m@example.com", link: "<script>alert(1)</script>|*x*`y`"))

@@ -35,7 +35,7 @@ import Testing
 
     @Test(arguments: ["v1", "bulk"])
     func everyChangedValueReachesAttentiveExactlyDespiteFaults(mode: String) async throws {
-        let harness = try JobHarness(simulator: Self.faultySimulator(seed: mode == "v1" ? 7 : 11))
+        let harness = try await JobHarness(simulator: Self.faultySimulator(seed: mode == "v1" ? 7 : 11))
         try ReferralHistory.participants(0..<60).insert(into: harness.database)
         let arguments = [
             "--mode", mode, "--currency", "USD", "--request-timeout", "0.5", "--bulk-batch-size", "4",

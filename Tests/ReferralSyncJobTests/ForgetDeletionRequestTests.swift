@@ -25,7 +25,7 @@ struct ForgetDeletionRequestTests {
 
     @Test("one request per email and phone reaches the simulator; the ids are recorded and audited, not whom")
     func requestDeletionFilesEachIdentity() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.database.run(ForgetTests.history)
         #expect(await command(harness, ["run", "--as-of", "2025-01-10T20:00:00Z"]).0 == .success)
         #expect(harness.simulator.profile(email: "zelda@example.com") != nil)
@@ -68,7 +68,7 @@ struct ForgetDeletionRequestTests {
 
     @Test("a request within Attentive's processing time reads not processed")
     func statusNotProcessedYet() async throws {
-        let harness = try JobHarness { $0.privacyProcessingDelayMilliseconds = 600_000 }
+        let harness = try await JobHarness { $0.privacyProcessingDelayMilliseconds = 600_000 }
         try harness.database.run(ForgetTests.history)
         #expect(await command(harness, ["forget", "c3", "--request-deletion"]).0 == .success)
         let filed = harness.simulator.privacyRequests()
@@ -81,7 +81,7 @@ struct ForgetDeletionRequestTests {
 
     @Test("a request Attentive cannot answer for is unreadable: exit 1")
     func statusUnreadable() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.database.run(ForgetTests.history)
         #expect(await command(harness, ["forget", "c3", "--request-deletion"]).0 == .success)
         harness.simulator.reset()
@@ -93,7 +93,7 @@ struct ForgetDeletionRequestTests {
 
     @Test("--status takes no PERSON")
     func statusTakesNoPerson() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         #expect(await command(harness, ["forget", "--status", "c1"]).0 == .usage)
     }
 }

@@ -84,7 +84,7 @@ struct ForgetTests {
 
     @Test("a referrer and a recipient are erased everywhere, sent nothing after, listed as forgotten")
     func forgetReferrerAndRecipient() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.database.run(Self.history)
         let asOf = "2025-01-10T20:00:00Z"
         #expect(await command(harness, ["run", "--as-of", asOf]) == .success)
@@ -174,7 +174,7 @@ struct ForgetTests {
 
     @Test("a person who matches no one exits 65 and erases nothing")
     func unknownPerson() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.database.run(Self.history)
         #expect(await command(harness, ["forget", "c1", "nobody@example.com"]) == .dataError)
         let suppressed = try harness.database.query("SELECT count(*) FROM referral_sync_forgotten")

@@ -12,7 +12,7 @@ import Testing
     func attributesMatchAnIndependentRecomputation(seed: UInt64) async throws {
         let history = FuzzHistory(seed: seed)
         let expected = FuzzExpectations(history)
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.load(history, into: harness.database)
 
         let (status, reports) = await harness.run([

@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func duplicateEmailAcrossCustomersIsReportedAndNeitherIsSent() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(&history, "c1", email: "Ocean@Example.com", total: "10.00")
         Self.referrer(&history, "c2", email: "  ocean@example.COM ", total: "99.00")
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func duplicatePhoneAfterNormalisationIsACollisionToo() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(&history, "a", email: "a@example.com", phone: "+1 415 555 0101")
         Self.referrer(&history, "b", email: "b@example.com", phone: "+1 (415) 555-0101")
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func threeCustomersSharingAnEmailNameOneAndCountTheRest() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         for id in ["k1", "k2", "k3"] { history.customer(.init(id, email: "family@example.com")) }
         try history.insert(into: harness.database)
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func emailsAreTrimmedAndLowerCased() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         // Tab, no-break space and a byte-order mark, as spreadsheet exports leave them.
         Self.referrer(&history, "c1", email: "\u{FEFF}\t Mixed.Case@EXAMPLE.Com\u{00A0}\n")
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func unicodeNamesAndEmailsAreSentInComposedLowerCase() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("u1", email: "JOSÉ.Zoë@Exämple.COM", firstName: "Zoë 李 Ødegård"))
         // A decomposed é (e + U+0301), as some systems store it.
@@ -118,7 +118,7 @@ import Testing
     }
 
     @Test func nationalPhonesAreSentOnlyWithADefaultRegion() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(&history, "n1", email: nil, phone: "(415) 555-0101")
         Self.referrer(&history, "n2", email: nil, phone: "1-212-555-0199")
@@ -144,7 +144,7 @@ import Testing
     }
 
     @Test func referrerWithoutEmailOrPhoneIsSkippedButItsRowsCount() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(&history, "ghost", email: nil, phone: nil, total: "42.50")
         try history.insert(into: harness.database)

@@ -326,7 +326,7 @@ import Testing
     /// Shards started together without `--as-of` each count as of their own "now", so each refreshes for a
     /// slightly different as-of: each must read the refresh it made, not another shard's.
     @Test func concurrentShardsWithoutAnAsOfEachReadTheirOwnRefresh() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(30)
         let environment = harness.environment
         // Eight rounds: with the reads not tied to their own refresh, one run of this test in two failed at four.
@@ -372,7 +372,7 @@ import Testing
     /// A change the triggers never saw (a load with triggers disabled) shows in the row accounting, and the
     /// next run recomputes everyone and adds up again.
     @Test func rowsTheTriggersMissedAreFoundAndTheNextRunRecomputesEveryone() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.database.run(
             """
             INSERT INTO customers (customer_id, email, opted_in_at) VALUES

@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func hostileValuesInEveryTextColumnComeOutUnchanged() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let customer = Self.hostile("c1")
         let email = #"o'brien;$1\"x"--@example.com"#
         let phone = Self.hostile("415")  // not starting with + or -: the CSV formula guard would prefix it
@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func aNULCannotEnterTheLandingZone() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let connection = try harness.database.connect()
         defer { connection.close() }
         // A parameter with a NUL is refused before anything is sent (libpq would cut it at the NUL).

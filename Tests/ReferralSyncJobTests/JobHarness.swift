@@ -12,11 +12,14 @@ final class JobHarness {
     let reportsDirectory: String
     let apiKey = "test-key-\(UUID().uuidString)"
 
-    init(simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
-        database = try TestDatabase.create(prefix: "job")
-        let connection = try database.connect()
-        try Migrations.apply(on: connection)
-        connection.close()
+    init(simulator configure: (inout SimulatorConfiguration) -> Void = { _ in }) async throws {
+        database = try await offThePool {
+            let database = try TestDatabase.create(prefix: "job")
+            let connection = try database.connect()
+            defer { connection.close() }
+            try Migrations.apply(on: connection)
+            return database
+        }
         var configuration = SimulatorConfiguration(apiKey: apiKey)
         configure(&configuration)
         simulator = AttentiveSimulator(configuration: configuration)
@@ -26,7 +29,7 @@ final class JobHarness {
 
     deinit {
         simulator.stop()
-        database.drop()
+        database.dropInBackground()
         try? FileManager.default.removeItem(atPath: reportsDirectory)
     }
 

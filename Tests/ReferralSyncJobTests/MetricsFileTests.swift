@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func runMetricsPassPromtoolAndCountRowsByOutcome() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try ExitStatusTests.oneReferrer(harness)
         let path = harness.reportsDirectory + "/referral_sync.prom"
         #expect(await harness.run(["--metrics-file", path]).0 == .success)
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func failedRunKeepsTheLastSuccessFromTheFileOrTheHistory() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try ExitStatusTests.oneReferrer(harness)
         let path = harness.reportsDirectory + "/referral_sync.prom"
         let successKey = "referral_sync_last_success_timestamp_seconds{command=\"run\"}"
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func runThatCannotOpenItsSessionKeepsTheCountersAndSaysItsStatus() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try ExitStatusTests.oneReferrer(harness)
         let path = harness.reportsDirectory + "/referral_sync.prom"
         let synced = "referral_sync_rows_total{command=\"run\",outcome=\"synced\"}"
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func driftAndShardMetricsCarryTheirLabels() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try ExitStatusTests.oneReferrer(harness)
         let runPath = harness.reportsDirectory + "/run.prom"
         let driftPath = harness.reportsDirectory + "/drift.prom"
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func unwritableMetricsFolderIsRejectedBeforeTheRun() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try ExitStatusTests.oneReferrer(harness)
         let missing = harness.reportsDirectory + "/no/such/folder/referral_sync.prom"
         #expect(await harness.run(["--metrics-file", missing]).0 == .usage)
@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func lockedOutRunLeavesTheMetricsToTheRunningOne() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let path = harness.reportsDirectory + "/referral_sync.prom"
         let holder = try LockHolder(harness)
         #expect(try holder.holdWholeRun())

@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func explainNeitherNeedsNorChecksTheAttentiveVariables() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         // A base URL that `run` refuses (78): explain sends nothing, so it reads the database and answers 65 for
         // a customer that does not exist.
         let result = await runCommand(
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func aShardCountAboveTheBoundIsRefusedBeforeAnythingRuns() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         for count in ["1001", "10000", "2147483648", "9223372036854775807"] {
             let line = await harness.runCapturingMessage(["--shard", "1/\(count)"])
             #expect(line.status == .usage, "\(count): \(line.message)")
@@ -134,7 +134,7 @@ import Testing
     static let unknownWord = "§not-a-value§"
 
     @Test func everyCommandRefusesAVariableItCannotReadBeforeItSendsAnything() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var checked = 0
         for command in ReferralSyncCommand.commands {
             let extra = command.name == "explain" ? ["someone"] : []

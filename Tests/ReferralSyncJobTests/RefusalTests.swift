@@ -14,14 +14,14 @@ struct RefusalTests {
     static let email = "ocean@example.com"
 
     /// A harness whose simulator refuses `ocean@example.com` with 400, and one referrer with that email.
-    static func refusingHarness() throws -> JobHarness {
-        let harness = try JobHarness { $0.faults.badIdentities = [Self.email] }
+    static func refusingHarness() async throws -> JobHarness {
+        let harness = try await JobHarness { $0.faults.badIdentities = [Self.email] }
         try SyncBehaviourTests.oneReferrer(harness, email: Self.email)
         return harness
     }
 
     @Test func aValueRefusedWith400IsListedCountedAndNotSentAgain() async throws {
-        let harness = try Self.refusingHarness()
+        let harness = try await Self.refusingHarness()
         let metrics = harness.reportsDirectory + "/metrics.prom"
         let (status, first) = await harness.run(["--metrics-file", metrics])
         #expect(status == .needsAttention)
@@ -54,7 +54,7 @@ struct RefusalTests {
     }
 
     @Test func aChangedValueIsSentAgainByTheNextRun() async throws {
-        let harness = try Self.refusingHarness()
+        let harness = try await Self.refusingHarness()
         _ = await harness.run()
         let requests = harness.simulator.statistics().requests
         var more = ReferralHistory()
@@ -72,7 +72,7 @@ struct RefusalTests {
     }
 
     @Test func retryRefusedSendsEveryRefusedValueAgain() async throws {
-        let harness = try Self.refusingHarness()
+        let harness = try await Self.refusingHarness()
         _ = await harness.run()
         harness.simulator.update(configuration: SimulatorConfiguration(apiKey: harness.apiKey))
         let (plain, _) = await harness.run()
@@ -88,7 +88,7 @@ struct RefusalTests {
     }
 
     @Test func aCorrectedEmailIsNewContentAndIsSent() async throws {
-        let harness = try Self.refusingHarness()
+        let harness = try await Self.refusingHarness()
         _ = await harness.run()
         try harness.database.run("UPDATE customers SET email = 'ocean.fixed@example.com' WHERE customer_id = 'c1'")
         let (status, reports) = await harness.run()
@@ -98,7 +98,7 @@ struct RefusalTests {
     }
 
     @Test func driftReportsARefusedValueAsItsOwnKind() async throws {
-        let harness = try Self.refusingHarness()
+        let harness = try await Self.refusingHarness()
         _ = await harness.run()
         let (_, reports) = await harness.drift()
         let drift = try #require(reports).csv("drift.csv")
@@ -107,7 +107,7 @@ struct RefusalTests {
     }
 
     @Test func anEventRefusedWith400IsNotSentAgain() async throws {
-        let events = try EventsTests.Events { $0.faults.badIdentities = ["ann@example.com"] }
+        let events = try await EventsTests.Events { $0.faults.badIdentities = ["ann@example.com"] }
         let (status, first) = await events.events(["--as-of", EventsTests.asOf])
         #expect(status == .needsAttention)
         let refused = try #require(first).csv("events.csv").filter { $0["outcome"] == "refused" }

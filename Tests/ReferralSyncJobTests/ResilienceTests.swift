@@ -12,7 +12,7 @@ import Testing
 @Suite struct ResilienceTests {
     @Test(arguments: ["v1", "bulk"])
     func refusedKeyStopsTheRunAtTheFirstRefusalWithExit77(mode: String) async throws {
-        let harness = try JobHarness { $0.forbiddenKeys = [$0.apiKey] }
+        let harness = try await JobHarness { $0.forbiddenKeys = [$0.apiKey] }
         try ReferralHistory.participants(0..<10).insert(into: harness.database)
         let (status, reports) = await harness.run(
             ["--mode", mode, "--concurrency", "1", "--bulk-batch-size", "2", "--currency", "USD"])
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func spentRetryBudgetGivesUpInsteadOfRetrying() async throws {
-        let harness = try JobHarness { $0.faults.internalErrorRate = 1 }
+        let harness = try await JobHarness { $0.faults.internalErrorRate = 1 }
         try ReferralHistory.participants(0..<3).insert(into: harness.database)
         let (status, reports) = await harness.run(
             ["--currency", "USD"], environment: ["REFERRAL_SYNC_RETRY_BUDGET": "0"])
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func retriesAreBoundedInAttempts() async throws {
-        let harness = try JobHarness { $0.faults.internalErrorRate = 1 }
+        let harness = try await JobHarness { $0.faults.internalErrorRate = 1 }
         try ReferralHistory.participants(0..<1).insert(into: harness.database)
         let (status, reports) = await harness.run(["--currency", "USD", "--retry-budget", "60"])
         #expect(status == .needsAttention)
@@ -63,7 +63,7 @@ import Testing
     func lostDatabaseConnectionExits69AndTheNextRunConverges(mode: String) async throws {
         // 30 participants, one request at a time, 300 ms each (bulk: one participant a job): about 9 s of sending,
         // so the connections are terminated mid-run even when a loaded machine delays the test.
-        let harness = try JobHarness {
+        let harness = try await JobHarness {
             $0.latencyMilliseconds = 300
             $0.bulkCompletionDelayMilliseconds = 20
         }

@@ -26,7 +26,7 @@ import Testing
     static func reportsAroundALateRejection(_ basis: String) async throws -> (
         JobHarness, RevenueOutcome, RevenueOutcome
     ) {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try january().insert(into: harness.database)
         let first = await harness.revenue([
             "--as-of", "2025-02-10T00:00:00Z", "--currency", "USD", "--basis", basis, "--to", "2025-02",
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func overAllPeriodsBothBasesAgree() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.january().insert(into: harness.database)
         var late = RevenueRows()
         late.rejection(of: "r1", at: "2025-02-20T00:00:00Z")
@@ -107,7 +107,7 @@ import Testing
     /// deleted, a report with other options in between and the second report in another folder, the restatement
     /// is still found, against the first report of the same options.
     @Test func theRestatementIsFoundWithoutThePreviousFolder() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.january().insert(into: harness.database)
         let options = ["--currency", "USD", "--basis", "redemption", "--to", "2025-02"]
         let first = await harness.revenue(
@@ -138,7 +138,7 @@ import Testing
     /// (January, closed at the first reports' as-of) arrives late, so January loses the referral. In the redemption
     /// basis the past moves by definition: the period is marked closed, not called out.
     @Test func aClosedPeriodThatChangesInTheBookedBasisIsSaidInBold() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.january().insert(into: harness.database)
         func report(_ basis: String, asOf: String) async -> RevenueOutcome {
             await harness.revenue(
@@ -165,7 +165,7 @@ import Testing
     /// Keeping the periods for the next report is bookkeeping: when it fails, the published report keeps its exit
     /// status and its folder, and a warning says so. The next report then compares with the one before.
     @Test func aFailureToKeepThePeriodsIsAWarningNotTheReportsStatus() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.january().insert(into: harness.database)
         let options = ["--currency", "USD", "--to", "2025-02"]
         let first = await harness.revenue(["--as-of", "2025-02-10T00:00:00Z"] + options)

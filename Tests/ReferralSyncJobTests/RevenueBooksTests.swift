@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func closedPeriodsStayAsClosedAndLateEffectsAreAdjustmentsInTheOpenPeriod() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let (januaryClose, februaryClose) = try await Self.closeJanuaryAndFebruary(harness)
         #expect(januaryClose.status == .success, "\(januaryClose.message)")
         #expect(februaryClose.status == .success, "\(februaryClose.message)")
@@ -98,7 +98,7 @@ import Testing
     /// Effects that arrive between January's close and February's (a deleted order, a late order) are booked in
     /// February, and February's close keeps them there.
     @Test func anEffectArrivingBeforeTheNextCloseIsBookedInThatPeriod() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         let january = await harness.revenue(["--as-of", "2025-02-05T00:00:00Z", "--close", "2025-01"] + Self.booked)
         #expect(january.status == .success, "\(january.message)")
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func closingAnUnfinishedPeriodIsRefused() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         let refused = await harness.revenue(["--as-of", "2025-01-31T23:00:00Z", "--close", "2025-01"] + Self.booked)
         #expect(refused.status == .usage, "\(refused.message)")
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func skippingAPeriodIsRefused() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         // The first close: January has lines, so February cannot be the first.
         let first = await harness.revenue(["--as-of", "2025-03-05T00:00:00Z", "--close", "2025-02"] + Self.booked)
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func closingTwiceIsRefusedAndListed() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         let first = await harness.revenue(["--as-of", "2025-02-05T00:00:00Z", "--close", "2025-01"] + Self.booked)
         #expect(first.status == .success, "\(first.message)")
@@ -168,7 +168,7 @@ import Testing
 
     /// After a close, a booked report as of an earlier moment would see the closed periods' lines of that moment.
     @Test func aBookedReportBeforeTheLastClosesAsOfIsRefused() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         let january = await harness.revenue(["--as-of", "2025-02-05T00:00:00Z", "--close", "2025-01"] + Self.booked)
         #expect(january.status == .success, "\(january.message)")
@@ -181,7 +181,7 @@ import Testing
 
     /// Before any close the booked rule is today's: no adjustments, adjusted net revenue is net revenue.
     @Test func beforeAnyCloseAdjustedIsNet() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         let report = await harness.revenue(["--as-of", "2025-03-05T00:00:00Z"] + Self.booked)
         #expect(report.status == .success, "\(report.message)")
@@ -193,7 +193,7 @@ import Testing
 
     /// The triggers record arrivals: first seen, last changed, deleted; rows from before count from the beginning.
     @Test func arrivalTimesAreRecorded() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.januaryAndFebruary().insert(into: harness.database)
         let connection = try harness.database.connect()
         defer { connection.close() }

@@ -12,7 +12,7 @@ import Testing
     func theReconciliationHoldsAndTheBasesAgree(seed: UInt64) async throws {
         let history = FuzzHistory(seed: seed)
         let expected = FuzzExpectations(history)
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try FuzzTests.load(history, into: harness.database)
         let expectedSuccesses = expected.attributes.values.reduce(0) { $0 + (Int($1[0]) ?? 0) }
         var totals: [[String]] = []

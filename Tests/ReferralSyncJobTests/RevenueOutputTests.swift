@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func anUnknownTimeZoneIsAUsageErrorOrAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         let option = await harness.revenue(["--currency", "USD", "--timezone", "Mars/Olympus_Mons"])
         #expect(option.status == .usage)
         #expect(option.message.contains("--timezone is 'Mars/Olympus_Mons'"), "\(option.message)")
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func markdownIsGitHubFlavouredAndCSVCellsAreGuarded() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.hostileRows().insert(into: harness.database)
         let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"])
         #expect(outcome.status == .success, "\(outcome.message)")
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func dataInRevenueMarkdownRendersAsTextNeverAsALinkOrHTML() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueReportTests.threeMonths()
         rows.referral(
             "r8", by: "[mallory](https://evil.example)", channel: "<script>alert(1)</script> https://evil.example",
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func theChartRendersAndIsNotBlank() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try RevenueReportTests.threeMonths().insert(into: harness.database)
         let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"])
         let reports = try requireReports(outcome.reports)
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func itIsInTheRunHistoryAndTheMetricsFileAndLeavesTheLedgerAlone() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try RevenueReportTests.threeMonths().insert(into: harness.database)
         let metrics = try makeTemporaryFolder("metrics") + "/referral_sync_revenue.prom"
         let outcome = await harness.revenue([
@@ -134,7 +134,7 @@ import Testing
 /// could cause, here made by hand) are said in bold and exit 1.
 @Suite struct RevenueReconciliationTests {
     @Test func aDifferenceWithTheAttributesIsSaidInBoldAndExits1() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try RevenueReportTests.threeMonths().insert(into: harness.database)
         let options = ["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"]
         #expect(await harness.revenue(options).status == .success)
@@ -153,7 +153,7 @@ import Testing
     }
 
     @Test func topLimitsTheReferrersOfTheMarkdownOnly() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try RevenueReportTests.threeMonths().insert(into: harness.database)
         let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD", "--top", "1"])
         #expect(outcome.status == .success)

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func monthsAreContiguousAndAddUpToTheTotals() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.threeMonths().insert(into: harness.database)
         let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"])
         #expect(outcome.status == .success, "\(outcome.message)")
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func fromAndToTakeMonthsAndQuarters() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.threeMonths().insert(into: harness.database)
         let outcome = await harness.revenue([
             "--as-of", "2025-03-31T00:00:00Z", "--currency", "USD", "--from", "2025-02", "--to", "2025-Q1",
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func aDayStartsWhereTheTimeZoneSays() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         rows.referral("r1", by: "a", at: "2025-01-02T00:00:00Z")
         rows.order("o1", for: "r1", total: "10.00", at: "2025-01-31T23:30:00Z")
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func aDaylightSavingDayIsOnePeriodOf23Hours() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         rows.referral("r1", by: "a", at: "2025-03-01T00:00:00Z")
         rows.referral("r2", by: "a", at: "2025-03-01T00:00:00Z")
@@ -146,7 +146,7 @@ import Testing
     }
 
     @Test func anISOWeekRunsAcrossTheYearEnd() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         for id in ["r1", "r2", "r3"] { rows.referral(id, by: "a", at: "2024-12-01T00:00:00Z") }
         rows.order("o1", for: "r1", total: "5.00", at: "2024-12-29T10:00:00Z")  // Sunday of 2024-W52
@@ -166,7 +166,7 @@ import Testing
     }
 
     @Test func aJPYShopHasNoMinorUnits() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         rows.referral("r1", by: "a", at: "2025-01-01T00:00:00Z")
         rows.referral("r2", by: "b", at: "2025-01-01T00:00:00Z")
@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func subCentAmountsShowTheRoundingDifference() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         rows.referral("r1", by: "a", at: "2025-01-01T00:00:00Z")
         rows.referral("r2", by: "b", at: "2025-01-01T00:00:00Z")
@@ -206,7 +206,7 @@ import Testing
     }
 
     @Test func excludedOrdersByReasonKeepTheirOwnCurrency() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         for id in ["r1", "r2", "r3", "r4", "r5"] { rows.referral(id, by: "a", at: "2025-01-01T00:00:00Z") }
         rows.order("o1", for: "r1", total: "30.00", currency: "EUR", at: "2025-01-10T00:00:00Z")
@@ -235,7 +235,7 @@ extension RevenueReportTests {
     /// New York's 3 November 2024 is 25 hours long: 01:30 happens twice, once in each offset, and each order
     /// counts once, on that day.
     @Test func aDaylightSavingDayOf25HoursCountsTheRepeatedHourOnce() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         rows.referral("r1", by: "a", at: "2024-10-01T00:00:00Z")
         rows.referral("r2", by: "a", at: "2024-10-01T00:00:00Z")
@@ -260,7 +260,7 @@ extension RevenueReportTests {
     /// 05:00 UTC), the repeated hour belongs to the day and the month its clocks show, which start at the first
     /// midnight. PostgreSQL's `AT TIME ZONE` alone gives the second, which put 00:30 (first pass) in October.
     @Test func aRepeatedMidnightBelongsToTheDayItsClocksShow() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var rows = RevenueRows()
         rows.referral("r1", by: "a", at: "2026-10-01T00:00:00Z")
         rows.referral("r2", by: "b", at: "2026-10-01T00:00:00Z")

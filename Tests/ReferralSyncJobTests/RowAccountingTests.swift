@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func rowsReadAreRowsCountedPlusNotParticipantsPlusRejectedPerTable() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.messyHistory().insert(into: harness.database)
 
         let (status, reports) = await harness.run(["--currency", "USD", "--as-of", "2025-01-01T00:00:00Z"])

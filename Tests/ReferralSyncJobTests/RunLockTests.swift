@@ -8,7 +8,7 @@ import Testing
 /// One run at a time: the session advisory lock, shards, and drift under the same lock.
 @Suite struct RunLockTests {
     @Test func secondConcurrentRunExitsTempFailAtOnceWhileTheFirstFinishes() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(20)
         // The test pauses the first run right after it took the lock: it blocks on writing its history row until
         // the test's transaction ends. No timing is involved.
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func runsOneAfterAnotherBothGetTheLock() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(3)
         #expect(try await harness.result().status == .success)
         #expect(try await harness.result().status == .success)
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func shardsRunSideBySideButNeverBesideThemselvesOrAWholeRun() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(6)
         let holder = try LockHolder(harness)
         #expect(try holder.holdShard(1, of: 2))
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func shardsTogetherCoverEveryParticipantExactlyOnce() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(97)
         func participants(_ arguments: [String]) async throws -> [String] {
             let (status, reports) = await harness.run(["--dry-run"] + arguments)
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func shardsOfThreeArePartitionsToo() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try harness.insertParticipants(40)
         var seen: [String] = []
         for number in 1...3 {

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func sendsEveryAttributeAsAStringToAttentive() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         let (status, reports) = await harness.run()
         #expect(status == .success)
@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func secondRunOverUnchangedDataSendsNothing() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         _ = await harness.run()
         let requestsAfterFirst = harness.simulator.statistics().requests
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func onlyChangedAttributesAreSentNextTime() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         _ = await harness.run()
         var more = ReferralHistory()
@@ -74,7 +74,7 @@ import Testing
 
     @Test func failedValueStaysPendingAndIsRetriedNextRun() async throws {
         // 404: a failure the next run retries (a 400 is a refusal, README "Refusals": RefusalTests).
-        let harness = try JobHarness {
+        let harness = try await JobHarness {
             $0.faults.badIdentities = ["ocean@example.com"]
             $0.faults.rejectionStatus = 404
         }
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func dryRunSendsNothingAndWritesWhatWouldBeSent() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         let (status, reports) = await harness.run(["--dry-run"])
         #expect(status == .success)
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func newIdentityGetsEveryAttribute() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         _ = await harness.run()
         try harness.database.run(
@@ -130,7 +130,7 @@ import Testing
     }
 
     @Test func attributeThatLosesItsValueIsCleared() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.oneReferrer(harness)
         _ = await harness.run()
         var rejection = ReferralHistory()
@@ -149,7 +149,7 @@ import Testing
     }
 
     @Test func participantWithNoValidIdentityIsReportedAndSkipped() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("nobody", email: "not-an-email", phone: "555-0106"))
         history.customer(.init("email-only", email: " Mixed.Case@Example.COM ", phone: "12345"))
@@ -169,7 +169,7 @@ import Testing
     }
 
     @Test func semanticallyBadRowsNeverCountAndAreListed() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "Ocean@Example.com"))
         history.customer(.init("c2", email: "friend@example.com"))
@@ -205,7 +205,7 @@ import Testing
     }
 
     @Test func severalCurrenciesWithoutASettingIsAConfigurationError() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         history.customer(.init("c1", email: "c1@example.com"))
         history.referral("r1", by: "c1")

@@ -98,3 +98,22 @@ public func waitUntil(seconds: Double = 60, _ condition: () throws -> Bool) asyn
     }
     return try condition()
 }
+
+/// Runs blocking work (libpq calls: a database created and migrated) on a thread of its own and awaits it, so a
+/// test's set-up does not hold one of the cooperative pool's threads (two on a two-core machine): a hundred tests
+/// setting up at once left none for the tests already running, whose jobs then could not start for a minute.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+}
+
+extension TestDatabase {
+    /// Drops the database on a thread of its own, without waiting: for a deinit, which may run on the pool.
+    public func dropInBackground() {
+        let database = self
+        Thread { database.drop() }.start()
+    }
+}

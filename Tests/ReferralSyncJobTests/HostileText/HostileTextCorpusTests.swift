@@ -96,7 +96,7 @@ import Testing
     static let asOf = "2025-01-01T00:00:00Z"
 
     @Test func everyOutputOfEveryCommandStaysItsOwnShape() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         try Self.load(harness.database)
         let shop = ["REFERRAL_SHOP_CURRENCY": "USD"]
         let reports = harness.reportsDirectory

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func anEmailOverRFC5321sLengthsIsLeftOutAndTheParticipantSentByPhone() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         let local = String(repeating: "x", count: 300)
         Self.referrer(&history, "long", email: local + "@example.com", phone: "+14155550101")
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func anEmailLabelOverSixtyThreeIsRefusedWithItsLength() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(
             &history, "label", email: "a@" + String(repeating: "d", count: 64) + ".example", phone: "+14155550102")
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func aPhoneTheRulesRefuseIsLeftOutAndTheParticipantSentByEmail() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(&history, "national", email: "n@example.com", phone: "(415) 555-0101")
         try history.insert(into: harness.database)
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func aLinkOverAttentivesShorteningLimitIsSentAndWarnedAbout() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         let link = "https://shop.example/r/" + String(repeating: "a", count: 5_000 - 23)
         Self.referrer(&history, "longlink", email: "l@example.com", link: link)
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func aLinkWithARightToLeftOverrideIsSentCleanedAndCounted() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         Self.referrer(&history, "bidi", email: "b@example.com", link: "https://shop.example/r/\u{202E}fdp.exe\u{202C}")
         Self.referrer(&history, "plain", email: "p@example.com", link: "https://shop.example/r/plain")
@@ -186,7 +186,7 @@ import Testing
     }
 
     @Test func aParticipantWithAnIdentityProblemIsRejectedNotWarned() async throws {
-        let harness = try JobHarness()
+        let harness = try await JobHarness()
         var history = ReferralHistory()
         let long = String(repeating: "x", count: 65) + "@example.com"
         Self.referrer(&history, "c1", email: long, phone: "+14155550103", link: String(repeating: "l", count: 2_000))
