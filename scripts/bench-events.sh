@@ -182,8 +182,9 @@ SQL
   stop_simulator
 fi
 
-# The follower (scripts/bench/follower.sh): latency at a steady load, a burst, idle CPU. BENCH_FOLLOW= skips it.
-if [ -n "${BENCH_FOLLOW-1}" ]; then
+# The follower (scripts/bench/follower.sh): latency at a steady load, a burst, idle CPU. BENCH_FOLLOW=0 skips it
+# (make exports the variables it names even unset, as empty: an empty one means the default).
+if [ "${BENCH_FOLLOW:-1}" != 0 ]; then
   source scripts/bench/follower.sh
 fi
 
