@@ -63,7 +63,11 @@ bench-sync: deps
 
 # Events (BENCHMARKS.md "Events"): a backfill's throughput against the simulator at 150/s and 50 ms, the cost of
 # a quiet events run at BENCH_EVENTS_SCALE participants (default 1,000,000; empty skips it), and a backfill of
-# BENCH_EVENTS_BACKFILL_COUNT events (default 1,000,000; empty skips it): rate and peak RSS. Not a test.
+# BENCH_EVENTS_BACKFILL_COUNT events (default 1,000,000; empty skips it): rate and peak RSS, and the follower
+# (BENCH_FOLLOW=0 skips it). Not a test. The defaults are set here: make exports a variable it names even when unset,
+# as empty, which the script would read as "skip".
+BENCH_EVENTS_SCALE ?= 1000000
+BENCH_EVENTS_BACKFILL_COUNT ?= 1000000
 export BENCH_EVENTS_COUNT BENCH_EVENTS_SCALE BENCH_EVENTS_QUIET_RUNS BENCH_EVENTS_BACKFILL_COUNT BENCH_EVENTS_BACKFILL_RPS \
   BENCH_FOLLOW BENCH_FOLLOW_SECONDS BENCH_FOLLOW_IDLE_SECONDS
 bench-events: deps
