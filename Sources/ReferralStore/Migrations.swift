@@ -12,6 +12,10 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         case definitionsOutdated(names: [String])
         /// The database's encoding is not UTF8: the identity rules need Unicode text.
         case notUTF8(encoding: String)
+        /// The server refused a statement of referral-sync's own SQL while `migrate` applied it (`file`: the
+        /// migration or definition, `sqlState` and `message`: the server's). The migrations and definitions are one
+        /// transaction: nothing of it is applied.
+        case statementRefused(file: String, sqlState: String?, message: String)
     }
     public var kind: Kind
 
@@ -28,6 +32,9 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
                 + "run `referral-sync migrate` with this version first"
         case .notUTF8(let encoding):
             return "referral-sync needs a UTF8 database, this one is \(encoding)"
+        case .statementRefused(let file, let sqlState, let message):
+            return "the database refused referral-sync's \(file) (SQLSTATE \(sqlState ?? "unknown")): \(message); "
+                + "migrate was rolled back, nothing of it is applied"
         }
     }
 }
@@ -54,8 +61,9 @@ public enum Migrations {
 
     /// Applies every migration not yet applied, each in its own transaction, under an advisory lock so two
     /// concurrent `migrate` commands cannot interleave. Idempotent.
-    /// - Throws: `SchemaError` when the database was migrated by a newer version or is not UTF8; `PostgresError`
-    ///   when a statement fails (that migration is rolled back).
+    /// - Throws: `SchemaError` when the database was migrated by a newer version, is not UTF8, or refused a
+    ///   statement of a migration or definition (``SchemaError/Kind/statementRefused(file:sqlState:message:)``; the
+    ///   transaction is rolled back); `PostgresError` when the connection fails.
     @discardableResult
     public static func apply(on connection: PostgresConnection) throws -> [AppliedMigration] {
         try connection.run(
@@ -82,7 +90,7 @@ public enum Migrations {
                     result.append(AppliedMigration(version: migration.version, name: migration.name, appliedNow: false))
                     continue
                 }
-                try connection.run(migration.sql)
+                try refused(as: migration.fileName) { try connection.run(migration.sql) }
                 try connection.execute(
                     "INSERT INTO referral_sync_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     [String(migration.version), migration.name, checksum(migration.sql)])
@@ -129,13 +137,24 @@ public enum Migrations {
     /// migration transaction: a definition that fails rolls the whole migrate back.
     private static func applyDefinitions(on connection: PostgresConnection) throws {
         for definition in SQL.definitions {
-            try connection.run(definition.sql)
+            try refused(as: "sql/definitions/\(definition.name).sql") { try connection.run(definition.sql) }
         }
         try connection.run("DELETE FROM referral_sync_schema_definitions")
         for definition in SQL.definitions {
             try connection.execute(
                 "INSERT INTO referral_sync_schema_definitions (name, checksum) VALUES ($1, $2)",
                 [definition.name, checksum(definition.sql)])
+        }
+    }
+
+    /// Runs one file of referral-sync's own SQL; a statement the server refuses (not a lost connection) becomes a
+    /// ``SchemaError`` naming the file: a migration failure, never a fault of the input data.
+    private static func refused(as file: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as PostgresError where !error.isConnectionProblem && error.sqlState != nil {
+            throw SchemaError(
+                kind: .statementRefused(file: file, sqlState: error.sqlState, message: error.message))
         }
     }
 

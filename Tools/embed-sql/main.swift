@@ -70,6 +70,8 @@ func generate(sql: URL) throws -> String {
                 let version: Int
                 let name: String
                 let sql: String
+                /// Its path in the repository, e.g. `sql/migrations/0001_input_tables.sql`.
+                let fileName: String
             }
 
             /// One file of `sql/definitions/`: a living rule (CREATE OR REPLACE), re-applied by every migrate.
@@ -95,7 +97,9 @@ func generate(sql: URL) throws -> String {
         guard versions.insert(version).inserted else {
             throw EmbedError(description: "two migrations have version \(version)")
         }
-        out += "        Migration(version: \(version), name: \"\(name)\", sql: \(try literal(file))),\n"
+        out +=
+            "        Migration(version: \(version), name: \"\(name)\", sql: \(try literal(file)), "
+            + "fileName: \"sql/migrations/\(file.lastPathComponent)\"),\n"
     }
     out += "    ]\n\n"
 

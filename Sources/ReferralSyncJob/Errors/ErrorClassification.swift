@@ -55,6 +55,11 @@ extension JobError {
         case .notMigrated, .definitionsOutdated: "Run `referral-sync migrate` with this version."
         case .newerThanTool: "Use the newest referral-sync."
         case .notUTF8: "Create the database with ENCODING 'UTF8' (names and emails are Unicode)."
+        case .statementRefused:
+            "The database's set-up differs from what referral-sync supports (an object of the same name that is not "
+                + "referral-sync's, an extension or setting such as Citus's, the role's rights): fix it and run "
+                + "`referral-sync migrate` again; if the database is as the README describes, report it with the file "
+                + "named."
         }
     }
 
