@@ -60,14 +60,18 @@ extension EventLedger {
     /// The follower's lag (all shards): events pending, in flight or failed. Events refused for their content,
     /// and those held back because another app owns their type (`type_not_owned`), wait for a person, not for the
     /// follower, and are not counted.
-    public static func lag(on connection: PostgresConnection, freshSince: Timestamp) throws -> Lag {
+    /// - Parameter heldBackCode: The code that starts the ledger's error of an event held back for its type
+    ///   (`EventTypeOwnership.code`).
+    public static func lag(on connection: PostgresConnection, freshSince: Timestamp, heldBackCode: String) throws
+        -> Lag
+    {
         let row = try connection.query(
             """
             SELECT extract(epoch FROM now() - min(found_at))::float8,
                    extract(epoch FROM now() - min(found_at) FILTER (WHERE occurred_at >= $1::timestamptz))::float8
             FROM referral_sync_events
-            WHERE state IN ('pending', 'in_flight', 'failed') AND coalesce(error, '') NOT LIKE 'type\\_not\\_owned%'
-            """, [freshSince.description]
+            WHERE state IN ('pending', 'in_flight', 'failed') AND left(coalesce(error, ''), length($2)) <> $2
+            """, [freshSince.description, heldBackCode]
         ).first
         return Lag(oldest: row?[0].flatMap(Double.init), oldestFresh: row?[1].flatMap(Double.init))
     }

@@ -10,7 +10,8 @@ enum EventsCommand {
         await JobCommand.run(
             arguments, command: "events",
             summary: "Send the referral events the history implies and Attentive has not had (README "
-                + "\"Events\"), each once; write events.csv. Meant to run every few minutes.",
+                + "\"Events\"), each once; write events.csv. Meant to run every few minutes, or to keep running with "
+                + "--follow.",
             options: JobOptions.eventsOptions, environment: environment, output: output,
             own: { options in
                 EventsOptions(

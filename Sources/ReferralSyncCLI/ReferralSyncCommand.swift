@@ -39,7 +39,8 @@ public enum ReferralSyncCommand {
             run: { await DriftCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
         Command(
             name: "events",
-            summary: "send the referral events (invitations, rewards, …) Attentive has not had; every few minutes",
+            summary: "send the referral events (invitations, rewards, …) Attentive has not had; every few minutes, "
+                + "or --follow",
             options: JobOptions.eventsOptions,
             run: { await EventsCommand.run($0, environment: $1, stopSignal: $2, output: $3) }),
         Command(

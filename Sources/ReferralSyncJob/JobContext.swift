@@ -49,6 +49,12 @@ struct JobContext: Sendable {
         return store
     }
 
+    /// Puts the run id and `store` (when known) in every log line from now on. A command labels its lines with the
+    /// store named on the command line from the start, and with the store its connection found once it knows it.
+    func labelLogs(store: String?) {
+        logger.setContext([("run_id", runKey)] + (store.map { [("store", $0)] } ?? []))
+    }
+
     /// Opens a connection to the job's database.
     /// - Throws: `JobError` 78 when no database is configured and libpq's defaults do not work; `PostgresError`
     ///   otherwise.

@@ -38,7 +38,6 @@ final class RunRecorder {
     private(set) var counts = RunCounts()
     private let changes: CSVWriter
     private let ledger: LedgerWriter?
-    private let currency: Currency
     private let dryRunRequests: ReportFile?
     /// The first error writing the ledger; after it, accepted values are still reported but not recorded (the
     /// next run sends them again, harmlessly).
@@ -54,7 +53,6 @@ final class RunRecorder {
         changes = try CSVWriter(path: folder.path("changes.csv"), header: Self.changesHeader)
         dryRunRequests = dryRun ? try ReportFile(path: folder.path("dry_run_requests.jsonl")) : nil
         self.ledger = ledger
-        self.currency = currency
         counts.currency = currency
     }
 

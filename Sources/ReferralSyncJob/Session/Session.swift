@@ -36,15 +36,12 @@ struct Session {
         let configuration = context.configuration
         // The store named on the command line is in every line from the start (a store found through the
         // connection's search_path once it is known).
-        context.logger.setContext(
-            [("run_id", context.runKey)] + (configuration.schema.map { [("store", $0)] } ?? []))
+        context.labelLogs(store: configuration.schema)
         do {
             let lock = try context.connect()
             defer { lock.releaseAdvisoryLocksAndClose() }
             let store = try Self.store(on: lock, configured: configuration.schema)
-            if store != StoreKeys.defaultStore {
-                context.logger.setContext([("run_id", context.runKey), ("store", store)])
-            }
+            if store != StoreKeys.defaultStore { context.labelLogs(store: store) }
             try RunLock.take(on: lock, shard: configuration.shard, kind: lockKind, store: store)
             let watch = try LockWatch(
                 lockBackend: Int32(try lock.query("SELECT pg_backend_pid()").first?.int(0) ?? 0),

@@ -33,8 +33,7 @@ struct EventFollower {
     func run() async -> RunResult {
         let log = FollowerLog(logger: context.logger)
         let configuration = context.configuration
-        context.logger.setContext(
-            [("run_id", context.runKey)] + (configuration.schema.map { [("store", $0)] } ?? []))
+        context.labelLogs(store: configuration.schema)
         var backoff = ReconnectBackoff()
         var last: RunResult?
         var backfill = options.backfill
@@ -84,9 +83,7 @@ struct EventFollower {
         let lock = try context.connect(applicationName: "referral-sync events follower")
         defer { lock.releaseAdvisoryLocksAndClose() }
         let store = try Session.store(on: lock, configured: configuration.schema)
-        if store != StoreKeys.defaultStore {
-            context.logger.setContext([("run_id", context.runKey), ("store", store)])
-        }
+        if store != StoreKeys.defaultStore { context.labelLogs(store: store) }
         while try !RunLock.tryTake(on: lock, shard: configuration.shard, kind: .events, store: store) {
             log.enter(
                 .term, "standby",
@@ -104,8 +101,8 @@ struct EventFollower {
         log.enter(
             .term, "active", "active: the follower holds the events lock and follows new rows",
             [
-                ("sweep_seconds", JobOptionsText.seconds(follow.sweepSeconds)),
-                ("report_every_seconds", JobOptionsText.seconds(follow.reportEverySeconds)),
+                ("sweep_seconds", String(format: "%g", follow.sweepSeconds)),
+                ("report_every_seconds", String(format: "%g", follow.reportEverySeconds)),
             ])
         let listener = NotificationListener(context: context, store: store, log: log)
         var last: RunResult?
@@ -132,12 +129,5 @@ struct EventFollower {
             Thread.sleep(forTimeInterval: min(left, NotificationListener.slice).seconds)
         }
         return true
-    }
-}
-
-/// Seconds as the follower's log lines give them.
-enum JobOptionsText {
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

@@ -12,7 +12,7 @@ struct FollowerPeriod {
     /// How long a notification waits for the rest of its burst before the pass: a load's statements commit within
     /// milliseconds of each other and make one pass.
     static let burstGathering: Duration = .milliseconds(25)
-    /// The longest the metrics file goes unwritten (the issue asks for at least once a minute).
+    /// The longest the metrics file goes unwritten (README "Timer or follower": at least once a minute).
     static let metricsInterval: Duration = .seconds(30)
 
     /// When the period began.
@@ -93,9 +93,7 @@ struct FollowerPeriod {
                         }
                     }
                     if clock.now >= nextMetrics {
-                        period.lag =
-                            (try? EventLedger.lag(on: session.writer, freshSince: freshSince(options)))
-                            ?? period.lag
+                        period.lag = lag(on: session.writer, options) ?? period.lag
                         period.writeMetrics(
                             end, counts: opened.counts, status: lastPassFailure?.status ?? .success,
                             pending: try? EventLedger.unsentCount(on: session.writer), store: store)
@@ -114,7 +112,7 @@ struct FollowerPeriod {
                     passDue = woken || sweep || clock.now >= periodEnd
                 }
                 (pendingAfter, refused) = try base.afterSending(report: opened)
-                period.lag = (try? EventLedger.lag(on: session.writer, freshSince: freshSince(options))) ?? period.lag
+                period.lag = lag(on: session.writer, options) ?? period.lag
             } catch {
                 databaseFault = error
                 if (try? lock.query("SELECT 1")) == nil {
@@ -133,8 +131,11 @@ struct FollowerPeriod {
         }
     }
 
-    private static func freshSince(_ options: EventsOptions) -> Timestamp {
-        Timestamp.now().adding(seconds: -options.maxAgeHours * 3600)
+    /// How long the events still to deliver have waited now; `nil` when it cannot be read (the last figure stays).
+    private static func lag(on connection: PostgresConnection, _ options: EventsOptions) -> EventLedger.Lag? {
+        try? EventLedger.lag(
+            on: connection, freshSince: Timestamp.now().adding(seconds: -options.maxAgeHours * 3600),
+            heldBackCode: EventTypeOwnership.code)
     }
 
     /// Writes the metrics file in the middle of a period: the counts since the last write, the lag, the pending events.
