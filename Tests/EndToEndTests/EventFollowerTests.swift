@@ -99,9 +99,15 @@ import Testing
         #expect(await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 9 })
 
         #expect(try Self.terminate(harness, "referral-sync events listener") == 1)
+        // `pg_terminate_backend` only signals the session: wait until the follower has seen its listener go, so the
+        // rows below arrive while it is down (a row committed before the session exits would ring the old doorbell).
+        #expect(await harness.wait(seconds: 120) { Self.log(follower).contains("follower=listener:lost") })
         // Rows keep arriving, each its own transaction, while the listener is down and coming back.
         for batch in 1...5 { try harness.database.run(Self.referrals("c\(batch)-", 2)) }
-        let all = await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 9 + 30 }
+        let all = await harness.wait(seconds: 120) {
+            harness.simulator.acceptedEvents().count >= 9 + 30
+                && Self.log(follower).contains("listening for new rows again")
+        }
         #expect(all, "\(Self.log(follower))")
 
         let bodies = try Self.bodiesByID(harness)
@@ -111,7 +117,6 @@ import Testing
         #expect(unsent.first?[0] == "0")
         let log = Self.log(follower)
         #expect(log.components(separatedBy: "follower=listener:lost").count == 2, "\(log)")
-        #expect(log.contains("listening for new rows again"))
 
         kill(follower.process.processIdentifier, SIGTERM)
         #expect(await follower.wait().status == 143)
