@@ -59,7 +59,9 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ReferralModelTests", dependencies: ["ReferralModel"]),
         // Fixtures: the migrations as released before the rules moved to sql/definitions (the upgrade test).
-        .testTarget(name: "ReferralStoreTests", dependencies: ["ReferralStore", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ReferralStoreTests", dependencies: ["ReferralStore", "AttentiveSimulator", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "AttentiveTests", dependencies: ["Attentive", "AttentiveSimulator", "ReferralModel", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),

@@ -24,10 +24,20 @@ $$;
 -- refuses, and would refuse every night). NULL when not valid. The lengths are lookaheads on the one pattern
 -- (`(?!…)`): about 2.8 times the pattern's cost alone (200,000 emails, measured with btrim: 0.50 s instead of
 -- 0.18 s); bounded repetitions (`{1,64}`) instead took 50 times as long.
+-- Most stored addresses are already clean: printable ASCII with no whitespace, local@domain.tld, at most 64 bytes.
+-- For those, trimming and NFC change nothing and no length limit can be reached (the whole address is within the
+-- shortest of them), so the rule's answer is the address lower-cased, and a test with `~` (no match to extract,
+-- no lookaheads) decides it: 300,000 customers in 0.33 s instead of 1.46 s (issue 27). Every other address takes
+-- the full rule.
 CREATE OR REPLACE FUNCTION referral_sync_email(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT lower(substring(referral_sync_nfc(referral_sync_trim(raw))
-                           FROM '^(?![^@]{65})(?!.{255})[^\s@]+@(?![^@]*[^@.]{64})[^\s@]+\.[^\s@.]+$'))
+    SELECT CASE
+        WHEN octet_length(raw) <= 64
+             AND raw ~ '^[\x21-\x3f\x41-\x7e]+@[\x21-\x3f\x41-\x7e]+\.[\x21-\x2d\x2f-\x3f\x41-\x7e]+$'
+            THEN lower(raw)
+        ELSE lower(substring(referral_sync_nfc(referral_sync_trim(raw))
+                             FROM '^(?![^@]{65})(?!.{255})[^\s@]+@(?![^@]*[^@.]{64})[^\s@]+\.[^\s@.]+$'))
+    END
 $$;
 
 -- Phone rule: whitespace (no-break spaces included), dots, dashes, slashes and parentheses removed, a leading 00
