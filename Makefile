@@ -82,7 +82,7 @@ bench-events: deps
 BENCH_PG_OPTIONS ?= -c shared_buffers=2GB -c work_mem=64MB -c maintenance_work_mem=512MB \
 	-c effective_cache_size=8GB -c max_wal_size=8GB -c random_page_cost=1.1 \
 	-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c autovacuum=off
-export BENCH_SCALES BENCH_REPEAT BENCH_REAL_SYNC_MAX
+export BENCH_SCALES BENCH_REPEAT BENCH_REAL_SYNC_MAX BENCH_FULL_RUNS
 bench: deps
 	scripts/install-deps.sh time
 	$(SWIFT) build -c release --product referral-sync

@@ -9,16 +9,23 @@
 #   4. busy night: busy_night.sql changes ~1% of the participants, a real run through the simulator: wall time,
 #      requests, their own time (at the initial real sync's request rate), ratio to the baseline;
 #   5. revenue: `revenue --by month` over all history (median of BENCH_REPEAT) and `--by day` over two years,
-#      ratio to the baseline.
+#      ratio to the baseline;
+#   6. full recompute: BENCH_FULL_RUNS consecutive `run --dry-run --full-recompute` (default 10, issue 27: the
+#      tenth must cost what the first did): the first, the median and the last, and the kept tables' size before
+#      and after the series;
+#   7. an `events` run with nothing new (after a first one), and `explain` of one referrer;
+#   8. the database's size on disk.
 # Plans (EXPLAIN (ANALYZE, BUFFERS)) of the three queries are kept per scale. Prints a Markdown table and writes
 # it, the plans and the logs to reports/bench/<UTC time>/ (reports/bench/latest points at it).
-# Environment: BENCH_SCALES (default "100000 1000000"), BENCH_REPEAT (3), BENCH_REAL_SYNC_MAX (100000).
+# Environment: BENCH_SCALES (default "100000 1000000"), BENCH_REPEAT (3), BENCH_REAL_SYNC_MAX (100000),
+# BENCH_FULL_RUNS (10; 0 skips the series).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/simulator.sh
 scales=${BENCH_SCALES:-100000 1000000}
 repeat=${BENCH_REPEAT:-3}
 real_sync_max=${BENCH_REAL_SYNC_MAX:-100000}
+full_runs=${BENCH_FULL_RUNS:-10}
 as_of=2025-01-01T00:00:00Z currency=USD minor_units=2
 bin=$(swift build -c release --show-bin-path)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -225,6 +232,43 @@ for n in $scales; do
   day=$(wall "revenue-day-$n")
   echo "| $n | revenue --by day, 2023-2024 | $day | $(ratio "$day" "$base") | $(cpu "revenue-day-$n") |" \
     "$(rss_mb "revenue-day-$n") | $participants | | 0 | $(last_run periods) periods |" >> "$rows"
+
+  # Issue 27: consecutive full recomputes leave no dead rows behind, so the last costs what the first did.
+  if [ "$full_runs" -gt 0 ]; then
+    log "scale $n: $full_runs consecutive full recomputes"
+    kept_size() {
+      psql -X -A -t -c "SELECT round(sum(pg_total_relation_size(t)) / 1048576.0) FROM unnest(ARRAY[
+        'referral_sync_participant_values', 'referral_sync_counted_referrals', 'referral_sync_revenue_kept_lines',
+        'referral_sync_rejected_rows']::regclass[]) AS t"
+    }
+    size_before=$(kept_size)
+    times="" refreshes=""
+    for i in $(seq 1 "$full_runs"); do
+      timed "full-$n-$i" "$bin/referral-sync" run --dry-run --full-recompute "${job_options[@]}" \
+        --reports-dir "$work/reports-$n" --keep 1
+      times="$times $(wall "full-$n-$i")"
+      refreshes="$refreshes $(last_stage refresh)"
+    done
+    full=$(echo $times | median)
+    echo "| $n | full recompute (\`run --dry-run --full-recompute\`), $full_runs in a row | $full | $(ratio "$full" "$base") |" \
+      "$(cpu "full-$n-1") | $(rss_mb "full-$n-1") | $participants | $(awk -v p="$participants" -v w="$full" 'BEGIN {printf "%.0f", p / w}') | 0 |" \
+      "median; first $(wall "full-$n-1") s, last $(wall "full-$n-$full_runs") s (last / first $(ratio "$(wall "full-$n-$full_runs")" "$(wall "full-$n-1")")); refresh stages:$refreshes; kept tables $size_before MB before, $(kept_size) MB after |" >> "$rows"
+  fi
+
+  log "scale $n: events (nothing new) and explain"
+  event_options=(--as-of "$as_of" --currency "$currency" --quiet --reports-dir "$work/events-$n" --keep 1)
+  timed "events-first-$n" "$bin/referral-sync" events "${event_options[@]}"
+  timed "events-$n" "$bin/referral-sync" events "${event_options[@]}"
+  echo "| $n | events, nothing new (after a first events run of $(wall "events-first-$n") s) | $(wall "events-$n") |" \
+    "$(ratio "$(wall "events-$n")" "$base") | $(cpu "events-$n") | $(rss_mb "events-$n") | | | 0 | $(last_run delivered) delivered |" >> "$rows"
+  referrer=$(psql -X -A -t -c "SELECT customer_id FROM referral_sync_participant_values WHERE problem IS NULL
+    AND successful_referrals::int BETWEEN 2 AND 3 ORDER BY customer_id LIMIT 1")
+  timed "explain-$n" "$bin/referral-sync" explain "$referrer" --as-of "$as_of" --currency "$currency" --quiet \
+    --format json
+  echo "| $n | explain (one referrer) | $(wall "explain-$n") | $(ratio "$(wall "explain-$n")" "$base") |" \
+    "$(cpu "explain-$n") | $(rss_mb "explain-$n") | | | 0 | |" >> "$rows"
+  echo "| $n | database size on disk | | | | | | | | $(psql -X -A -t -c "SELECT pg_size_pretty(pg_database_size(current_database()))") after every stage |" >> "$rows"
+
   psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
   unset initial_requests
 done
