@@ -29,14 +29,46 @@ public final class CSVWriter {
             for index in fields.indices {
                 if index > 0 { buffer.append(UInt8(ascii: ",")) }
                 if var field = fields[index] {
-                    if CSVWriter.mayHideCharacters(field) { field = OutboundText.visible(field) }
-                    field.withUTF8 { CSVWriter.appendEscaped($0, to: &buffer) }
+                    field.withUTF8 { CSVWriter.append($0, to: &buffer) }
                 }
             }
             buffer.append(UInt8(ascii: "\r"))
             buffer.append(UInt8(ascii: "\n"))
         }
         rowCount += 1
+    }
+
+    /// What a byte asks of its field (``byteClasses``): nothing, quotes, or a look for hidden characters.
+    private static let needsQuotes: UInt8 = 1
+    private static let mayHide: UInt8 = 2
+
+    /// Each byte's class: the bytes ``mayHideCharacters(_:)`` looks for, and those that need quotes.
+    private static let byteClasses: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch byte {
+        case 0x0A, 0x0D: return needsQuotes
+        case 0x22, 0x2C: return needsQuotes
+        case 0x09: return 0
+        case 0..<0x20, 0x7F, 0xC2, 0xE2: return mayHide
+        default: return 0
+        }
+    }
+
+    /// Appends one field: one pass over its bytes classifies it, and a plain field (most of a large report) is
+    /// copied as it is; the others take ``appendEscaped(_:to:)``, after ``OutboundText/visible(_:)`` when a hidden
+    /// character may be there. Writes what ``escape(_:)`` returns, byte for byte.
+    static func append(_ field: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        var seen: UInt8 = 0
+        byteClasses.withUnsafeBufferPointer { classes in
+            for byte in field { seen |= classes[Int(byte)] }
+        }
+        if seen & mayHide != 0 {
+            var visible = OutboundText.visible(String(decoding: field, as: UTF8.self))
+            visible.withUTF8 { appendEscaped($0, to: &buffer) }
+        } else if seen & needsQuotes != 0 || needsFormulaGuard(field) {
+            appendEscaped(field, to: &buffer)
+        } else {
+            buffer.append(contentsOf: field)
+        }
     }
 
     /// Flushes, syncs to disk and closes the file.
