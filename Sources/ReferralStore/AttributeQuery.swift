@@ -8,6 +8,28 @@ public enum AttributeQuery {
     /// The query text, as in `sql/queries/participant_attributes.sql`.
     public static var sql: String { SQL.participantAttributes }
 
+    /// Up to how many candidates a run reads them alone (about a tenth of a million participants, where reading
+    /// them by key costs what the merge join over everyone does).
+    static let candidatesOnlyBelow = 100_000
+
+    /// The participants the query reads: the kept values, once, in its `FROM`.
+    static let participantsSource = "FROM referral_sync_participant_values p\n"
+
+    /// The query over the compare candidates alone (`sql/definitions/87_compare_candidates.sql`): the same text
+    /// with its one source of participants joined to the candidates, so a quiet night reads the few whose values
+    /// may differ through the keys instead of a million through the ledger's merge join (issue 27).
+    static let candidatesSQL: String = {
+        let parts = SQL.participantAttributes.components(separatedBy: participantsSource)
+        precondition(parts.count == 2, "participant_attributes.sql must read referral_sync_participant_values p once")
+        return parts.joined(
+            separator: """
+                FROM (SELECT candidate_values.* FROM referral_sync_compare_candidates candidate
+                      JOIN referral_sync_participant_values candidate_values
+                        ON candidate_values.customer_id = candidate.customer_id) p
+
+                """)
+    }()
+
     /// Opens a cursor over every participant of the shard in `customer_id` order. Call inside a transaction,
     /// after a refresh for the same parameters.
     /// - Throws: ``StateMismatch`` when the recompute the transaction sees is not for `parameters`.
@@ -21,7 +43,21 @@ public enum AttributeQuery {
         let values: [String?] = [String(parameters.shard.count), String(parameters.shard.number - 1)]
         // `run` streams only the participants with a value to send (any value differing from the ledger: pending
         // and refused values differ too); attributes.csv lists everyone from a query of its own (attributes_file).
-        let query = changedOnly ? "SELECT * FROM (\n\(sql)\n) AS participant WHERE participant.changed_mask <> 0" : sql
+        // It compares only the candidates (`sql/definitions/87_compare_candidates.sql`) unless everyone is one, or
+        // so many are (runs by shard never settle them) that the merge join over everyone costs no more.
+        var query = sql
+        if changedOnly {
+            let candidatesOnly = try connection.query(
+                """
+                SELECT NOT s.compare_everyone
+                       AND (SELECT count(*) FROM (SELECT 1 FROM referral_sync_compare_candidates LIMIT $1::integer) c)
+                           < $1::integer
+                FROM referral_sync_state s
+                """, [String(candidatesOnlyBelow)]
+            ).first?.bool(0)
+            if candidatesOnly == true { query = candidatesSQL }
+            query = "SELECT * FROM (\n\(query)\n) AS participant WHERE participant.changed_mask <> 0"
+        }
         return ParticipantCursor(
             rows: try RowCursor(
                 on: connection, sql: query, parameters: values, name: "participant_attributes", fetchSize: fetchSize),

@@ -167,4 +167,18 @@ public enum ParticipantStateStore {
         _ = try connection.execute(
             "INSERT INTO referral_sync_changes (everything, why) VALUES (true, $1)", [reason])
     }
+
+    /// After a complete run (every shard, not a dry run, nothing interrupted, the ledger written): the compare
+    /// candidates whose values now equal the ledger are settled, so the next run compares only the rest
+    /// (`sql/definitions/87_compare_candidates.sql`). Under the refresh lock, so no refresh adds candidates
+    /// between the look and the write.
+    /// - Returns: How many candidates stay (values still pending, skipped, refused or in flight).
+    @discardableResult
+    public static func settleCompared(on connection: PostgresConnection) throws -> Int {
+        let lockKey = try StoreKeys.key(.refresh, on: connection)
+        return try connection.transaction {
+            _ = try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(lockKey)])
+            return Int(try connection.query("SELECT referral_sync_settle_compared()").first?[0] ?? "0") ?? 0
+        }
+    }
 }

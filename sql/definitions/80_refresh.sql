@@ -81,6 +81,12 @@ BEGIN
         PERFORM referral_sync_build_kept_indexes();
     END IF;
 
+    -- The customers recomputed are compared with the ledger by the next run (87_compare_candidates); everyone
+    -- recomputed sets compare_everyone instead (84_refresh_state).
+    IF NOT everyone THEN
+        PERFORM referral_sync_note_compare_candidates(ARRAY(SELECT w.customer_id FROM referral_sync_owners w));
+    END IF;
+
     -- The markers this snapshot sees are handled; any committed since stay for the next run.
     DELETE FROM referral_sync_changes;
 

@@ -41,11 +41,14 @@ BEGIN
     DELETE FROM referral_sync_state;
     INSERT INTO referral_sync_state (
         singleton, rules_fingerprint, as_of, currency, minor_units, default_region, refreshed_at, full_recompute_at,
-        customers_read, customers_not_participants, referrals_read, orders_read, rejections_read, rejections_counted)
+        customers_read, customers_not_participants, referrals_read, orders_read, rejections_read, rejections_counted,
+        compare_everyone)
     VALUES (
         true, p_rules, p_as_of, p_currency, p_minor_units, p_default_region, clock_timestamp(),
         CASE WHEN p_everyone THEN clock_timestamp() ELSE previous.full_recompute_at END,
         counts.customers_read, counts.customers_not_participants, counts.referrals_read, counts.orders_read,
-        counts.rejections_read, counts.rejections_counted);
+        counts.rejections_read, counts.rejections_counted,
+        -- Everyone recomputed is everyone to compare (87_compare_candidates).
+        p_everyone OR coalesce(previous.compare_everyone, true));
 END
 $$;

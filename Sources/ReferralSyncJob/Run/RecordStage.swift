@@ -31,6 +31,7 @@ struct RecordStage {
             outcome.failure = JobError(classifying: ledgerError)
         } else if interruption == nil, configuration.shard == .all, !configuration.dryRun, let ledger = outputs.ledger {
             try ledger.forgetPendingNotSeen(since: session.runID)
+            try ParticipantStateStore.settleCompared(on: session.writer)
         }
         if let interruption, outcome.failure == nil { outcome.failure = interruption }
         if let ledger = outputs.ledger {
