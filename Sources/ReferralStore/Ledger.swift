@@ -57,7 +57,9 @@ public final class LedgerWriter {
             CREATE TEMP TABLE IF NOT EXISTS referral_sync_pending_batch (
                 customer_id text, attribute text, value text, state text, http_status integer, error text,
                 attempts integer, sent_email text, sent_phone text
-            ) ON COMMIT DELETE ROWS
+            ) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS referral_sync_pending_seen (customer_id text, attribute text);
+            TRUNCATE referral_sync_pending_seen
             """)
     }
 
@@ -107,6 +109,11 @@ public final class LedgerWriter {
             }
             if !pending.isEmpty {
                 try connection.copyIn("COPY referral_sync_pending_batch FROM STDIN", rows: pending)
+                try connection.run(
+                    """
+                    INSERT INTO referral_sync_pending_seen (customer_id, attribute)
+                    SELECT customer_id, attribute FROM referral_sync_pending_batch
+                    """)
                 try connection.execute(
                     """
                     INSERT INTO referral_sync_pending AS p (customer_id, attribute, value, state, first_seen_at,
@@ -127,6 +134,10 @@ public final class LedgerWriter {
                             ELSE excluded.refused_at
                         END,
                         sent_email = excluded.sent_email, sent_phone = excluded.sent_phone
+                    -- A value skipped again for the same reason is left as it is: rewriting some 27,000 rows
+                    -- a night at a million participants left as many dead ones (issue 27). It was seen.
+                    WHERE NOT (p.state = 'skipped' AND excluded.state = 'skipped'
+                               AND (p.value, p.error) IS NOT DISTINCT FROM (excluded.value, excluded.error))
                     """, [run])
             }
         }
@@ -160,6 +171,9 @@ public final class LedgerWriter {
             """
             DELETE FROM referral_sync_pending p
             WHERE p.run_id IS DISTINCT FROM $1::bigint AND p.state <> 'in_flight'
+              AND NOT EXISTS (
+                  SELECT 1 FROM pg_temp.referral_sync_pending_seen s
+                  WHERE s.customer_id = p.customer_id AND s.attribute = p.attribute)
               AND (p.state <> 'refused' OR NOT EXISTS (
                   SELECT 1 FROM referral_sync_participant_values v
                   WHERE v.customer_id = p.customer_id
