@@ -90,7 +90,7 @@ public enum Migrations {
                     result.append(AppliedMigration(version: migration.version, name: migration.name, appliedNow: false))
                     continue
                 }
-                try refused(as: migration.fileName) { try connection.run(migration.sql) }
+                try refused(as: migration.fileName) { try runStatements(of: migration.sql, on: connection) }
                 try connection.execute(
                     "INSERT INTO referral_sync_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     [String(migration.version), migration.name, checksum(migration.sql)])
@@ -137,7 +137,9 @@ public enum Migrations {
     /// migration transaction: a definition that fails rolls the whole migrate back.
     private static func applyDefinitions(on connection: PostgresConnection) throws {
         for definition in SQL.definitions {
-            try refused(as: "sql/definitions/\(definition.name).sql") { try connection.run(definition.sql) }
+            try refused(as: "sql/definitions/\(definition.name).sql") {
+                try runStatements(of: definition.sql, on: connection)
+            }
         }
         try connection.run("DELETE FROM referral_sync_schema_definitions")
         for definition in SQL.definitions {
@@ -145,6 +147,12 @@ public enum Migrations {
                 "INSERT INTO referral_sync_schema_definitions (name, checksum) VALUES ($1, $2)",
                 [definition.name, checksum(definition.sql)])
         }
+    }
+
+    /// Runs a file's statements one at a time (``SQLScript``): Citus propagates each DDL statement to its workers
+    /// with the text it was sent, and refuses a text of several (issue 28).
+    static func runStatements(of script: String, on connection: PostgresConnection) throws {
+        for statement in SQLScript.statements(script) { try connection.run(statement) }
     }
 
     /// Runs one file of referral-sync's own SQL; a statement the server refuses (not a lost connection) becomes a

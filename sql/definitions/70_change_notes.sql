@@ -18,14 +18,17 @@
 CREATE OR REPLACE FUNCTION referral_sync_note_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
-    key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id' WHEN 'referrals' THEN 'referrer_id'
+    -- The input table, from the trigger's argument: on Citus the trigger fires on a shard, whose name is the
+    -- table's with a number after it (issue 28).
+    input_table text := TG_ARGV[0];
+    key_column text := CASE input_table WHEN 'customers' THEN 'customer_id' WHEN 'referrals' THEN 'referrer_id'
                                           ELSE 'referral_id' END;
-    note_column text := CASE WHEN TG_TABLE_NAME IN ('customers', 'referrals') THEN 'customer_id'
+    note_column text := CASE WHEN input_table IN ('customers', 'referrals') THEN 'customer_id'
                              ELSE 'referral_id' END;
-    event_key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id'
+    event_key_column text := CASE input_table WHEN 'customers' THEN 'customer_id'
                                                 WHEN 'referral_coupons' THEN 'coupon_code'
                                                 ELSE 'referral_id' END;
-    row_key_column text := CASE TG_TABLE_NAME WHEN 'customers' THEN 'customer_id'
+    row_key_column text := CASE input_table WHEN 'customers' THEN 'customer_id'
                                               WHEN 'referral_orders' THEN 'order_id'
                                               WHEN 'referral_coupons' THEN 'coupon_code'
                                               ELSE 'referral_id' END;
@@ -34,31 +37,31 @@ BEGIN
     -- '-infinity', the beginning. A truncation deletes every row of the table the arrivals know.
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE referral_sync_row_arrivals SET last_changed = now(), deleted_at = now()
-        WHERE source = TG_TABLE_NAME AND deleted_at IS NULL;
+        WHERE source = input_table AND deleted_at IS NULL;
     ELSE
         EXECUTE format('INSERT INTO referral_sync_row_arrivals (source, key, first_seen, last_changed, deleted_at) '
                        'SELECT %L, %I, %s, now(), %s FROM %I ON CONFLICT (source, key) DO UPDATE '
                        'SET last_changed = excluded.last_changed, deleted_at = excluded.deleted_at',
-                       TG_TABLE_NAME, row_key_column,
+                       input_table, row_key_column,
                        CASE TG_OP WHEN 'INSERT' THEN 'now()' ELSE '''-infinity''::timestamptz' END,
                        CASE TG_OP WHEN 'DELETE' THEN 'now()' ELSE 'NULL::timestamptz' END,
                        CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE')
-       OR (TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('referral_orders', 'referral_rejections')) THEN
+       OR (TG_OP = 'DELETE' AND input_table IN ('referral_orders', 'referral_rejections')) THEN
         EXECUTE format('INSERT INTO referral_sync_event_notes (source, key) SELECT DISTINCT %L, %I FROM %I',
-                       TG_TABLE_NAME, event_key_column, CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
+                       input_table, event_key_column, CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
         -- The doorbell of `events --follow`: once per statement (and PostgreSQL folds the same channel and payload
         -- into one notification per transaction), delivered at commit. The payload names the store, so followers
         -- of other stores in the same database ignore it. The notes above stay the source of truth: a follower
         -- that misses this finds them at its next sweep.
         PERFORM pg_notify('referral_sync_events', TG_TABLE_SCHEMA);
     END IF;
-    IF TG_TABLE_NAME = 'referral_coupons' THEN
+    IF input_table = 'referral_coupons' THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
-        INSERT INTO referral_sync_changes (everything, why) VALUES (true, TG_TABLE_NAME || ' was truncated');
+        INSERT INTO referral_sync_changes (everything, why) VALUES (true, input_table || ' was truncated');
     ELSE
         -- The transition tables (new_rows, old_rows) are visible to EXECUTE as to any query of the trigger.
         EXECUTE format('INSERT INTO referral_sync_changes (%I) SELECT DISTINCT k FROM (%s) AS changed (k)',
@@ -85,14 +88,14 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_deleted ON %I', input_table);
         EXECUTE format('DROP TRIGGER IF EXISTS referral_sync_truncated ON %I', input_table);
         EXECUTE format('CREATE TRIGGER referral_sync_inserted AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change(%L)', input_table, input_table);
         EXECUTE format('CREATE TRIGGER referral_sync_updated AFTER UPDATE ON %I '
                        'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change(%L)', input_table, input_table);
         EXECUTE format('CREATE TRIGGER referral_sync_deleted AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change(%L)', input_table, input_table);
         EXECUTE format('CREATE TRIGGER referral_sync_truncated AFTER TRUNCATE ON %I '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change()', input_table);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION referral_sync_note_change(%L)', input_table, input_table);
     END LOOP;
 END
 $triggers$;
