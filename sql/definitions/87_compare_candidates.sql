@@ -27,10 +27,13 @@ $$;
 -- Notes p_customers as candidates (the refresh's owners). SECURITY DEFINER like the trigger functions below: the
 -- set is referral-sync's bookkeeping, so a role that may write only the kept recompute (README "Support: explain a
 -- customer") refreshes as before.
+-- While everyone is compared anyway (compare_everyone), nothing is noted: a first sync of a million participants
+-- would otherwise note a million ledger rows only for the settling to remove them.
 CREATE OR REPLACE FUNCTION referral_sync_note_compare_candidates(p_customers text[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER AS $$
     INSERT INTO referral_sync_compare_candidates (customer_id)
     SELECT DISTINCT u.customer_id FROM unnest(p_customers) AS u (customer_id)
+    WHERE NOT coalesce((SELECT s.compare_everyone FROM referral_sync_state s), true)
     ON CONFLICT DO NOTHING
 $$;
 
@@ -38,6 +41,9 @@ $$;
 CREATE OR REPLACE FUNCTION referral_sync_note_ledger_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
+    IF coalesce((SELECT s.compare_everyone FROM referral_sync_state s), true) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'DELETE' THEN
         INSERT INTO referral_sync_compare_candidates (customer_id)
         SELECT DISTINCT o.customer_id FROM old_rows o ON CONFLICT DO NOTHING;
@@ -62,13 +68,14 @@ $$;
 CREATE OR REPLACE FUNCTION referral_sync_note_value_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-    INSERT INTO referral_sync_compare_candidates (customer_id) VALUES (NEW.customer_id) ON CONFLICT DO NOTHING;
+    PERFORM referral_sync_note_compare_candidates(ARRAY[NEW.customer_id]);
     RETURN NULL;
 END
 $$;
 
--- After a complete run, under the refresh lock (no refresh between the look and the write): when everyone was a
--- candidate, the candidates become exactly the participants that differ from the ledger now; then every candidate
+-- After a complete run, under the run and refresh locks (no refresh, and no other command of referral-sync writing
+-- the ledger, between the look and the write): when everyone was a candidate, the candidates become exactly the
+-- participants that differ from the ledger now; then every candidate
 -- that no longer differs (its values sent, or no longer a participant) leaves. Reads the committed rows as they are
 -- now, not the run's snapshot, so a change committed during the run stays a candidate. Returns how many stay.
 CREATE OR REPLACE FUNCTION referral_sync_settle_compared() RETURNS bigint
@@ -77,6 +84,8 @@ DECLARE
     remaining bigint;
 BEGIN
     IF coalesce((SELECT s.compare_everyone FROM referral_sync_state s), true) THEN
+        -- Whatever was noted is replaced by what differs now (nothing is noted meanwhile: the lock).
+        TRUNCATE referral_sync_compare_candidates;
         INSERT INTO referral_sync_compare_candidates (customer_id)
         SELECT p.customer_id
         FROM referral_sync_participant_values p
