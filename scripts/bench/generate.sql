@@ -35,7 +35,9 @@ SELECT 'cus_' || lpad(i::text, 8, '0'),
             WHEN pg_temp.u(i, 2) < 0.60 THEN '(415) 555-' || lpad((i % 10000)::text, 4, '0')
             WHEN pg_temp.u(i, 2) < 0.75 THEN '+1 (415) ' || lpad((i % 1000)::text, 3, '0') || '-'
                                                || lpad((i / 1000 % 10000)::text, 4, '0')
-            ELSE '+44 7700 ' || lpad((i % 1000000)::text, 6, '0') END,
+            -- Unique up to 100 million customers (+44 7700 … below a million, as before; +44 7701 … above):
+            -- a pool of a million numbers made a quarter of ten million customers share a phone (issue 27).
+            ELSE '+44 77' || lpad((i / 1000000 % 100)::text, 2, '0') || ' ' || lpad((i % 1000000)::text, 6, '0') END,
        'First' || i, 'Last' || i,
        (ARRAY['en', 'en-GB', 'de', 'fr', 'sv'])[1 + (i % 5)],
        CASE WHEN pg_temp.u(i, 3) < 0.03 THEN NULL ELSE 'https://test.oken.do/' || substr(md5(i::text), 1, 10) END,
