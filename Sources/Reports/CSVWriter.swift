@@ -42,7 +42,9 @@ public final class CSVWriter {
     private static let needsQuotes: UInt8 = 1
     private static let mayHide: UInt8 = 2
 
-    /// Each byte's class: the bytes ``mayHideCharacters(_:)`` looks for, and those that need quotes.
+    /// Each byte's class: the bytes that may start a character a spreadsheet would not show (``OutboundText/isHidden(_:)``:
+    /// a control byte other than tab, CR and LF, or the first byte of a two- or three-byte sequence those characters
+    /// use, 0xC2 for C1 controls and 0xE2 for the bidirectional controls), and those that need quotes.
     private static let byteClasses: [UInt8] = (0...255).map { byte -> UInt8 in
         switch byte {
         case 0x0A, 0x0D: return needsQuotes
@@ -55,7 +57,7 @@ public final class CSVWriter {
 
     /// Appends one field: one pass over its bytes classifies it, and a plain field (most of a large report) is
     /// copied as it is; the others take ``appendEscaped(_:to:)``, after ``OutboundText/visible(_:)`` when a hidden
-    /// character may be there. Writes what ``escape(_:)`` returns, byte for byte.
+    /// character may be there. ``write(_:)`` and ``escape(_:)`` both write fields through it.
     static func append(_ field: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
         var seen: UInt8 = 0
         byteClasses.withUnsafeBufferPointer { classes in
@@ -74,22 +76,12 @@ public final class CSVWriter {
     /// Flushes, syncs to disk and closes the file.
     public func close() throws { try file.close(sync: true) }
 
-    /// Whether `field` may hold a character a spreadsheet would not show (``OutboundText/isHidden(_:)``): a control
-    /// byte other than tab, CR and LF, or the first byte of a two- or three-byte sequence those characters use
-    /// (0xC2: C1 controls; 0xE2: the bidirectional controls). Checked byte by byte, so plain fields cost nothing more.
-    static func mayHideCharacters(_ field: String) -> Bool {
-        field.utf8.contains { byte in
-            (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2
-                || byte == 0xE2
-        }
-    }
-
     /// One field as it appears in the file: hidden characters made visible (`{U+202E}`), guarded against formula
     /// injection, then quoted if needed.
     public static func escape(_ raw: String) -> String {
-        var field = mayHideCharacters(raw) ? OutboundText.visible(raw) : raw
+        var field = raw
         var bytes: [UInt8] = []
-        field.withUTF8 { appendEscaped($0, to: &bytes) }
+        field.withUTF8 { append($0, to: &bytes) }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -20,15 +20,26 @@ public final class PrivateCluster: @unchecked Sendable {
         folder = try makeTemporaryFolder("private-cluster")
         asOwner = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         if getuid() == 0 { _ = try await ChildProcess.run("/bin/chown", ["postgres", folder]) }
-        let port = Int.random(in: 41_000...49_000)
-        server = "host=127.0.0.1 port=\(port) user=referral"
-        let initdb = try await run(
-            "initdb", ["-D", folder + "/data", "-U", "referral", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        let initdb = try await Self.run(
+            bin, asOwner, "initdb",
+            ["-D", folder + "/data", "-U", "referral", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
         guard initdb.status == 0 else { throw TestDatabase.Unavailable(description: "initdb: \(initdb.output)") }
-        let options = "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
-        let started = try await run(
-            "pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o", options, "start"])
-        guard started.status == 0 else { throw TestDatabase.Unavailable(description: "pg_ctl: \(started.output)") }
+        // A random port may be taken (by another test's cluster, or as the local end of a loopback connection:
+        // the range is inside Linux's ephemeral ports); the server then fails to bind, and another port is tried.
+        var failure = ""
+        for _ in 0..<3 {
+            let port = Int.random(in: 41_000...49_000)
+            let options = "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+            let started = try await Self.run(
+                bin, asOwner, "pg_ctl",
+                ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+            if started.status == 0 {
+                server = "host=127.0.0.1 port=\(port) user=referral"
+                return
+            }
+            failure = started.output
+        }
+        throw TestDatabase.Unavailable(description: "pg_ctl: \(failure)")
     }
 
     /// `pg_ctl restart -m fast`: every session ends, the server comes back on the same port.
@@ -44,6 +55,12 @@ public final class PrivateCluster: @unchecked Sendable {
     }
 
     private func run(_ tool: String, _ arguments: [String]) async throws -> ChildProcess.Finished {
+        try await Self.run(bin, asOwner, tool, arguments)
+    }
+
+    private static func run(_ bin: String, _ asOwner: [String], _ tool: String, _ arguments: [String]) async throws
+        -> ChildProcess.Finished
+    {
         let command = asOwner + [bin + "/" + tool] + arguments
         return try await ChildProcess.run(command[0], Array(command.dropFirst()), seconds: 90)
     }
