@@ -122,6 +122,36 @@ import Testing
         #expect(await follower.wait().status == 143)
     }
 
+    /// A notification that never comes: the rows and their notes are committed exactly as the triggers would
+    /// write them, but with the triggers off (`session_replication_role = replica`), so no `NOTIFY` is sent. The
+    /// notes are the source of truth: the next sweep delivers them, and the period's summary says no pass came
+    /// from a notification.
+    @Test func aSweepDeliversRowsWhoseNotificationNeverCame() async throws {
+        let harness = try await ExecutableHarness()
+        let follower = try JobProcess(
+            ["events", "--follow", "--currency", "USD", "--sweep-seconds", "2"], environment: harness.environment)
+        #expect(try await Self.waitUntilListening(harness, follower), "\(Self.log(follower))")
+        try harness.database.run(
+            """
+            BEGIN;
+            SET LOCAL session_replication_role = replica;
+            \(Self.referrals("s", 2))
+            INSERT INTO referral_sync_event_notes (source, key)
+            SELECT 'customers', customer_id FROM customers WHERE customer_id LIKE 's%'
+            UNION ALL SELECT 'referrals', referral_id FROM referrals WHERE referral_id LIKE 'r-s%';
+            COMMIT;
+            """)
+        let delivered = await harness.wait(seconds: 120) { harness.simulator.acceptedEvents().count >= 6 }
+        #expect(delivered, "\(Self.log(follower))")
+
+        kill(follower.process.processIdentifier, SIGTERM)
+        let finished = await follower.wait()
+        #expect(finished.status == 143, "\(finished.stderr)")
+        let summary = try String(contentsOfFile: harness.reportsDirectory + "/latest/summary.md", encoding: .utf8)
+        #expect(summary.contains(" 0 passes after a notification and "), "\(summary)")
+        #expect(try Self.bodiesByID(harness).count == 6)
+    }
+
     @Test func theLockSessionTerminatedEndsThePeriodAndTheFollowerTakesTheLockAgain() async throws {
         let harness = try await ExecutableHarness()
         let follower = try JobProcess(Self.follow, environment: harness.environment)
