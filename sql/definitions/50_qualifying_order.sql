@@ -6,6 +6,25 @@
 -- An order is not valid when it was redeemed after as-of or at ±infinity, its total is NaN, ±Infinity or negative,
 -- its currency is not exactly the shop currency, its referral does not count, or it was redeemed before its
 -- referral was created.
+-- The first reason an order is not valid, NULL when it is: the rule above for one order, given its referral's
+-- checks (40_referral_checks: its reason and created_at). A single expression, so PostgreSQL inlines it into the
+-- order checks below and into the refresh (82_refresh_kept_rows), which calls it beside the referral checks it has
+-- already computed.
+CREATE OR REPLACE FUNCTION referral_sync_order_reason(
+    redeemed_at timestamptz, total_price numeric, currency text, referral_reason text,
+    referral_created_at timestamptz, p_as_of timestamptz, p_currency text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN redeemed_at > p_as_of THEN 'redeemed_after_as_of'
+        WHEN NOT isfinite(redeemed_at) THEN 'redeemed_at_not_finite'
+        WHEN total_price IN ('NaN', 'Infinity', '-Infinity') THEN 'total_not_finite'
+        WHEN total_price < 0 THEN 'negative_total'
+        WHEN currency IS DISTINCT FROM p_currency THEN 'currency_mismatch'
+        WHEN referral_reason IS NOT NULL THEN 'referral_not_counted'
+        WHEN redeemed_at < referral_created_at THEN 'redeemed_before_referral_created'
+    END
+$$;
+
 DROP FUNCTION IF EXISTS referral_sync_order_checks(timestamptz, text, text[]);
 CREATE OR REPLACE FUNCTION referral_sync_order_checks(p_as_of timestamptz, p_currency text, p_referrers text[])
 RETURNS TABLE (order_id text, referral_id text, referrer_id text, redeemed_at timestamptz, currency text,
@@ -23,18 +42,13 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         SELECT o.order_id, o.referral_id, rc.referrer_id, o.redeemed_at, o.currency, o.total_price,
                rc.created_at AS referral_created_at, rc.reason AS referral_reason, rc.rejected_at,
                rc.rejected AS referral_rejected, o.discount_amount, rc.channel AS referral_channel,
-               CASE
-                   WHEN o.redeemed_at > p_as_of THEN 'redeemed_after_as_of'
-                   WHEN NOT isfinite(o.redeemed_at) THEN 'redeemed_at_not_finite'
-                   WHEN o.total_price IN ('NaN', 'Infinity', '-Infinity') THEN 'total_not_finite'
-                   WHEN o.total_price < 0 THEN 'negative_total'
-                   WHEN o.currency IS DISTINCT FROM p_currency THEN 'currency_mismatch'
-                   WHEN rc.reason IS NOT NULL THEN 'referral_not_counted'
-                   WHEN o.redeemed_at < rc.created_at THEN 'redeemed_before_referral_created'
-               END AS reason
+               referral_sync_order_reason(o.redeemed_at, o.total_price, o.currency, rc.reason, rc.created_at,
+                                          p_as_of, p_currency) AS reason
         FROM referral_sync_referral_checks(p_as_of, p_referrers) rc
         JOIN referral_orders o ON o.referral_id = rc.referral_id
     ) AS oc
+    -- The refresh (82_refresh_kept_rows) ranks the orders with this same window over the referral checks it has
+    -- already computed; a change here goes there too.
     WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
 $$;
 

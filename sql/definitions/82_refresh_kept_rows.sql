@@ -3,21 +3,46 @@
 --
 -- Writes the rows of p_referrers (NULL: of everyone; their old rows are already deleted) in the four kept tables:
 -- every participant's identity and values, the referrals that count, the revenue report's lines of both bases, and
--- every input row that does not count with its reason and detail. One statement, so each check of
--- sql/definitions is computed once for all four (the two MATERIALIZED sets, from which the successes are
--- aggregated too); the filter on p_referrers reaches the
--- indexes of the input tables through the inlined rule functions. plpgsql, so the statement is planned with the
--- parameters' values (p_referrers NULL or not) as the single function's statement was.
+-- every input row that does not count with its reason and detail. Each check of sql/definitions is computed once
+-- for all four: the referral checks into a temporary table first, then one statement over them (the order checks
+-- MATERIALIZED, from which the successes are aggregated too); the filter on p_referrers reaches the indexes of the
+-- input tables through the inlined rule functions. plpgsql, so each statement is planned with the parameters'
+-- values (p_referrers NULL or not).
 CREATE OR REPLACE FUNCTION referral_sync_recompute_kept_rows(
     p_as_of timestamptz, p_currency text, p_minor_units integer, p_default_region text, p_referrers text[])
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    WITH referral_checks AS MATERIALIZED (
-        SELECT * FROM referral_sync_referral_checks(p_as_of, p_referrers)
+    -- The referral checks, once, in a table of their own: analysed, so the statement below is planned for the rows
+    -- they are (a few thousand referrals on a busy night, every one on a full recompute).
+    DROP TABLE IF EXISTS pg_temp.referral_sync_checked_referrals;
+    CREATE TEMP TABLE referral_sync_checked_referrals ON COMMIT DROP AS
+    SELECT * FROM referral_sync_referral_checks(p_as_of, p_referrers);
+    ANALYZE referral_sync_checked_referrals;
+
+    WITH referral_checks AS NOT MATERIALIZED (
+        SELECT * FROM referral_sync_checked_referrals
     ),
+    -- The order checks (50_qualifying_order: referral_sync_order_checks, their home, which explain, events and the
+    -- revenue report call), the same columns by the same reason and window, over the referral checks above:
+    -- calling the function would evaluate the referral checks a second time (issue 27).
     ranked_orders AS MATERIALIZED (
-        SELECT * FROM referral_sync_order_checks(p_as_of, p_currency, p_referrers)
+        SELECT oc.order_id, oc.referral_id, oc.referrer_id, oc.redeemed_at, oc.currency, oc.total_price,
+               oc.referral_created_at, oc.referral_reason, oc.rejected_at, oc.referral_rejected, oc.reason,
+               row_number() OVER by_referral AS order_rank,
+               first_value(oc.order_id) OVER by_referral AS first_order_id,
+               oc.reason IS NULL AND row_number() OVER by_referral = 1 AS qualifying,
+               oc.discount_amount, oc.referral_channel
+        FROM (
+            SELECT o.order_id, o.referral_id, rc.referrer_id, o.redeemed_at, o.currency, o.total_price,
+                   rc.created_at AS referral_created_at, rc.reason AS referral_reason, rc.rejected_at,
+                   rc.rejected AS referral_rejected, o.discount_amount, rc.channel AS referral_channel,
+                   referral_sync_order_reason(o.redeemed_at, o.total_price, o.currency, rc.reason, rc.created_at,
+                                              p_as_of, p_currency) AS reason
+            FROM referral_sync_checked_referrals rc
+            JOIN referral_orders o ON o.referral_id = rc.referral_id
+        ) AS oc
+        WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
     ),
     per_referrer AS (
         SELECT rc.referrer_id,
