@@ -6,6 +6,10 @@
 /// `'…'` strings (doubled quotes; backslash escapes in `E'…'`), `"…"` identifiers, or dollar-quoted bodies
 /// (`$$…$$`, `$tag$…$tag$`; a `$1` parameter is not a quote). Each statement keeps its text as written, comments
 /// included, without the semicolon; pieces holding only comments and whitespace are dropped.
+///
+/// A function or procedure with a SQL-standard body (`CREATE [OR REPLACE] FUNCTION … BEGIN ATOMIC …; …; END`) is
+/// one statement: its semicolons are not split at. Like psql, a statement that starts `CREATE [OR REPLACE]
+/// FUNCTION|PROCEDURE` counts `BEGIN` and `CASE` against `END`, outside parentheses, and ends only at depth zero.
 public enum SQLScript {
     /// The statements of `script`, in order.
     public static func statements(_ script: String) -> [String] {
@@ -14,6 +18,7 @@ public enum SQLScript {
         var start = 0
         var hasCode = false
         var index = 0
+        var body = AtomicBody()
 
         func finish(at end: Int) {
             if hasCode {
@@ -22,6 +27,7 @@ public enum SQLScript {
             }
             start = end + 1
             hasCode = false
+            body = AtomicBody()
         }
 
         while index < bytes.count {
@@ -48,10 +54,23 @@ public enum SQLScript {
                     index = endOfDollarQuote(bytes, tag: Array(bytes[index...tagEnd]), from: tagEnd + 1)
                     continue
                 }
-            case UInt8(ascii: ";"):
+            case UInt8(ascii: ";") where body.depth == 0:
                 finish(at: index)
+            case UInt8(ascii: "("):
+                hasCode = true
+                body.parentheses += 1
+            case UInt8(ascii: ")"):
+                hasCode = true
+                body.parentheses -= 1
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 break
+            case let first where isIdentifierByte(first) && !(first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")):
+                hasCode = true
+                var end = index + 1
+                while end < bytes.count, isIdentifierByte(bytes[end]) || bytes[end] == UInt8(ascii: "$") { end += 1 }
+                body.read(word: String(decoding: bytes[index..<end], as: UTF8.self).lowercased())
+                index = end
+                continue
             default:
                 hasCode = true
             }
@@ -59,6 +78,30 @@ public enum SQLScript {
         }
         finish(at: bytes.count)
         return statements
+    }
+
+    /// psql's reading of a SQL-standard function body: whether the statement so far is `CREATE [OR REPLACE]
+    /// FUNCTION|PROCEDURE`, and how many `BEGIN`s and `CASE`s (outside parentheses) its `END`s have not closed.
+    private struct AtomicBody {
+        var words: [String] = []
+        var parentheses = 0
+        var depth = 0
+
+        mutating func read(word: String) {
+            if words.count < 4 { words.append(word) }
+            let creates =
+                words.first == "create"
+                && (["function", "procedure"].contains(words.dropFirst().first ?? "")
+                    || (words.dropFirst().first == "or" && words.dropFirst(2).first == "replace"
+                        && ["function", "procedure"].contains(words.dropFirst(3).first ?? "")))
+            guard creates, parentheses == 0 else { return }
+            switch word {
+            case "begin": depth += 1
+            case "case" where depth > 0: depth += 1
+            case "end" where depth > 0: depth -= 1
+            default: break
+            }
+        }
     }
 
     private static func isIdentifierByte(_ byte: UInt8) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import ReferralStore
 import TestSupport
 import Testing
 
@@ -59,5 +60,102 @@ struct CitusTests {
         #expect(message.contains("sql/definitions/70_change_notes.sql"), "\(message)")
         #expect(message.contains("triggers are not supported on distributed tables"), "\(message)")
         #expect(!message.contains("input tables"), "never reported as bad input data")
+    }
+
+    /// Migrates this test's store as a distributed schema, the settings on the job's sessions.
+    func migrateStore() async throws {
+        let (status, message) = await runCommand(
+            ["migrate", "--schema", schema, "--create-schema"], environment: with(distributedStoreOptions))
+        try #require(status == .success, "\(message)")
+    }
+
+    /// The settings a store in a distributed schema needs (README "Several workers and a distributed PostgreSQL").
+    let distributedStoreOptions = "-c citus.enable_schema_based_sharding=on -c citus.enable_unsafe_triggers=on"
+
+    /// A connection to the coordinator whose search_path is the store's, as a loader's would be.
+    func loader() throws -> PostgresConnection {
+        let connection = try coordinator()
+        try connection.run("SET search_path = \"\(schema)\"")
+        return connection
+    }
+
+    @Test func loadingRowsIntoADistributedStoreNotesWhatChanged() async throws {
+        try await migrateStore()
+        let connection = try loader()
+        defer { connection.close() }
+        // The change-note triggers fire on the store's node, on its shards (70_change_notes).
+        try connection.run(
+            """
+            INSERT INTO customers (customer_id, email, opted_in_at) VALUES
+                ('cus_1', 'ann@example.com', '2024-01-01Z'), ('cus_2', 'bob@example.com', NULL);
+            INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at) VALUES
+                ('ref_1', 'cus_1', 'bob@example.com', 'email', '2024-01-02Z');
+            INSERT INTO referral_orders (order_id, referral_id, order_number, total_price, currency, redeemed_at)
+                VALUES ('ord_1', 'ref_1', '1001', 20.00, 'USD', '2024-01-03Z')
+            """)
+        try connection.transaction {
+            try connection.run("UPDATE customers SET first_name = 'Bob' WHERE customer_id = 'cus_2'")
+            try connection.run("DELETE FROM referral_orders WHERE order_id = 'ord_1'")
+        }
+        let changed = try connection.query(
+            "SELECT DISTINCT coalesce(customer_id, referral_id) FROM referral_sync_changes ORDER BY 1"
+        ).map { $0[0] ?? "" }
+        #expect(changed == ["cus_1", "cus_2", "ref_1"])
+        let notes = try connection.query(
+            "SELECT source || ':' || key FROM referral_sync_event_notes GROUP BY 1 ORDER BY 1"
+        ).map { $0[0] ?? "" }
+        #expect(notes == ["customers:cus_1", "customers:cus_2", "referral_orders:ref_1", "referrals:ref_1"])
+        let arrivals = try connection.query(
+            "SELECT source || ':' || key || ':' || (deleted_at IS NOT NULL) FROM referral_sync_row_arrivals ORDER BY 1"
+        ).map { $0[0] ?? "" }
+        #expect(
+            arrivals == [
+                "customers:cus_1:false", "customers:cus_2:false", "referral_orders:ord_1:true", "referrals:ref_1:false",
+            ])
+    }
+
+    @Test func oneRunPerDistributedStoreTheLockIsTheCoordinators() async throws {
+        try await migrateStore()
+        // The job's advisory locks are taken on the coordinator, which every session of every job reaches: a
+        // store's lock held there turns its run and drift away, whichever node holds the store's tables.
+        let holder = try coordinator()
+        defer { holder.close() }
+        try holder.query("SELECT pg_advisory_lock($1)", [String(StoreKeys.key(.run, store: schema))])
+        let environment = with(distributedStoreOptions).merging([
+            "REFERRAL_SHOP_CURRENCY": "USD", "ATTENTIVE_API_KEY": "never-used",
+        ]) { $1 }
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("citus-\(schema)").path
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        for command in [["run", "--dry-run"], ["drift"]] {
+            let (status, message) = await runCommand(
+                command + ["--schema", schema, "--reports-dir", reports], environment: environment)
+            #expect(status == .locked, "\(command): \(message)")
+            #expect(message.contains("another referral-sync run holds the lock"), "\(message)")
+        }
+    }
+
+    @Test func aRunOfADistributedStoreIsRefusedByCitusForNow() async throws {
+        try await migrateStore()
+        let connection = try loader()
+        defer { connection.close() }
+        try connection.run(
+            """
+            INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('cus_1', 'ann@example.com', '2024-01-01Z');
+            INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at) VALUES
+                ('ref_1', 'cus_1', 'bob@example.com', 'email', '2024-01-02Z');
+            INSERT INTO referral_orders (order_id, referral_id, order_number, total_price, currency, redeemed_at)
+                VALUES ('ord_1', 'ref_1', '1001', 20.00, 'USD', '2024-01-03Z')
+            """)
+        let environment = with(distributedStoreOptions).merging(["REFERRAL_SHOP_CURRENCY": "USD"]) { $1 }
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("citus-\(schema)").path
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let (status, message) = await runCommand(
+            ["run", "--dry-run", "--schema", schema, "--reports-dir", reports], environment: environment)
+        // The rules that read tables are SQL functions (40_referral_checks, 50_qualifying_order, …), which Citus
+        // refuses to plan over a distributed table, inlined or not (README "Several workers and a distributed
+        // PostgreSQL": what is not done). When this passes, the known issue is gone: make it an ordinary test.
+        withKnownIssue("Citus refuses SQL functions that read a distributed table") {
+            #expect(status == .success, "\(message)")
+        }
     }
 }

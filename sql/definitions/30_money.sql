@@ -9,8 +9,8 @@
 -- minor units (most prices) needs no rounding, only its trailing zeros: scale() says so and skips the half-to-even
 -- arithmetic (0.08 s instead of 0.20 s for 400,000 amounts; the revenue report writes two per referrer).
 CREATE OR REPLACE FUNCTION referral_sync_money(amount numeric, minor_units integer) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT (CASE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (CASE
         WHEN scale(amount) <= minor_units THEN round(amount, minor_units)
         WHEN abs(amount * (10::numeric ^ minor_units) - trunc(amount * (10::numeric ^ minor_units))) = 0.5
             THEN round((trunc(amount * (10::numeric ^ minor_units))
@@ -18,5 +18,4 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                                ELSE sign(amount) END)
                        / (10::numeric ^ minor_units), minor_units)
         ELSE round(amount, minor_units)
-    END)::text
-$$;
+    END)::text;

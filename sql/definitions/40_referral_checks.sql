@@ -32,18 +32,16 @@ $$;
 -- code above. STABLE like the time format it uses (20_dates), so PostgreSQL inlines it into the refresh rather than
 -- calling it per row.
 CREATE OR REPLACE FUNCTION referral_sync_referral_row_detail(reason text, created_at timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE reason
+LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE reason
         WHEN 'created_after_as_of'
             THEN 'created_at ' || referral_sync_detail_time(created_at) || ' is after --as-of'
         WHEN 'self_referral_by_customer_id' THEN 'the recipient is the referrer (same customer_id)'
         ELSE 'the recipient email is the referrer''s own email'
-    END
-$$;
+    END;
 
 -- The words of a rejection's row in rejected_rows.csv (reason rejected_after_as_of): a rejection dated after as-of
 -- does not apply yet.
 CREATE OR REPLACE FUNCTION referral_sync_rejection_row_detail(rejected_at timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT 'rejected_at ' || referral_sync_detail_time(rejected_at) || ' is after --as-of'
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN 'rejected_at ' || referral_sync_detail_time(rejected_at) || ' is after --as-of';

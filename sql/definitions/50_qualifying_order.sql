@@ -55,11 +55,10 @@ $$;
 -- The reason code of an order that does not count (rejected_rows.csv), from its row of referral_sync_order_checks:
 -- its own reason, else its referral's rejection, else that it is not its referral's first valid order.
 CREATE OR REPLACE FUNCTION referral_sync_order_row_reason(reason text, referral_rejected boolean) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN reason IS NULL AND referral_rejected THEN 'referral_rejected'
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN reason IS NULL AND referral_rejected THEN 'referral_rejected'
                 WHEN reason IS NULL THEN 'not_first_order_of_referral'
-                ELSE reason END
-$$;
+                ELSE reason END;
 
 -- The words of an order's row in rejected_rows.csv (README "Rejected rows and row accounting"), from its row of
 -- referral_sync_order_checks, for each reason code above. STABLE like the time format it uses (20_dates), so
@@ -68,8 +67,8 @@ CREATE OR REPLACE FUNCTION referral_sync_order_row_detail(
     reason text, referral_rejected boolean, redeemed_at timestamptz, total_price numeric, currency text,
     shop_currency text, referral_id text, referral_reason text, referral_created_at timestamptz,
     rejected_at timestamptz, first_order_id text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE
+LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE
         WHEN reason = 'redeemed_after_as_of'
             THEN 'redeemed_at ' || referral_sync_detail_time(redeemed_at) || ' is after --as-of'
         WHEN reason = 'redeemed_at_not_finite' THEN 'redeemed_at ' || redeemed_at::text || ' is not a point in time'
@@ -84,5 +83,4 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         WHEN referral_rejected
             THEN 'referral ' || referral_id || ' was rejected at ' || referral_sync_detail_time(rejected_at)
         ELSE 'referral ' || referral_id || ' already counts with its first order ' || first_order_id
-    END
-$$;
+    END;

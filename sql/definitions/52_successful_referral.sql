@@ -5,9 +5,8 @@
 -- referral_sync_is_success says it of one row of referral_sync_order_checks, for the callers that already hold
 -- those rows (the refresh's kept revenue lines, 90_revenue_report); inlined like the sets.
 CREATE OR REPLACE FUNCTION referral_sync_is_success(qualifying boolean, referral_rejected boolean) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT qualifying AND NOT referral_rejected
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN qualifying AND NOT referral_rejected;
 
 CREATE OR REPLACE FUNCTION referral_sync_successful_referrals(
     p_as_of timestamptz, p_currency text, p_referrers text[])

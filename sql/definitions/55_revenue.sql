@@ -17,6 +17,5 @@ $$;
 -- The attribute's text: the exact sum rounded once by the money rule (30_money), 0 when there is none (0.00 USD).
 -- Rounding once matters: two orders of 0.005 make 0.01, where rounding each would make 0.00.
 CREATE OR REPLACE FUNCTION referral_sync_revenue(exact_sum numeric, minor_units integer) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT referral_sync_money(coalesce(exact_sum, 0), minor_units)
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN referral_sync_money(coalesce(exact_sum, 0), minor_units);

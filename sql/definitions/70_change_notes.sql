@@ -32,7 +32,29 @@ DECLARE
                                               WHEN 'referral_orders' THEN 'order_id'
                                               WHEN 'referral_coupons' THEN 'coupon_code'
                                               ELSE 'referral_id' END;
+    -- The transition tables the statements below read. On Citus (issue 28) the trigger fires on a shard, on the
+    -- store's node, and Citus plans an INSERT … SELECT into a distributed table as a distributed query, which
+    -- cannot see a transition table ("could not find named tuplestore"): there they are first copied into
+    -- temporary tables, which it can. On PostgreSQL the statements read them directly, as they always have.
+    new_source text := 'new_rows';
+    old_source text := 'old_rows';
 BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AND TG_OP <> 'TRUNCATE' THEN
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            new_source := 'pg_temp.' || quote_ident('referral_sync_new_' || input_table);
+            IF to_regclass(new_source) IS NOT NULL THEN  -- an earlier statement's, in this transaction
+                EXECUTE 'DROP TABLE ' || new_source;
+            END IF;
+            EXECUTE 'CREATE TEMPORARY TABLE ' || new_source || ' ON COMMIT DROP AS SELECT * FROM new_rows';
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            old_source := 'pg_temp.' || quote_ident('referral_sync_old_' || input_table);
+            IF to_regclass(old_source) IS NOT NULL THEN  -- an earlier statement's, in this transaction
+                EXECUTE 'DROP TABLE ' || old_source;
+            END IF;
+            EXECUTE 'CREATE TEMPORARY TABLE ' || old_source || ' ON COMMIT DROP AS SELECT * FROM old_rows';
+        END IF;
+    END IF;
     -- Arrival times. A row an update or a delete sees for the first time predates the triggers: first seen at
     -- '-infinity', the beginning. A truncation deletes every row of the table the arrivals know.
     IF TG_OP = 'TRUNCATE' THEN
@@ -40,17 +62,17 @@ BEGIN
         WHERE source = input_table AND deleted_at IS NULL;
     ELSE
         EXECUTE format('INSERT INTO referral_sync_row_arrivals (source, key, first_seen, last_changed, deleted_at) '
-                       'SELECT %L, %I, %s, now(), %s FROM %I ON CONFLICT (source, key) DO UPDATE '
+                       'SELECT %L, %I, %s, now(), %s FROM %s ON CONFLICT (source, key) DO UPDATE '
                        'SET last_changed = excluded.last_changed, deleted_at = excluded.deleted_at',
                        input_table, row_key_column,
                        CASE TG_OP WHEN 'INSERT' THEN 'now()' ELSE '''-infinity''::timestamptz' END,
                        CASE TG_OP WHEN 'DELETE' THEN 'now()' ELSE 'NULL::timestamptz' END,
-                       CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
+                       CASE TG_OP WHEN 'DELETE' THEN old_source ELSE new_source END);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE')
        OR (TG_OP = 'DELETE' AND input_table IN ('referral_orders', 'referral_rejections')) THEN
-        EXECUTE format('INSERT INTO referral_sync_event_notes (source, key) SELECT DISTINCT %L, %I FROM %I',
-                       input_table, event_key_column, CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
+        EXECUTE format('INSERT INTO referral_sync_event_notes (source, key) SELECT DISTINCT %L, %I FROM %s',
+                       input_table, event_key_column, CASE TG_OP WHEN 'DELETE' THEN old_source ELSE new_source END);
         -- The doorbell of `events --follow`: once per statement (and PostgreSQL folds the same channel and payload
         -- into one notification per transaction), delivered at commit. The payload names the store, so followers
         -- of other stores in the same database ignore it. The notes above stay the source of truth: a follower
@@ -67,9 +89,10 @@ BEGIN
         EXECUTE format('INSERT INTO referral_sync_changes (%I) SELECT DISTINCT k FROM (%s) AS changed (k)',
                        note_column,
                        CASE TG_OP
-                           WHEN 'INSERT' THEN format('SELECT %I FROM new_rows', key_column)
-                           WHEN 'DELETE' THEN format('SELECT %I FROM old_rows', key_column)
-                           ELSE format('SELECT %1$I FROM new_rows UNION ALL SELECT %1$I FROM old_rows', key_column)
+                           WHEN 'INSERT' THEN format('SELECT %I FROM %s', key_column, new_source)
+                           WHEN 'DELETE' THEN format('SELECT %I FROM %s', key_column, old_source)
+                           ELSE format('SELECT %1$I FROM %2$s UNION ALL SELECT %1$I FROM %3$s', key_column, new_source,
+                                       old_source)
                        END);
     END IF;
     RETURN NULL;

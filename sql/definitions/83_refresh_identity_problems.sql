@@ -6,9 +6,8 @@
 -- with a constant kind, PostgreSQL inlines it and folds it to the column itself, so each kind's statement is
 -- planned as if written for that column (with its index).
 CREATE OR REPLACE FUNCTION referral_sync_identity_of_kind(p_kind text, send_email text, send_phone text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_kind = 'phone' THEN send_phone ELSE send_email END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN p_kind = 'phone' THEN send_phone ELSE send_email END;
 
 -- The holders of the candidates' shared identities of one kind, each with how many participants hold its identity
 -- (counted over every holder) and the first two of them by customer_id, for the words. Written once for both
@@ -40,13 +39,12 @@ SET LOCAL check_function_bodies TO DEFAULT;
 -- (text || bigint is), so PostgreSQL inlines it.
 CREATE OR REPLACE FUNCTION referral_sync_shared_identity_words(
     kind text, identity text, customer_id text, holders bigint, first_holder text, second_holder text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN holders > 1 THEN
+LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE WHEN holders > 1 THEN
         kind || ' ' || identity || ' is also customer '
         || CASE WHEN first_holder = customer_id THEN second_holder ELSE first_holder END
         || CASE WHEN holders > 2 THEN ' and ' || (holders - 2) || ' more' ELSE '' END
-    END
-$$;
+    END;
 
 -- Writes the problem of every participant whose problem may have changed, and only where it did. After everyone
 -- was recomputed (p_everyone) every problem is NULL, and the candidates are the participants with no identity or

@@ -16,21 +16,19 @@
 -- 'shareable link' and 'share_link' a shareable-link referral; any other channel, or none, makes no referral
 -- event (reason unknown_channel).
 CREATE OR REPLACE FUNCTION referral_sync_channel_kind(channel text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE lower(btrim(channel))
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE lower(btrim(channel))
                WHEN 'email' THEN 'email'
                WHEN 'link' THEN 'link'
                WHEN 'shareable_link' THEN 'link'
                WHEN 'shareable link' THEN 'link'
                WHEN 'share_link' THEN 'link'
-           END
-$$;
+           END;
 
 -- A customer's name as one string: first and last, either alone when the other is missing.
 CREATE OR REPLACE FUNCTION referral_sync_full_name(first_name text, last_name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT nullif(btrim(coalesce(btrim(first_name), '') || ' ' || coalesce(btrim(last_name), '')), '')
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN nullif(btrim(coalesce(btrim(first_name), '') || ' ' || coalesce(btrim(last_name), '')), '');
 
 -- The warning column changed the result type: the old one goes first.
 DROP FUNCTION IF EXISTS referral_sync_event_candidates(timestamptz, text, integer, text, boolean, text[], text[],

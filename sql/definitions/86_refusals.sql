@@ -4,15 +4,14 @@
 
 -- An attribute's bit, as in the changed mask of sql/queries/participant_attributes.sql and OkendoAttribute.maskBit.
 CREATE OR REPLACE FUNCTION referral_sync_attribute_bit(attribute text) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE attribute
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE attribute
         WHEN 'Okendo Referral Shareable Link' THEN 1
         WHEN 'Okendo Number of Successful Referrals' THEN 2
         WHEN 'Okendo Latest Successful Referral Date' THEN 4
         WHEN 'Okendo Total Successful Referral Revenue' THEN 8
         ELSE 0
-    END
-$$;
+    END;
 
 -- The mask of the participant's values whose refusal stands: refused for this very value sent to this very
 -- identity. 0 when none.

@@ -15,14 +15,15 @@
 CREATE OR REPLACE FUNCTION referral_sync_revenue_line_dates(
     p_qualifying boolean, p_referral_rejected boolean, p_redeemed_at timestamptz, p_rejected_at timestamptz)
 RETURNS TABLE (dated_at timestamptz, sign integer, booked_only boolean)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT d.dated_at, d.sign, d.booked_only
     FROM (VALUES (p_redeemed_at, 1, false, referral_sync_is_success(p_qualifying, p_referral_rejected)),
                  (p_redeemed_at, 1, true, p_qualifying AND p_referral_rejected AND p_rejected_at > p_redeemed_at),
                  (p_rejected_at, -1, true, p_qualifying AND p_referral_rejected AND p_rejected_at > p_redeemed_at))
          AS d (dated_at, sign, booked_only, applies)
-    WHERE d.applies
-$$;
+    WHERE d.applies;
+END;
 
 -- The previous version read the successful referrals and the rejected referrals' orders separately.
 DROP FUNCTION IF EXISTS referral_sync_revenue_lines(timestamptz, text, boolean);
