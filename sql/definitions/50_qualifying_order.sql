@@ -6,6 +6,7 @@
 -- An order is not valid when it was redeemed after as-of or at ±infinity, its total is NaN, ±Infinity or negative,
 -- its currency is not exactly the shop currency, its referral does not count, or it was redeemed before its
 -- referral was created.
+--
 -- The first reason an order is not valid, NULL when it is: the rule above for one order, given its referral's
 -- checks (40_referral_checks: its reason and created_at). A single expression, so PostgreSQL inlines it into the
 -- order checks below and into the refresh (82_refresh_kept_rows), which calls it beside the referral checks it has
@@ -13,8 +14,8 @@
 CREATE OR REPLACE FUNCTION referral_sync_order_reason(
     redeemed_at timestamptz, total_price numeric, currency text, referral_reason text,
     referral_created_at timestamptz, p_as_of timestamptz, p_currency text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE
         WHEN redeemed_at > p_as_of THEN 'redeemed_after_as_of'
         WHEN NOT isfinite(redeemed_at) THEN 'redeemed_at_not_finite'
         WHEN total_price IN ('NaN', 'Infinity', '-Infinity') THEN 'total_not_finite'
@@ -22,8 +23,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN currency IS DISTINCT FROM p_currency THEN 'currency_mismatch'
         WHEN referral_reason IS NOT NULL THEN 'referral_not_counted'
         WHEN redeemed_at < referral_created_at THEN 'redeemed_before_referral_created'
-    END
-$$;
+    END;
 
 DROP FUNCTION IF EXISTS referral_sync_order_checks(timestamptz, text, text[]);
 CREATE OR REPLACE FUNCTION referral_sync_order_checks(p_as_of timestamptz, p_currency text, p_referrers text[])
