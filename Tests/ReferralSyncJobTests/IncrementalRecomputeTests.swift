@@ -369,6 +369,40 @@ import Testing
         #expect(try #require(reports).csv("changes.csv").isEmpty)
     }
 
+    /// Only `run` accounts for rows, so only its refresh counts the input tables (at ten million customers the
+    /// counting is most of a refresh with nothing to recompute): `drift` and `revenue` bring the kept rows up to date
+    /// and keep the last counts, and the next run counts again and adds up.
+    @Test func onlyRunCountsTheInputTables() async throws {
+        let harness = try await JobHarness()
+        try harness.database.run(
+            "INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('c1', 'one@example.com', '2024-01-01Z')")
+        let options = ["--currency", "USD", "--as-of", "2024-06-01T00:00:00Z"]
+        #expect(await harness.run(["--dry-run"] + options).0 == .success)
+        func customersRead() throws -> String? {
+            try harness.database.query("SELECT customers_read FROM referral_sync_state").first?[0]
+        }
+        #expect(try customersRead() == "1")
+
+        try harness.database.run(
+            "INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('c2', 'two@example.com', '2024-01-01Z')")
+        // Drift finds c2 unsent (its status says so); what matters here is that its refresh ran.
+        _ = await harness.drift(options)
+        #expect(
+            try harness.database.query("SELECT 1 FROM referral_sync_participant_values WHERE customer_id = 'c2'")
+                .count == 1, "drift's refresh recomputed c2")
+        let revenue = await runCommand(
+            ["revenue", "--reports-dir", harness.reportsDirectory] + options, environment: harness.environment)
+        #expect(revenue.0 == .success, "\(revenue.1)")
+        #expect(try customersRead() == "1", "drift and revenue keep the last counts")
+
+        let (status, reports) = await harness.run(["--dry-run"] + options)
+        #expect(status == .success)
+        #expect(try customersRead() == "2")
+        let summary = try #require(reports).text("summary.md")
+        #expect(!summary.contains("do not add up"), "\(summary)")
+        #expect(try SummaryTable.inputRows(summary)["customers"]?.read == 2)
+    }
+
     /// A change the triggers never saw (a load with triggers disabled) shows in the row accounting, and the
     /// next run recomputes everyone and adds up again.
     @Test func rowsTheTriggersMissedAreFoundAndTheNextRunRecomputesEveryone() async throws {

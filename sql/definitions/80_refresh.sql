@@ -6,9 +6,9 @@
 -- everything it reads is one snapshot, and the change markers it deletes are exactly those that snapshot sees, so
 -- a change committed meanwhile stays marked for the next run.
 --
--- p_count_rows: count the input tables' rows for the row accounting, as every run does. `referral-sync explain`,
--- which accounts for nothing, passes false and keeps the last counts (at a million participants the counting is
--- most of a refresh with nothing to recompute); the next run's refresh counts again.
+-- p_count_rows: count the input tables' rows for the row accounting, as every run does. `drift`, `revenue` and
+-- `explain`, which account for nothing, pass false and keep the last counts (at ten million customers the counting
+-- is most of a refresh with nothing to recompute); the next run's refresh counts again.
 --
 -- This function decides who is recomputed and runs the steps in order; each step is a function of its own:
 --   81_refresh_owners            which customers changed, forgetting their kept rows, the kept tables' indexes

@@ -52,7 +52,7 @@ struct DriftCheck {
             folder = reportFolder
             let driftRecorder = try DriftRecorder(folder: reportFolder)
             recorder = driftRecorder
-            let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages)
+            let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages, countRows: false)
             defer { snapshot.release() }
             let reader = try context.connect()
             try ParticipantStateStore.importSnapshot(snapshot, on: reader)

@@ -148,7 +148,8 @@ struct ConsolidatedRevenue {
             let storeContext = context.store(store)
             let parameters = storeContext.recomputeParameters(currency: currencies[store] ?? session.currency)
             guard let lock = locks[store] else { continue }
-            snapshots.append(try RefreshStage.refresh(storeContext, parameters, on: lock, stages: &stages))
+            snapshots.append(
+                try RefreshStage.refresh(storeContext, parameters, on: lock, stages: &stages, countRows: false))
         }
         let reader = try context.connect()
         defer {

@@ -168,7 +168,8 @@ struct RevenueReport {
     /// the refresh exported; writes referrers.csv as its rows arrive.
     private func readFigures(referrersCSV: String, stages: inout StageTimer) throws -> RevenueFigures {
         let parameters = context.recomputeParameters(currency: session.currency)
-        let snapshot = try RefreshStage.refresh(context, parameters, on: session.lock, stages: &stages)
+        let snapshot = try RefreshStage.refresh(
+            context, parameters, on: session.lock, stages: &stages, countRows: false)
         defer { snapshot.release() }
         let reader = try context.connect()
         defer {

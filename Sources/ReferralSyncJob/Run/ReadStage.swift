@@ -23,7 +23,7 @@ struct ReadStage {
         _ context: JobContext, parameters: RecomputeParameters, on lock: PostgresConnection,
         stages: inout StageTimer, rejectedRowsCSV: String, warningsCSV: String, attributesCSV: String
     ) async throws -> ReadStage {
-        let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages)
+        let snapshot = try RefreshStage.refresh(context, parameters, on: lock, stages: &stages, countRows: true)
         defer { snapshot.release() }
         let reader = try context.connect()
         try ParticipantStateStore.importSnapshot(snapshot, on: reader)
