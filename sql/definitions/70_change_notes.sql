@@ -38,22 +38,19 @@ DECLARE
     -- temporary tables, which it can. On PostgreSQL the statements read them directly, as they always have.
     new_source text := 'new_rows';
     old_source text := 'old_rows';
+    kind text;
+    copy text;
 BEGIN
     IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AND TG_OP <> 'TRUNCATE' THEN
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            new_source := 'pg_temp.' || quote_ident('referral_sync_new_' || input_table);
-            IF to_regclass(new_source) IS NOT NULL THEN  -- an earlier statement's, in this transaction
-                EXECUTE 'DROP TABLE ' || new_source;
+        FOREACH kind IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY['new'] WHEN 'DELETE' THEN ARRAY['old']
+                                         ELSE ARRAY['new', 'old'] END LOOP
+            copy := 'pg_temp.' || quote_ident('referral_sync_' || kind || '_' || input_table);
+            IF to_regclass(copy) IS NOT NULL THEN  -- an earlier statement's, in this transaction
+                EXECUTE 'DROP TABLE ' || copy;
             END IF;
-            EXECUTE 'CREATE TEMPORARY TABLE ' || new_source || ' ON COMMIT DROP AS SELECT * FROM new_rows';
-        END IF;
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            old_source := 'pg_temp.' || quote_ident('referral_sync_old_' || input_table);
-            IF to_regclass(old_source) IS NOT NULL THEN  -- an earlier statement's, in this transaction
-                EXECUTE 'DROP TABLE ' || old_source;
-            END IF;
-            EXECUTE 'CREATE TEMPORARY TABLE ' || old_source || ' ON COMMIT DROP AS SELECT * FROM old_rows';
-        END IF;
+            EXECUTE 'CREATE TEMPORARY TABLE ' || copy || ' ON COMMIT DROP AS SELECT * FROM ' || kind || '_rows';
+            IF kind = 'new' THEN new_source := copy; ELSE old_source := copy; END IF;
+        END LOOP;
     END IF;
     -- Arrival times. A row an update or a delete sees for the first time predates the triggers: first seen at
     -- '-infinity', the beginning. A truncation deletes every row of the table the arrivals know.
