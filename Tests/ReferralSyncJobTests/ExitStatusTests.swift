@@ -25,6 +25,27 @@ import Testing
         #expect(result.status.rawValue == 0)
     }
 
+    /// A column of the input tables missing is the input's fault (65); a table of referral-sync's own missing is
+    /// not (78: run migrate, or the server runs the statement where the store's tables are not, as on a Citus
+    /// worker).
+    @Test func aMissingInputColumnIs65AndAMissingTableOfOurOwnIs78() async throws {
+        let input = try await JobHarness()
+        try Self.oneReferrer(input)
+        try input.database.run("ALTER TABLE referral_orders DROP COLUMN discount_amount")
+        let (inputStatus, _, inputMessage) = await input.runCapturingMessage(["--dry-run"])
+        #expect(inputStatus == .dataError, "\(inputMessage)")
+        #expect(inputMessage.contains("the input tables cannot be read"), "\(inputMessage)")
+
+        let own = try await JobHarness()
+        try Self.oneReferrer(own)
+        try own.database.run("DROP TABLE referral_sync_counted_referrals")
+        let (ownStatus, _, ownMessage) = await own.runCapturingMessage(["--dry-run"])
+        #expect(ownStatus == .configuration, "\(ownMessage)")
+        #expect(ownMessage.contains("a table or column of referral-sync's own is missing"), "\(ownMessage)")
+        #expect(ownMessage.contains("referral-sync migrate"), "\(ownMessage)")
+        #expect(!ownMessage.contains("input tables"), "\(ownMessage)")
+    }
+
     @Test func failedRowsThatStayPendingAreOne() async throws {
         // 404: a failure the next run retries (a 400 is a refusal, README "Refusals").
         let harness = try await JobHarness {
