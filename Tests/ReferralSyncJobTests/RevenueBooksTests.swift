@@ -166,6 +166,35 @@ import Testing
         #expect(listing.text.contains("\t\(role)\t2025-02-05T00:00:00Z\t3\t170.00\t0.00\t170.00\n"), "\(listing.text)")
     }
 
+    /// A quarter ends at midnight of its zone: 2025-Q1 in Pacific/Auckland (UTC+13 then) ends at 11:00 UTC on
+    /// 31 March, 13 hours before it ends in UTC. Closed by the zone's calendar, listed with its unit and zone, and
+    /// the next report's quarter row is the closed one.
+    @Test func aQuarterClosesWhenItEndsInTheReportsZone() async throws {
+        let harness = try await JobHarness()
+        try Self.januaryAndFebruary().insert(into: harness.database)
+        let auckland = ["--timezone", "Pacific/Auckland", "--close", "2025-Q1"] + Self.booked
+        let early = await harness.revenue(["--as-of", "2025-03-31T10:59:00Z"] + auckland)
+        #expect(early.status == .usage, "\(early.message)")
+        #expect(early.message.contains("after as-of"), "\(early.message)")
+        let inUTC = await harness.revenue(
+            ["--as-of", "2025-03-31T11:01:00Z", "--timezone", "UTC", "--close", "2025-Q1"] + Self.booked)
+        #expect(inUTC.status == .usage, "in UTC the quarter has not ended: \(inUTC.message)")
+        let closed = await harness.revenue(["--as-of", "2025-03-31T11:01:00Z"] + auckland)
+        #expect(closed.status == .success, "\(closed.message)")
+
+        let listing = CapturedText()
+        let status = await ReferralSyncCommand.main(
+            arguments: ["revenue", "--closed"], environment: harness.environment, output: { listing.append($0) })
+        #expect(status == .success)
+        #expect(listing.text.contains("quarter\tPacific/Auckland\t2025-Q1\tUSD\t"), "\(listing.text)")
+        #expect(listing.text.contains("\t2025-03-31T11:01:00Z\t4\t220.00\t0.00\t220.00\n"), "\(listing.text)")
+        let quarter = try #require(try closed.periods().first)
+        let later = await harness.revenue(
+            ["--as-of", "2025-05-01T00:00:00Z", "--timezone", "Pacific/Auckland", "--by", "quarter"] + Self.booked)
+        #expect(later.status == .success, "\(later.message)")
+        #expect(try later.periods().first == quarter, "Q1 as closed, every column")
+    }
+
     /// After a close, a booked report as of an earlier moment would see the closed periods' lines of that moment.
     @Test func aBookedReportBeforeTheLastClosesAsOfIsRefused() async throws {
         let harness = try await JobHarness()
