@@ -81,8 +81,8 @@ public enum ParticipantStateStore {
     /// Brings the derived rows up to date, then exports a snapshot that sees exactly them, before any other run
     /// can refresh again: the run's readers import it (`SET TRANSACTION SNAPSHOT`), so shards that refresh for
     /// slightly different as-of times (each its own "now") never read one another's rows.
-    /// - Parameter countRows: Count the input tables' rows for the row accounting (every run); `explain`, which
-    ///   accounts for nothing, keeps the last counts.
+    /// - Parameter countRows: Count the input tables' rows for the row accounting (every `run`); `drift`, `revenue`
+    ///   and `explain`, which account for nothing, keep the last counts.
     /// - Returns: The refresh and its snapshot; `connection` stays in the exporting transaction, holding the
     ///   refresh lock, until ``ExportedSnapshot/release()``.
     public static func refreshAndExportSnapshot(
