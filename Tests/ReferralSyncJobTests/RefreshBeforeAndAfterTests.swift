@@ -81,6 +81,46 @@ import Testing
         }
     }
 
+    /// A full recompute lets PostgreSQL check every referral with parallel workers (82_refresh_kept_rows): the rule
+    /// set must stay parallel safe, or the workers silently stop helping, and what the workers check must be what
+    /// one process checks. On data this small PostgreSQL plans no worker unless told that they cost nothing.
+    @Test func theChecksOfEveryoneMayUseParallelWorkersAndKeepTheSameRows() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        _ = try Migrations.apply(on: connection)
+        try FuzzTests.load(FuzzHistory(seed: 7), into: database)
+        try connection.run(Self.rarities)
+        try connection.run("ANALYZE")
+
+        let alone = try Self.refreshes(on: connection, installing: nil, seed: 7)
+        try connection.run(
+            """
+            SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0; SET min_parallel_index_scan_size = 0;
+            SET max_parallel_workers_per_gather = 2; SET parallel_tuple_cost = 0.01
+            """)
+        let plan = try connection.query(
+            """
+            EXPLAIN CREATE TEMP TABLE checked AS
+            SELECT * FROM referral_sync_referral_checks($1::timestamptz, NULL)
+            """, [FuzzExpectations.iso(FuzzHistory.asOf)]
+        ).map { $0[0] ?? "" }
+        #expect(plan.contains { $0.contains("Gather") }, "\(plan.joined(separator: "\n"))")
+        let withWorkers = try Self.refreshes(on: connection, installing: nil, seed: 7)
+        try connection.run("RESET ALL")
+
+        #expect(alone.count == withWorkers.count)
+        for (index, (one, other)) in zip(alone, withWorkers).enumerated() {
+            for table in Set(one.keys).union(other.keys).sorted() where one[table] != other[table] {
+                let message: String =
+                    "refresh \(index + 1), \(table): \(one[table]?.count ?? 0) rows by one process, "
+                    + "\(other[table]?.count ?? 0) with workers"
+                Issue.record(Comment(rawValue: message))
+            }
+        }
+    }
+
     /// Three refreshes in one transaction, rolled back afterwards: a first one (no state: everyone, the kept
     /// indexes dropped and built again), a full one asked for with an earlier as-of and no phone region, and an
     /// incremental one with a later as-of after changes of every kind (``IncrementalRecomputeTests/changes``).
