@@ -3,10 +3,12 @@
 -- (80_refresh), counted on its snapshot.
 
 -- The input tables' rows as of p_as_of: read, customers that are not participants, rejections that apply.
+-- PARALLEL SAFE, so the counts may use parallel workers: at ten million customers counting is most of a quiet
+-- night's refresh (BENCHMARKS.md); at a million, 2.1-2.5 s instead of 2.8-3.5 s on a busy two-core machine.
 CREATE OR REPLACE FUNCTION referral_sync_input_counts(p_as_of timestamptz)
 RETURNS TABLE (customers_read bigint, customers_not_participants bigint, referrals_read bigint, orders_read bigint,
                rejections_read bigint, rejections_counted bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT (SELECT count(*) FROM customers),
            -- A scalar subquery (never turned into a join) keeps this an index lookup per customer who did not opt
            -- in, a few percent, rather than a join with every referral.
