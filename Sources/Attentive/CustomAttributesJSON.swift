@@ -38,9 +38,16 @@ public enum CustomAttributesJSON {
     /// others as `\u00XX`; everything else, slashes included, as its UTF-8 bytes.
     static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        // Most values need no escape: copied whole (a byte at a time was a tenth of a first dry run's CPU).
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: text.utf8)
+        // Most values need no escape: copied whole from the string's own bytes (a byte at a time through the UTF-8
+        // view was a tenth of a first dry run's CPU).
+        let copiedWhole = text.utf8.withContiguousStorageIfAvailable { buffer in
+            for byte in buffer where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            bytes.append(contentsOf: buffer)
+            return true
+        }
+        if copiedWhole == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
