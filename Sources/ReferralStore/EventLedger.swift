@@ -15,8 +15,9 @@ public enum EventLedger {
         case notes
         /// The whole history (`--backfill`).
         case everything
-        /// The rows dated at or after `since` (the first run: only they can still trigger a journey), found by the
-        /// input tables' time indexes; the older rows are counted (``History``), not read.
+        /// The rows dated at or after `since` and at or before the as-of (the first run: only they can still trigger
+        /// a journey), found by the input tables' time indexes; the older rows are counted (``History``), not read;
+        /// the rows dated after the as-of are noted for their time, not read (``History/later``).
         case window(since: Timestamp)
     }
 
@@ -28,6 +29,10 @@ public enum EventLedger {
         public var rejections = 0
         public var coupons = 0
         public var total: Int { customersOptedIn + referrals + orders + rejections + coupons }
+        /// Rows dated after the as-of, every table together: they do not exist yet at the as-of, so each is noted
+        /// for its time (as the trigger would have noted it then) and the first run whose as-of reaches it sends
+        /// its events. Neither read nor counted above.
+        public var later = 0
         public init() {}
 
         /// Rows per table, in report order.
@@ -63,15 +68,15 @@ public enum EventLedger {
             keys.everything = true
             return (keys, nil)
         case .window(let since):
+            // The rows after the as-of are many when the as-of is in the past (a reproduced run), and none of them
+            // makes an event yet: noting them here, in SQL, keeps them out of the job's memory. +infinity stays in
+            // the window, so its row is listed (occurred_at_not_finite) as before.
+            let later = try connection.execute(
+                "INSERT INTO referral_sync_event_notes (source, key, not_before) "
+                    + datedRows { "\($0) > $1::timestamptz AND \($0) < 'infinity'" }, [asOf.description])
             let rows = try connection.query(
-                """
-                SELECT 'customers', customer_id FROM customers WHERE opted_in_at >= $1::timestamptz
-                UNION ALL SELECT 'referrals', referral_id FROM referrals WHERE created_at >= $1::timestamptz
-                UNION ALL SELECT 'referral_orders', referral_id FROM referral_orders WHERE redeemed_at >= $1::timestamptz
-                UNION ALL SELECT 'referral_rejections', referral_id FROM referral_rejections
-                          WHERE rejected_at >= $1::timestamptz
-                UNION ALL SELECT 'referral_coupons', coupon_code FROM referral_coupons WHERE issued_at >= $1::timestamptz
-                """, [since.description])
+                datedRows { "\($0) >= $1::timestamptz AND (\($0) <= $2::timestamptz OR \($0) = 'infinity')" },
+                [since.description, asOf.description])
             let counts = try connection.query(
                 """
                 SELECT (SELECT count(*) FROM customers WHERE opted_in_at < $1::timestamptz),
@@ -87,8 +92,22 @@ public enum EventLedger {
             history.orders = counts?.int(2) ?? 0
             history.rejections = counts?.int(3) ?? 0
             history.coupons = counts?.int(4) ?? 0
+            history.later = later
             return (try withDependents(keys(rows), on: connection), history)
         }
+    }
+
+    /// The rows of every input table whose time makes an event, as (source, key, time), the note's columns, for
+    /// the rows `filter` keeps (given the time column): `customers` by `opted_in_at`, `referrals` by `created_at`,
+    /// `referral_orders` (keyed by their referral, as the notes are) by `redeemed_at`, `referral_rejections` by
+    /// `rejected_at`, `referral_coupons` by `issued_at`.
+    static func datedRows(_ filter: (String) -> String) -> String {
+        [
+            ("customers", "customer_id", "opted_in_at"), ("referrals", "referral_id", "created_at"),
+            ("referral_orders", "referral_id", "redeemed_at"), ("referral_rejections", "referral_id", "rejected_at"),
+            ("referral_coupons", "coupon_code", "issued_at"),
+        ].map { table, key, time in "SELECT '\(table)', \(key), \(time) FROM \(table) WHERE \(filter(time))" }
+            .joined(separator: "\nUNION ALL ")
     }
 
     /// `keys` with the rows whose events depend on them: a customer's referrals (made or received) and the coupons

@@ -55,6 +55,10 @@ struct EventsSummary {
             text += "read and not sent: the rows below, and \(discovery.olderNotSent) older events of newer rows. "
             text += "`referral-sync events --backfill` sends every event of the history not yet delivered, with "
             text += "its true time, for segments.\n\n"
+            if history.later > 0 {
+                text += "The \(history.later) rows dated after the as-of were noted for their time, not read: the "
+                text += "first run whose as-of reaches a row sends its events.\n\n"
+            }
             text += MarkdownTable(
                 header: ["Rows dated before the last \(maxAge) hours", "Rows"],
                 rows: history.rows.map { [$0.table, String($0.count)] }, rightAligned: [1]
