@@ -8,7 +8,7 @@ import Testing
 @testable import ReferralSyncJob
 
 /// The workers' ports `scripts/with-citus.sh` exports; nil outside it.
-private let citusWorkers = ProcessInfo.processInfo.environment["REFERRAL_SYNC_CITUS_WORKERS"]
+let citusWorkers = ProcessInfo.processInfo.environment["REFERRAL_SYNC_CITUS_WORKERS"]
 
 /// referral-sync on Citus (issue 28), against the coordinator and two workers `scripts/with-citus.sh` starts:
 /// `make test-citus` runs these alone, and `make test` runs them when Citus is installed (otherwise it prints why
