@@ -107,3 +107,48 @@ extension CitusTests {
         #expect(status == .locked, "\(message)")
     }
 }
+
+extension CitusTests {
+    @Test func aTransactionThatLoadsStoresOnTwoNodesCommitsAndNotesEach() async throws {
+        // A transaction that writes on two nodes commits in two phases, and PostgreSQL refuses to prepare one that
+        // used a temporary table or sent a notification: the change-note triggers on a shard use neither.
+        let other = schema + "_other"
+        try await migrateStore()
+        let (status, message) = await runCommand(
+            ["migrate", "--schema", other, "--create-schema"], environment: with(distributedStoreOptions))
+        try #require(status == .success, "\(message)")
+        let coordinator = try coordinator()
+        defer { coordinator.close() }
+        let here = try storeNode(coordinator)
+        let workers = try #require(citusWorkers?.split(separator: " ").map(String.init))
+        let otherNode = try coordinator.query(
+            "SELECT DISTINCT nodeport::text FROM citus_shards WHERE table_name::text LIKE $1 || '.%'", [other]
+        ).map { $0[0] ?? "" }
+        if otherNode == here, let elsewhere = workers.first(where: { !here.contains($0) }) {
+            try coordinator.query(
+                """
+                SELECT citus_schema_move($1::regnamespace, '127.0.0.1', $2::int, shard_transfer_mode => 'block_writes')
+                """, [other, elsewhere])
+        }
+        let nodes = try coordinator.query(
+            """
+            SELECT count(DISTINCT nodeport) FROM citus_shards
+            WHERE table_name::text LIKE $1 || '.%' OR table_name::text LIKE $2 || '.%'
+            """, [schema, other])
+        try #require(nodes.first?[0] == "2", "the two stores on two nodes")
+
+        try coordinator.transaction {
+            try coordinator.run(
+                """
+                INSERT INTO "\(schema)".customers (customer_id, email) VALUES ('cus_1', 'ann@example.com');
+                INSERT INTO "\(other)".customers (customer_id, email) VALUES ('cus_2', 'bob@example.com')
+                """)
+        }
+        for (store, customer) in [(schema, "cus_1"), (other, "cus_2")] {
+            let changes = try coordinator.query("SELECT customer_id FROM \"\(store)\".referral_sync_changes")
+            #expect(changes.map { $0[0] ?? "" } == [customer], "\(store)")
+            let arrivals = try coordinator.query("SELECT key FROM \"\(store)\".referral_sync_row_arrivals")
+            #expect(arrivals.map { $0[0] ?? "" } == [customer], "\(store)")
+        }
+    }
+}
