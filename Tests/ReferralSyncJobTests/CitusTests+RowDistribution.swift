@@ -43,6 +43,13 @@ extension CitusTests {
         let connection = try distributingSession(schema)
         defer { connection.close() }
         try connection.query("SELECT referral_sync_distribute_by_customer(4)")
+        // The job's own writers of notes name no colocation_key (ParticipantStateStore's everything note, the
+        // event notes of EventLedger and ForgetStore): from the coordinator, they still write.
+        try connection.run(
+            """
+            INSERT INTO referral_sync_changes (everything, why) VALUES (true, 'the rows did not add up');
+            INSERT INTO referral_sync_event_notes (source, key, not_before) VALUES ('customers', 'cus_1', now())
+            """)
         try connection.run("SET search_path = public")
         let layout = try connection.query(
             """

@@ -77,8 +77,12 @@ BEGIN
                                       WHEN 'referral_orders' THEN (SELECT o.referrer_id FROM referral_orders o
                                                                    WHERE o.order_id = a.key)
                                   END, a.key);
-    ALTER TABLE referral_sync_changes ALTER COLUMN colocation_key SET NOT NULL;
-    ALTER TABLE referral_sync_event_notes ALTER COLUMN colocation_key SET NOT NULL;
+    -- The job's own writers of these two (a run that finds its rows do not add up, `events`, `forget`) name no
+    -- colocation_key: they write from the coordinator, where any shard will do.
+    ALTER TABLE referral_sync_changes ALTER COLUMN colocation_key SET NOT NULL,
+        ALTER COLUMN colocation_key SET DEFAULT '';
+    ALTER TABLE referral_sync_event_notes ALTER COLUMN colocation_key SET NOT NULL,
+        ALTER COLUMN colocation_key SET DEFAULT '';
     ALTER TABLE referral_sync_row_arrivals ALTER COLUMN colocation_key SET NOT NULL,
         DROP CONSTRAINT referral_sync_row_arrivals_pkey, ADD PRIMARY KEY (colocation_key, source, key);
 
