@@ -93,25 +93,14 @@ extension CitusTests {
         let oneServer = schema + "_one_server"
         try await migratePlainStore(schema)
         try await migratePlainStore(oneServer)
-        let distributing = try distributingSession(schema)
-        defer { distributing.close() }
-        try distributing.query("SELECT referral_sync_distribute_by_customer(4)")
-        // Every migrate re-applies the definitions, the change-note triggers included: on distributed tables too.
-        let (status, message) = await runCommand(
-            ["migrate", "--schema", schema], environment: with("-c citus.enable_unsafe_triggers=on"))
-        try #require(status == .success, "\(message)")
-        // The one-server store: PostgreSQL's own tables on the coordinator, with the loader's referrer column too.
+        let loader = try loader()
+        defer { loader.close() }
+        // The one-server store: PostgreSQL's own tables on the coordinator.
         let reference = try coordinator()
         defer { reference.close() }
-        try reference.run(
-            """
-            SET search_path = "\(oneServer)";
-            ALTER TABLE referral_orders ADD COLUMN referrer_id text;
-            ALTER TABLE referral_rejections ADD COLUMN referrer_id text
-            """)
-        // The same statements into each, rows on both workers in most of them: inserts, updates, deletes (one
-        // transaction), truncations, and a row loaded again after its table was truncated.
-        let statements = [
+        try reference.run("SET search_path = \"\(oneServer)\"")
+        // Rows loaded before the store is distributed: distributing it notes none of them again.
+        let before = [
             """
             INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('cus_1', 'ann@example.com', '2024-01-01Z'),
                 ('cus_2', 'bob@example.com', NULL), ('cus_3', 'cy@example.com', NULL), ('cus_4', 'dee@example.com', NULL)
@@ -124,15 +113,39 @@ extension CitusTests {
                 ('ref_4', 'cus_4', 'gus@example.com', 'email', '2024-01-02Z')
             """,
             """
-            INSERT INTO referral_orders (order_id, referral_id, referrer_id, order_number, total_price, currency,
-                                         redeemed_at) VALUES
-                ('ord_1', 'ref_1', 'cus_1', '1001', 20.00, 'USD', '2024-01-03Z'),
-                ('ord_2', 'ref_1', 'cus_1', '1002', 20.00, 'USD', '2024-01-03Z'),
-                ('ord_3', 'ref_3', 'cus_3', '1003', 30.00, 'USD', '2024-01-03Z')
+            INSERT INTO referral_orders (order_id, referral_id, order_number, total_price, currency, redeemed_at) VALUES
+                ('ord_1', 'ref_1', '1001', 20.00, 'USD', '2024-01-03Z'),
+                ('ord_2', 'ref_1', '1002', 20.00, 'USD', '2024-01-03Z')
             """,
             """
-            INSERT INTO referral_rejections (referral_id, referrer_id, rejection_type, reason, rejected_at) VALUES
-                ('ref_2', 'cus_1', 'fraud', 'self', '2024-01-05Z'), ('ref_4', 'cus_4', 'fraud', 'self', '2024-01-05Z')
+            INSERT INTO referral_rejections (referral_id, rejection_type, reason, rejected_at) VALUES
+                ('ref_2', 'fraud', 'self', '2024-01-05Z'), ('ref_4', 'fraud', 'self', '2024-01-05Z')
+            """,
+        ]
+        for statement in before {
+            try loader.run(statement)
+            try reference.run(statement)
+        }
+        let distributing = try distributingSession(schema)
+        defer { distributing.close() }
+        try distributing.query("SELECT referral_sync_distribute_by_customer(4)")
+        // Every migrate re-applies the definitions, the change-note triggers included: on distributed tables too.
+        let (status, message) = await runCommand(
+            ["migrate", "--schema", schema], environment: with("-c citus.enable_unsafe_triggers=on"))
+        try #require(status == .success, "\(message)")
+        // The loader's referrer column, in the one-server store too.
+        try reference.run(
+            """
+            ALTER TABLE referral_orders ADD COLUMN referrer_id text;
+            ALTER TABLE referral_rejections ADD COLUMN referrer_id text
+            """)
+        // Then the same statements into each, rows on both workers in most of them: inserts, updates, deletes (one
+        // transaction), truncations, and a row loaded again after its table was truncated.
+        let after = [
+            """
+            INSERT INTO referral_orders (order_id, referral_id, referrer_id, order_number, total_price, currency,
+                                         redeemed_at)
+            VALUES ('ord_3', 'ref_3', 'cus_3', '1003', 30.00, 'USD', '2024-01-03Z')
             """,
             """
             INSERT INTO referral_coupons (coupon_code, referral_id, customer_id, role, issued_at) VALUES
@@ -155,9 +168,7 @@ extension CitusTests {
             VALUES ('ref_4', 'cus_4', 'fraud', 'again', '2024-01-06Z')
             """,
         ]
-        let loader = try loader()
-        defer { loader.close() }
-        for statement in statements {
+        for statement in after {
             try loader.run(statement)
             try reference.run(statement)
         }
@@ -166,17 +177,18 @@ extension CitusTests {
         #expect(distributed.count == 61, "\(distributed)")
         #expect(distributed.contains("change t referral_rejections was truncated"))
         #expect(distributed.contains("arrival referral_orders ord_3 f f t"), "deleted")
-        // Each note sits with the row it notes: keyed by that row's distribution value, the referrer of an order.
+        // Each note sits with the row it notes: keyed by that row's distribution value, the referrer of an order
+        // (for rows loaded before, the referrer distributing the store filled in).
         let keys = try loader.query(
             """
             SELECT source || ' ' || key || ' ' || colocation_key FROM referral_sync_row_arrivals
-            WHERE key IN ('ref_2', 'ord_2', 'C2') ORDER BY 1
+            WHERE key IN ('ref_2', 'ord_2', 'ord_3', 'C2') ORDER BY 1
             """
         ).map { $0[0] ?? "" }
         #expect(
             keys == [
-                "referral_coupons C2 C2", "referral_orders ord_2 cus_1", "referral_rejections ref_2 cus_1",
-                "referrals ref_2 cus_1",
+                "referral_coupons C2 C2", "referral_orders ord_2 cus_1", "referral_orders ord_3 cus_3",
+                "referral_rejections ref_2 cus_1", "referrals ref_2 cus_1",
             ])
     }
 }

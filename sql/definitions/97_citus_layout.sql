@@ -35,6 +35,13 @@ BEGIN
         USING HINT = 'the change-note triggers write only to co-located shards (sql/definitions/97_citus_layout.sql)';
     END IF;
 
+    -- The change-note triggers are off until the end: the referrer filled in below, and Citus copying each table's
+    -- rows into its shards (with the shards' triggers on), would note every row again as changed and move the
+    -- arrival times of rows that did not change. Nothing here changes a row of the input.
+    FOREACH input_table IN ARRAY input_tables LOOP
+        EXECUTE format('ALTER TABLE %I DISABLE TRIGGER USER', input_table);
+    END LOOP;
+
     -- The referrer on orders and rejections: every one has a referral (their foreign key), so none is left NULL.
     ALTER TABLE referral_orders ADD COLUMN IF NOT EXISTS referrer_id text;
     ALTER TABLE referral_rejections ADD COLUMN IF NOT EXISTS referrer_id text;
@@ -86,11 +93,6 @@ BEGIN
     ALTER TABLE referral_sync_row_arrivals ALTER COLUMN colocation_key SET NOT NULL,
         DROP CONSTRAINT referral_sync_row_arrivals_pkey, ADD PRIMARY KEY (colocation_key, source, key);
 
-    -- Citus copies a table's rows into its shards with the shards' triggers on: the change notes would note every
-    -- row again (and move the arrival times of rows that did not change). They are off while it copies.
-    FOREACH input_table IN ARRAY input_tables LOOP
-        EXECUTE format('ALTER TABLE %I DISABLE TRIGGER USER', input_table);
-    END LOOP;
     PERFORM create_distributed_table('customers', 'customer_id', shard_count => shard_count);
     PERFORM create_distributed_table('referrals', 'referrer_id', colocate_with => 'customers');
     PERFORM create_distributed_table('referral_orders', 'referrer_id', colocate_with => 'customers');
