@@ -42,7 +42,15 @@ extension CitusTests {
         try await migratePlainStore(schema)
         let connection = try distributingSession(schema)
         defer { connection.close() }
-        try connection.query("SELECT referral_sync_distribute_by_customer(4)")
+        // Called from another schema, it still distributes the store it belongs to; and only once.
+        try connection.run("SET search_path = public")
+        try connection.query("SELECT \"\(schema)\".referral_sync_distribute_by_customer(4)")
+        #expect {
+            try connection.query("SELECT \"\(schema)\".referral_sync_distribute_by_customer(4)")
+        } throws: { error in
+            "\(error)".contains("is distributed already")
+        }
+        try connection.run("SET search_path = \"\(schema)\"")
         // The job's own writers of notes name no colocation_key (ParticipantStateStore's everything note, the
         // event notes of EventLedger and ForgetStore): from the coordinator, they still write.
         try connection.run(

@@ -34,6 +34,9 @@ BEGIN
         RAISE EXCEPTION 'referral_sync_distribute_by_customer needs citus.enable_unsafe_triggers = on'
         USING HINT = 'the change-note triggers write only to co-located shards (sql/definitions/97_citus_layout.sql)';
     END IF;
+    IF EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'customers'::regclass) THEN
+        RAISE EXCEPTION 'the store % is distributed already', current_schema();
+    END IF;
 
     -- The change-note triggers are off until the end: the referrer filled in below, and Citus copying each table's
     -- rows into its shards (with the shards' triggers on), would note every row again as changed and move the
@@ -112,3 +115,11 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The store it distributes is the one it was created in, whatever the caller's search_path.
+DO $search_path$
+BEGIN
+    EXECUTE format('ALTER FUNCTION referral_sync_distribute_by_customer(integer) SET search_path = %I, pg_temp',
+                   current_schema());
+END
+$search_path$;
