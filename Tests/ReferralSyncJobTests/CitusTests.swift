@@ -8,7 +8,7 @@ import Testing
 @testable import ReferralSyncJob
 
 /// The workers' ports `scripts/with-citus.sh` exports; nil outside it.
-private let citusWorkers = ProcessInfo.processInfo.environment["REFERRAL_SYNC_CITUS_WORKERS"]
+let citusWorkers = ProcessInfo.processInfo.environment["REFERRAL_SYNC_CITUS_WORKERS"]
 
 /// referral-sync on Citus (issue 28), against the coordinator and two workers `scripts/with-citus.sh` starts:
 /// `make test-citus` runs these alone, and `make test` runs them when Citus is installed (otherwise it prints why
@@ -112,6 +112,29 @@ struct CitusTests {
             arrivals == [
                 "customers:cus_1:false", "customers:cus_2:false", "referral_orders:ord_1:true", "referrals:ref_1:false",
             ])
+    }
+
+    @Test func bulkLoadsIntoADistributedStoreByCopyOrInsertSelectAreNoted() async throws {
+        try await migrateStore()
+        let connection = try loader()
+        defer { connection.close() }
+        // A loader's bulk forms. Citus commits them in two phases even on one node, which PostgreSQL refuses for a
+        // transaction that used a temporary table (the triggers' first way of handing their rows over).
+        try connection.copyIn(
+            "COPY customers (customer_id, email) FROM STDIN",
+            rows: [["cus_1", "ann@example.com"], ["cus_2", nil]])
+        try connection.run(
+            """
+            INSERT INTO customers (customer_id, email)
+            SELECT 'cus_' || i, 'p' || i || '@example.com' FROM generate_series(3, 5) i
+            """)
+        let changed = try connection.query("SELECT customer_id FROM referral_sync_changes ORDER BY 1").map {
+            $0[0] ?? ""
+        }
+        #expect(changed == ["cus_1", "cus_2", "cus_3", "cus_4", "cus_5"])
+        let arrivals = try connection.query(
+            "SELECT count(*) FROM referral_sync_row_arrivals WHERE source = 'customers'")
+        #expect(arrivals.first?[0] == "5")
     }
 
     @Test func oneRunPerDistributedStoreTheLockIsTheCoordinators() async throws {
