@@ -78,13 +78,10 @@ public enum EventLedger {
                 datedRows { "\($0) >= $1::timestamptz AND (\($0) <= $2::timestamptz OR \($0) = 'infinity')" },
                 [since.description, asOf.description])
             let counts = try connection.query(
-                """
-                SELECT (SELECT count(*) FROM customers WHERE opted_in_at < $1::timestamptz),
-                       (SELECT count(*) FROM referrals WHERE created_at < $1::timestamptz),
-                       (SELECT count(*) FROM referral_orders WHERE redeemed_at < $1::timestamptz),
-                       (SELECT count(*) FROM referral_rejections WHERE rejected_at < $1::timestamptz),
-                       (SELECT count(*) FROM referral_coupons WHERE issued_at < $1::timestamptz)
-                """, [since.description]
+                "SELECT "
+                    + datedTables.map { table, _, time in
+                        "(SELECT count(*) FROM \(table) WHERE \(time) < $1::timestamptz)"
+                    }.joined(separator: ", "), [since.description]
             ).first
             var history = History()
             history.customersOptedIn = counts?.int(0) ?? 0
@@ -97,16 +94,20 @@ public enum EventLedger {
         }
     }
 
-    /// The rows of every input table whose time makes an event, as (source, key, time), the note's columns, for
-    /// the rows `filter` keeps (given the time column): `customers` by `opted_in_at`, `referrals` by `created_at`,
-    /// `referral_orders` (keyed by their referral, as the notes are) by `redeemed_at`, `referral_rejections` by
-    /// `rejected_at`, `referral_coupons` by `issued_at`.
+    /// The input tables whose rows' times make events, in ``History``'s order, as (table, the key its notes carry,
+    /// the time column): `customers` by `opted_in_at`, `referrals` by `created_at`, `referral_orders` (keyed by
+    /// their referral, as the notes are) by `redeemed_at`, `referral_rejections` by `rejected_at`,
+    /// `referral_coupons` by `issued_at`.
+    static let datedTables = [
+        ("customers", "customer_id", "opted_in_at"), ("referrals", "referral_id", "created_at"),
+        ("referral_orders", "referral_id", "redeemed_at"), ("referral_rejections", "referral_id", "rejected_at"),
+        ("referral_coupons", "coupon_code", "issued_at"),
+    ]
+
+    /// The rows of every table of ``datedTables`` as (source, key, time), the note's columns, for the rows `filter`
+    /// keeps (given the time column).
     static func datedRows(_ filter: (String) -> String) -> String {
-        [
-            ("customers", "customer_id", "opted_in_at"), ("referrals", "referral_id", "created_at"),
-            ("referral_orders", "referral_id", "redeemed_at"), ("referral_rejections", "referral_id", "rejected_at"),
-            ("referral_coupons", "coupon_code", "issued_at"),
-        ].map { table, key, time in "SELECT '\(table)', \(key), \(time) FROM \(table) WHERE \(filter(time))" }
+        datedTables.map { table, key, time in "SELECT '\(table)', \(key), \(time) FROM \(table) WHERE \(filter(time))" }
             .joined(separator: "\nUNION ALL ")
     }
 

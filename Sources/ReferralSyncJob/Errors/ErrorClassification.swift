@@ -108,15 +108,14 @@ extension JobError {
     /// `referral_sync_`) is no fault of the input: the migrations are not all there, or the server runs the
     /// statement where they are not (a Citus worker's `search_path`), exit 78. `nil` for any other database error.
     static func unusableInput(_ error: PostgresError) -> JobError? {
-        let missing = ["42P01", "42703"].contains(error.sqlState ?? "")
-        if missing && error.message.contains("\"referral_sync_") {
+        let namesOurOwn = error.message.contains("\"referral_sync_")
+        switch error.sqlState ?? "" {
+        case "42P01" where namesOurOwn, "42703" where namesOurOwn:
             return JobError(
                 .configuration, "a table or column of referral-sync's own is missing: \(error.message)",
                 remedy: "Run `referral-sync migrate` for this database and schema. If it reports every migration "
                     + "applied, the server runs the statement where the store's tables are not visible (README "
                     + "\"Several workers and a distributed PostgreSQL\").")
-        }
-        switch error.sqlState ?? "" {
         case "42P01", "42703":
             return JobError(
                 .dataError, "the input tables cannot be read: \(error.message)",
