@@ -90,6 +90,24 @@ import Testing
         #expect(try outcome.markdown().contains("| Successful referrals, whole history | 3 | 3 | equal |"))
     }
 
+    /// A referral created at `-infinity` counts (README "Attribute definitions": only an order's `redeemed_at` must be
+    /// finite), but no period can start there: the range starts at the first finite date, and the referral is in the
+    /// whole-history reconciliation. (It once made the range start at `-infinity`, which is no timestamp a period can
+    /// be built from: exit 65.)
+    @Test func aReferralCreatedAtMinusInfinityStartsNoPeriod() async throws {
+        let harness = try await JobHarness()
+        var rows = Self.threeMonths()
+        rows.referral("r0", by: "a", at: "-infinity")
+        rows.order("o0", for: "r0", total: "5.00", at: "2025-01-15T00:00:00Z")
+        try rows.insert(into: harness.database)
+        let outcome = await harness.revenue(["--as-of", "2025-03-31T00:00:00Z", "--currency", "USD"])
+        #expect(outcome.status == .success, "\(outcome.message)")
+        let periods = try outcome.periods()
+        #expect(periods.map { $0["period"] } == ["2025-01-01", "2025-02-01", "2025-03-01"])
+        #expect(figures(periods.first, ["successful_referrals", "revenue"]) == ["2", "105.00"])
+        #expect(try outcome.markdown().contains("| Successful referrals, whole history | 4 | 4 | equal |"))
+    }
+
     @Test func aDayStartsWhereTheTimeZoneSays() async throws {
         let harness = try await JobHarness()
         var rows = RevenueRows()
