@@ -13,7 +13,7 @@ extension EventLedger {
         try connection.execute(
             """
             UPDATE referral_sync_events
-            SET body_sha256 = coalesce(body_sha256, encode(sha256(convert_to(body, 'UTF8')), 'hex')),
+            SET body_sha256 = coalesce(body_sha256, referral_sync_body_sha256(body)),
                 body = (body::jsonb - 'properties' - 'user')::text, user_email = NULL, user_phone = NULL,
                 updated_at = now(), updated_run_id = $2::bigint
             WHERE state = 'delivered' AND delivered_at < now() - make_interval(days => $1::int)

@@ -19,14 +19,18 @@ extension EventLedger {
         key: String, delivered: Bool, refused: Bool = false, httpStatus: Int?, error: String?, attempts: Int,
         runID: Int64, on connection: PostgresConnection
     ) throws {
+        // The time is read once, outside the CASEs: Citus refuses a function that is not IMMUTABLE, such as now(),
+        // inside a CASE or COALESCE of an UPDATE (README "Several workers and a distributed PostgreSQL").
         try connection.execute(
             """
+            WITH clock AS (SELECT now() AS now)
             UPDATE referral_sync_events
             SET state = CASE WHEN $2::boolean THEN 'delivered' WHEN $7::boolean THEN 'refused' ELSE 'failed' END,
-                delivered_at = CASE WHEN $2::boolean THEN now() END,
-                refused_at = CASE WHEN $7::boolean THEN coalesce(refused_at, now()) END,
-                http_status = $3::integer, error = $4, attempts = attempts + $5::integer, updated_at = now(),
+                delivered_at = CASE WHEN $2::boolean THEN clock.now END,
+                refused_at = CASE WHEN $7::boolean THEN coalesce(refused_at, clock.now) END,
+                http_status = $3::integer, error = $4, attempts = attempts + $5::integer, updated_at = clock.now,
                 updated_run_id = $6::bigint
+            FROM clock
             WHERE event_key = $1
             """,
             [

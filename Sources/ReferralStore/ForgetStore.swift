@@ -164,7 +164,7 @@ public enum ForgetStore {
         // the id, which stays.
         """
         UPDATE referral_sync_events e
-        SET body_sha256 = coalesce(e.body_sha256, encode(sha256(convert_to(e.body, 'UTF8')), 'hex')), body = '',
+        SET body_sha256 = coalesce(e.body_sha256, referral_sync_body_sha256(e.body)), body = '',
             user_email = NULL, user_phone = NULL, error = NULL,
             state = CASE WHEN e.state = 'delivered' THEN 'delivered' ELSE 'forgotten' END,
             updated_at = now(), updated_run_id = f.run_id

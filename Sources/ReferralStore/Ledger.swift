@@ -167,12 +167,16 @@ public final class LedgerWriter {
     /// change went away, e.g. the value went back to what Attentive holds), and refusals that no longer stand
     /// (the participant's value or identity is not the refused one any more: sql/definitions/86_refusals.sql).
     public func forgetPendingNotSeen(since runStartedBy: Int64) throws {
+        // What the run saw is read first, as a set of its own (a MATERIALIZED CTE): Citus deletes from a
+        // distributed table only with subqueries on distributed tables or on such sets, never on a temporary table
+        // (README "Several workers and a distributed PostgreSQL").
         try connection.execute(
             """
+            WITH seen AS MATERIALIZED (SELECT customer_id, attribute FROM pg_temp.referral_sync_pending_seen)
             DELETE FROM referral_sync_pending p
             WHERE p.run_id IS DISTINCT FROM $1::bigint AND p.state <> 'in_flight'
               AND NOT EXISTS (
-                  SELECT 1 FROM pg_temp.referral_sync_pending_seen s
+                  SELECT 1 FROM seen s
                   WHERE s.customer_id = p.customer_id AND s.attribute = p.attribute)
               AND (p.state <> 'refused' OR NOT EXISTS (
                   SELECT 1 FROM referral_sync_participant_values v

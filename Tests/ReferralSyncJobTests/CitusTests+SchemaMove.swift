@@ -33,6 +33,20 @@ extension CitusTests {
         return fingerprint
     }
 
+    /// Moves this test's store to the worker that does not hold it, with `citus_schema_move`, and checks that every
+    /// table went. Returns that worker's port.
+    @discardableResult
+    func moveStoreToTheOtherWorker(_ coordinator: PostgresConnection) throws -> String {
+        let from = try storeNode(coordinator)
+        try #require(from.count == 1, "the store on one node: \(from)")
+        let to = try #require(citusWorkers?.split(separator: " ").map(String.init).first { $0 != from[0] })
+        try coordinator.query(
+            "SELECT citus_schema_move($1::regnamespace, '127.0.0.1', $2::int, shard_transfer_mode => 'block_writes')",
+            [schema, to])
+        #expect(try storeNode(coordinator) == [to], "every table of the store on the other worker")
+        return to
+    }
+
     @Test func aStoreMovedToTheOtherWorkerKeepsEveryRowItsChangeNotesAndItsLock() async throws {
         try await migrateStore()
         let loader = try loader()
@@ -60,15 +74,7 @@ extension CitusTests {
         #expect(before["referral_sync_changes"]?.hasPrefix("0 rows") == false, "change notes to move")
         #expect(before["referral_sync_event_notes"]?.hasPrefix("0 rows") == false, "event notes to move")
         #expect(before["referral_sync_row_arrivals"]?.hasPrefix("0 rows") == false, "row arrivals to move")
-        let from = try storeNode(coordinator)
-        try #require(from.count == 1, "the store on one node: \(from)")
-        let to = try #require(citusWorkers?.split(separator: " ").map(String.init).first { $0 != from[0] })
-
-        try coordinator.query(
-            "SELECT citus_schema_move($1::regnamespace, '127.0.0.1', $2::int, shard_transfer_mode => 'block_writes')",
-            [schema, to])
-
-        #expect(try storeNode(coordinator) == [to], "every table of the store on the other worker")
+        let to = try moveStoreToTheOtherWorker(coordinator)
         let after = try storeFingerprint(coordinator)
         #expect(after.keys.sorted() == before.keys.sorted())
         for (table, rows) in before.sorted(by: { $0.key < $1.key }) {

@@ -156,29 +156,4 @@ struct CitusTests {
             #expect(message.contains("another referral-sync run holds the lock"), "\(message)")
         }
     }
-
-    @Test func aRunOfADistributedStoreIsRefusedByCitusForNow() async throws {
-        try await migrateStore()
-        let connection = try loader()
-        defer { connection.close() }
-        try connection.run(
-            """
-            INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('cus_1', 'ann@example.com', '2024-01-01Z');
-            INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at) VALUES
-                ('ref_1', 'cus_1', 'bob@example.com', 'email', '2024-01-02Z');
-            INSERT INTO referral_orders (order_id, referral_id, order_number, total_price, currency, redeemed_at)
-                VALUES ('ord_1', 'ref_1', '1001', 20.00, 'USD', '2024-01-03Z')
-            """)
-        let environment = with(distributedStoreOptions).merging(["REFERRAL_SHOP_CURRENCY": "USD"]) { $1 }
-        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("citus-\(schema)").path
-        defer { try? FileManager.default.removeItem(atPath: reports) }
-        let (status, message) = await runCommand(
-            ["run", "--dry-run", "--schema", schema, "--reports-dir", reports], environment: environment)
-        // The rules that read tables are SQL functions (40_referral_checks, 50_qualifying_order, …), which Citus
-        // refuses to plan over a distributed table, inlined or not (README "Several workers and a distributed
-        // PostgreSQL": what is not done). When this passes, the known issue is gone: make it an ordinary test.
-        withKnownIssue("Citus refuses SQL functions that read a distributed table") {
-            #expect(status == .success, "\(message)")
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -69,6 +70,11 @@ import Testing
     static func load(_ history: FuzzHistory, into database: TestDatabase) throws {
         let connection = try database.connect()
         defer { connection.close() }
+        try load(history, on: connection)
+    }
+
+    /// Loads the history through `connection`, into the tables its search_path finds.
+    static func load(_ history: FuzzHistory, on connection: PostgresConnection) throws {
         try connection.transaction {
             try connection.copyIn(
                 "COPY customers (customer_id, email, phone, shareable_link, opted_in_at) FROM STDIN",

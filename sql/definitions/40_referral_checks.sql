@@ -30,13 +30,15 @@ $$;
 
 -- The words of a referral's row in rejected_rows.csv (README "Rejected rows and row accounting"), beside its reason
 -- code above. STABLE like the time format it uses (20_dates), so PostgreSQL inlines it into the refresh rather than
--- calling it per row.
+-- calling it per row. Searched CASEs only (WHEN reason = …), here and in every rule a statement that writes may
+-- inline: Citus evaluates the WHEN values of a simple CASE (CASE reason WHEN …) of such a statement as if they were
+-- constants, to NULL (98_citus_forms).
 CREATE OR REPLACE FUNCTION referral_sync_referral_row_detail(reason text, created_at timestamptz) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN CASE reason
-        WHEN 'created_after_as_of'
+    RETURN CASE
+        WHEN reason = 'created_after_as_of'
             THEN 'created_at ' || referral_sync_detail_time(created_at) || ' is after --as-of'
-        WHEN 'self_referral_by_customer_id' THEN 'the recipient is the referrer (same customer_id)'
+        WHEN reason = 'self_referral_by_customer_id' THEN 'the recipient is the referrer (same customer_id)'
         ELSE 'the recipient email is the referrer''s own email'
     END;
 

@@ -12,17 +12,22 @@
 --
 -- event_key names the event for its UUID (type|role|source:key) and for the ledger: the reward of a referral is
 -- keyed by the referral, so a referral earns one reward event whichever of its orders qualifies.
+-- The hash of an event's body as sent (its UTF-8 bytes, SHA-256, hex): what stays of a body that retention or
+-- forget strips (README "Personal data"). IMMUTABLE, which convert_to is not (it may depend on the database's
+-- encoding, always UTF8 here: migrate refuses another): Citus refuses a function that is not IMMUTABLE inside the
+-- COALESCE of an UPDATE, where both callers use it (98_citus_forms).
+CREATE OR REPLACE FUNCTION referral_sync_body_sha256(body text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN encode(sha256(convert_to(body, 'UTF8')), 'hex');
+
 -- Channels (compared trimmed and case-insensitively): 'email' is an email referral; 'link', 'shareable_link',
 -- 'shareable link' and 'share_link' a shareable-link referral; any other channel, or none, makes no referral
 -- event (reason unknown_channel).
 CREATE OR REPLACE FUNCTION referral_sync_channel_kind(channel text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE lower(btrim(channel))
-               WHEN 'email' THEN 'email'
-               WHEN 'link' THEN 'link'
-               WHEN 'shareable_link' THEN 'link'
-               WHEN 'shareable link' THEN 'link'
-               WHEN 'share_link' THEN 'link'
+    RETURN CASE
+               WHEN lower(btrim(channel)) = 'email' THEN 'email'
+               WHEN lower(btrim(channel)) IN ('link', 'shareable_link', 'shareable link', 'share_link') THEN 'link'
            END;
 
 -- A customer's name as one string: first and last, either alone when the other is missing.

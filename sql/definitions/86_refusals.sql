@@ -3,13 +3,14 @@
 -- are still the ones to be sent. A changed value, or a corrected email or phone, is new content and is sent.
 
 -- An attribute's bit, as in the changed mask of sql/queries/participant_attributes.sql and OkendoAttribute.maskBit.
+-- A searched CASE, as 40_referral_checks says why: a DELETE of pending values inlines it (Ledger.forgetPendingNotSeen).
 CREATE OR REPLACE FUNCTION referral_sync_attribute_bit(attribute text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE attribute
-        WHEN 'Okendo Referral Shareable Link' THEN 1
-        WHEN 'Okendo Number of Successful Referrals' THEN 2
-        WHEN 'Okendo Latest Successful Referral Date' THEN 4
-        WHEN 'Okendo Total Successful Referral Revenue' THEN 8
+    RETURN CASE
+        WHEN attribute = 'Okendo Referral Shareable Link' THEN 1
+        WHEN attribute = 'Okendo Number of Successful Referrals' THEN 2
+        WHEN attribute = 'Okendo Latest Successful Referral Date' THEN 4
+        WHEN attribute = 'Okendo Total Successful Referral Revenue' THEN 8
         ELSE 0
     END;
 

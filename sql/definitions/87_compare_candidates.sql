@@ -10,19 +10,21 @@
 -- A complete run (every shard, not a dry run, not interrupted) then settles: the candidates whose values now equal
 -- the ledger leave the set; those still different (pending, skipped, refused, in flight) stay for the next run.
 
--- Whether a participant's kept values differ from its ledger row: what the attribute query's changed_mask says
+-- The participants whose kept values differ from their ledger row: what the attribute query's changed_mask says
 -- when it is not 0 (a new identity is a new Attentive user, who gets every value; else any value that differs).
--- One expression, inlined where it is used.
-CREATE OR REPLACE FUNCTION referral_sync_differs_from_ledger(
-    p referral_sync_participant_values, l referral_sync_ledger) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT l.customer_id IS NULL
+-- A view, which PostgreSQL and Citus both expand in place (a function taking the two rows whole cannot run on
+-- Citus's shards, whose row types are the shards' own: 98_citus_forms).
+DROP FUNCTION IF EXISTS referral_sync_differs_from_ledger(referral_sync_participant_values, referral_sync_ledger);
+CREATE OR REPLACE VIEW referral_sync_differing_from_ledger AS
+    SELECT p.customer_id
+    FROM referral_sync_participant_values p
+    LEFT JOIN referral_sync_ledger l ON l.customer_id = p.customer_id
+    WHERE l.customer_id IS NULL
         OR (p.send_email, p.send_phone) IS DISTINCT FROM (l.email, l.phone)
         OR (p.shareable_link, p.successful_referrals, p.latest_successful_referral_at,
             p.total_successful_referral_revenue)
            IS DISTINCT FROM (l.shareable_link, l.successful_referrals, l.latest_successful_referral_at,
-                             l.total_successful_referral_revenue)
-$$;
+                             l.total_successful_referral_revenue);
 
 -- Notes p_customers as candidates (the refresh's owners). SECURITY DEFINER like the trigger functions below: the
 -- set is referral-sync's bookkeeping, so a role that may write only the kept recompute (README "Support: explain a
@@ -38,6 +40,8 @@ LANGUAGE sql SECURITY DEFINER AS $$
 $$;
 
 -- Notes the customers of a changed ledger row (statement triggers: one insert per statement, whatever its size).
+-- The customers are read out of the transition table first: on Citus the trigger fires on the ledger's shard, and
+-- the insert into the candidates, a distributed query, cannot see a transition table (70_change_notes).
 CREATE OR REPLACE FUNCTION referral_sync_note_ledger_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
@@ -45,11 +49,9 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'DELETE' THEN
-        INSERT INTO referral_sync_compare_candidates (customer_id)
-        SELECT DISTINCT o.customer_id FROM old_rows o ON CONFLICT DO NOTHING;
+        PERFORM referral_sync_note_compare_candidates(ARRAY(SELECT o.customer_id FROM old_rows o));
     ELSE
-        INSERT INTO referral_sync_compare_candidates (customer_id)
-        SELECT DISTINCT n.customer_id FROM new_rows n ON CONFLICT DO NOTHING;
+        PERFORM referral_sync_note_compare_candidates(ARRAY(SELECT n.customer_id FROM new_rows n));
     END IF;
     RETURN NULL;
 END
@@ -87,19 +89,12 @@ BEGIN
         -- Whatever was noted is replaced by what differs now (nothing is noted meanwhile: the lock).
         TRUNCATE referral_sync_compare_candidates;
         INSERT INTO referral_sync_compare_candidates (customer_id)
-        SELECT p.customer_id
-        FROM referral_sync_participant_values p
-        LEFT JOIN referral_sync_ledger l ON l.customer_id = p.customer_id
-        WHERE referral_sync_differs_from_ledger(p, l)
+        SELECT d.customer_id FROM referral_sync_differing_from_ledger d
         ON CONFLICT DO NOTHING;
         UPDATE referral_sync_state SET compare_everyone = false;
     END IF;
     DELETE FROM referral_sync_compare_candidates c
-    WHERE NOT EXISTS (
-        SELECT 1
-        FROM referral_sync_participant_values p
-        LEFT JOIN referral_sync_ledger l ON l.customer_id = p.customer_id
-        WHERE p.customer_id = c.customer_id AND referral_sync_differs_from_ledger(p, l));
+    WHERE NOT EXISTS (SELECT 1 FROM referral_sync_differing_from_ledger d WHERE d.customer_id = c.customer_id);
     SELECT count(*) INTO remaining FROM referral_sync_compare_candidates;
     RETURN remaining;
 END

@@ -27,24 +27,28 @@ CREATE OR REPLACE FUNCTION referral_sync_suppress_forgotten(p_all boolean) RETUR
 LANGUAGE plpgsql AS $$
 DECLARE
     suppressed bigint := 0;
+    forgotten text[];
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM referral_sync_forgotten) THEN
         RETURN 0;
     END IF;
+    -- Who is read first, and written by key: Citus refuses a STABLE function of a row's columns in the WHERE of an
+    -- UPDATE (98_citus_forms).
     IF p_all OR to_regclass('pg_temp.referral_sync_owners') IS NULL THEN
-        UPDATE referral_sync_participant_values v
-        SET email = NULL, phone = NULL, shareable_link = NULL, send_email = NULL, send_phone = NULL,
-            stored_link_octets = NULL, problem = 'forgotten',
-            problem_detail = 'forgotten (referral-sync forget): never sent, its personal data erased'
-        WHERE v.problem IS DISTINCT FROM 'forgotten' AND referral_sync_is_forgotten(v.send_email, v.send_phone);
+        forgotten := ARRAY(
+            SELECT v.customer_id FROM referral_sync_participant_values v
+            WHERE v.problem IS DISTINCT FROM 'forgotten' AND referral_sync_is_forgotten(v.send_email, v.send_phone));
     ELSE
-        UPDATE referral_sync_participant_values v
-        SET email = NULL, phone = NULL, shareable_link = NULL, send_email = NULL, send_phone = NULL,
-            stored_link_octets = NULL, problem = 'forgotten',
-            problem_detail = 'forgotten (referral-sync forget): never sent, its personal data erased'
-        FROM pg_temp.referral_sync_owners o
-        WHERE v.customer_id = o.customer_id AND referral_sync_is_forgotten(v.send_email, v.send_phone);
+        forgotten := ARRAY(
+            SELECT v.customer_id FROM referral_sync_participant_values v
+            JOIN pg_temp.referral_sync_owners o ON o.customer_id = v.customer_id
+            WHERE referral_sync_is_forgotten(v.send_email, v.send_phone));
     END IF;
+    UPDATE referral_sync_participant_values v
+    SET email = NULL, phone = NULL, shareable_link = NULL, send_email = NULL, send_phone = NULL,
+        stored_link_octets = NULL, problem = 'forgotten',
+        problem_detail = 'forgotten (referral-sync forget): never sent, its personal data erased'
+    WHERE v.customer_id = ANY (forgotten);
     GET DIAGNOSTICS suppressed = ROW_COUNT;
     RETURN suppressed;
 END

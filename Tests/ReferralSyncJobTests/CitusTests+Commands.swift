@@ -1,0 +1,287 @@
+import AttentiveSimulator
+import Foundation
+import Postgres
+import ReferralStore
+import TestSupport
+import Testing
+
+@testable import ReferralSyncCLI
+@testable import ReferralSyncJob
+
+/// Every command on a store in a distributed schema (issue 28), checked against PostgreSQL as one server: a
+/// database of the coordinator's cluster without the citus extension, where `sql/definitions/98_citus_forms.sql`
+/// changes nothing, loaded with the same rows.
+extension CitusTests {
+    /// The fuzz history of ``FuzzTests`` (seed 20241108), the rows it never makes and values that need the CSV rules,
+    /// loaded through `connection`.
+    func loadFuzzHistory(on connection: PostgresConnection) throws {
+        try FuzzTests.load(FuzzHistory(seed: 20_241_108), on: connection)
+        try connection.run(RefreshBeforeAndAfterTests.rarities)
+        try connection.run(AttributesFileBeforeAndAfterTests.awkward)
+    }
+
+    /// A database of the coordinator's cluster without Citus, migrated and loaded like the store: the reference.
+    func oneServerStore() async throws -> TestDatabase {
+        let database = try await offThePool {
+            let database = try TestDatabase.create(prefix: "one_server")
+            let connection = try database.connect()
+            defer { connection.close() }
+            try Migrations.apply(on: connection)
+            return database
+        }
+        let connection = try database.connect()
+        defer { connection.close() }
+        #expect(try connection.query("SELECT 1 FROM pg_extension WHERE extname = 'citus'").isEmpty)
+        try loadFuzzHistory(on: connection)
+        return database
+    }
+
+    /// `referral-sync ARGUMENTS`, in process, with `environment`; its exit status, its closing line, what it printed
+    /// and the folder it published in `reports` (nil: none; `explain` takes no reports folder).
+    func command(_ arguments: [String], environment: [String: String], reports: String) async -> (
+        status: ReferralSyncJob.ExitStatus, message: String, output: String, folder: String?
+    ) {
+        let captured = CapturedText()
+        let printed = CapturedText()
+        let status = await ReferralSyncCommand.$errorOutput.withValue({ captured.append($0) }) {
+            await ReferralSyncCommand.main(
+                arguments: arguments + (arguments.first == "explain" ? [] : ["--reports-dir", reports]),
+                environment: environment,
+                output: { printed.append($0) })
+        }
+        let latest = reports + "/latest"
+        let folder = FileManager.default.fileExists(atPath: latest + "/summary.md") ? latest : nil
+        return (status, captured.text, printed.text, folder)
+    }
+
+    /// The report files of `folder` worth comparing between two stores: its CSV and JSONL files, by name.
+    func reportFiles(_ folder: String?) throws -> [String: Data] {
+        guard let folder else { return [:] }
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder)
+        where name.hasSuffix(".csv") || name.hasSuffix(".jsonl") {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+        }
+        return files
+    }
+
+    /// A participant with an email and no phone, whose email no one else has: forget erases every trace of it.
+    static let personSentByEmailAlone = """
+        SELECT v.customer_id FROM referral_sync_participant_values v
+        WHERE v.problem IS NULL AND v.send_email IS NOT NULL AND v.phone IS NULL
+          AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id <> v.customer_id
+                          AND lower(btrim(c.email)) = v.send_email)
+        ORDER BY 1 LIMIT 1
+        """
+
+    /// `data` with every UUID replaced by the same text.
+    func withoutEventIDs(_ data: Data) -> Data {
+        let text = String(decoding: data, as: UTF8.self)
+        let masked = text.replacingOccurrences(
+            of: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", with: "<event id>",
+            options: .regularExpression)
+        return Data(masked.utf8)
+    }
+
+    /// `data`'s lines in order.
+    func sortedLines(_ data: Data) -> Data {
+        Data(String(decoding: data, as: UTF8.self).split(separator: "\n").sorted().joined(separator: "\n").utf8)
+    }
+
+    /// The first line where two files differ, for the failure message.
+    func firstDifference(_ one: Data, _ other: Data?) -> String {
+        let lines = String(decoding: one, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let others = String(decoding: other ?? Data(), as: UTF8.self).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() where index >= others.count || others[index] != line {
+            return "line \(index + 1): \(line) | \(index < others.count ? others[index] : "(none)")"
+        }
+        return "the other is longer"
+    }
+
+    @Test func theCommandsOfADistributedStoreWriteWhatOneServerWrites() async throws {
+        let reference = try await oneServerStore()
+        defer { reference.drop() }
+        try await migrateStore()
+        let connection = try loader()
+        try loadFuzzHistory(on: connection)
+        connection.close()
+        let oneServer = ["DATABASE_URL": reference.conninfo, "REFERRAL_SYNC_QUIET": "1"]
+        let distributed = with(distributedStoreOptions).merging(["REFERRAL_SYNC_QUIET": "1"]) { $1 }
+        let reports = try makeTemporaryFolder("citus-\(schema)")
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let options = [
+            "--currency", "USD", "--default-phone-region", "US", "--as-of", FuzzExpectations.iso(FuzzHistory.asOf),
+        ]
+        // Each command's arguments are read when it runs: the last forget names a participant of the dry run's
+        // refresh.
+        let commands: [(name: String, arguments: () throws -> [String])] = [
+            ("run", { ["run", "--dry-run"] }),
+            ("events", { ["events", "--dry-run", "--backfill"] }),
+            ("revenue", { ["revenue", "--by", "month"] }),
+            ("explain", { ["explain", "c00001", "--format", "json"] }),
+            ("explain", { ["explain", "=1+1"] }),
+            ("forget", { ["forget", "c00002", "c00003"] }),
+            ("forget", { ["forget", try #require(try reference.query(Self.personSentByEmailAlone).first?[0])] }),
+        ]
+        for (name, read) in commands {
+            let arguments = try read()
+            // forget takes no --as-of: it erases what is there now.
+            let given = name == "forget" ? Array(options.dropLast(2)) : options
+            let one = await command(
+                arguments + given, environment: oneServer, reports: reports + "/one-\(name)")
+            let spread = await command(
+                arguments + given + ["--schema", schema], environment: distributed,
+                reports: reports + "/citus-\(name)")
+            #expect(one.status == spread.status, "\(arguments): \(one.message) | \(spread.message)")
+            #expect([.success, .needsAttention].contains(spread.status), "\(arguments): \(spread.message)")
+            #expect(one.message == spread.message, "\(arguments)")
+            if name == "explain" { #expect(one.output == spread.output, "\(arguments): what it printed") }
+            // An event's id names its store (EventDiscovery.idName): the two stores' ids differ by design. Events
+            // come in the order the server finds them, which no report promises: their lines are compared sorted.
+            let comparable = { (data: Data) in name == "events" ? self.sortedLines(self.withoutEventIDs(data)) : data }
+            let oneFiles = try reportFiles(one.folder).mapValues(comparable)
+            let spreadFiles = try reportFiles(spread.folder).mapValues(comparable)
+            #expect(oneFiles.keys.sorted() == spreadFiles.keys.sorted(), "\(arguments)")
+            for (file, data) in oneFiles.sorted(by: { $0.key < $1.key }) {
+                #expect(
+                    spreadFiles[file] == data,
+                    "\(arguments): \(file) differs: \(firstDifference(data, spreadFiles[file]))")
+            }
+            if name == "run" {
+                // And byte for byte what one server wrote before issue 27 (AttributesFileBeforeAndAfterTests).
+                let fixture = try Data(
+                    contentsOf: URL(
+                        fileURLWithPath: AttributesFileBeforeAndAfterTests.fixtures + "/seed-20241108.csv"))
+                #expect(spreadFiles["attributes.csv"] == fixture)
+                #expect((spreadFiles["rejected_rows.csv"]?.count ?? 0) > 1_000)
+            }
+            if name == "explain" { #expect(spread.output.count > 200, "\(spread.output)") }
+        }
+    }
+
+    /// This test's store, migrated and loaded with the fuzz history, a simulator of Attentive to send to and a
+    /// reports folder; ``command(_:)`` runs a command of the store as of the history's as-of.
+    final class SyncedStore: @unchecked Sendable {
+        let test: CitusTests
+        let loader: PostgresConnection
+        let simulator: AttentiveSimulator
+        let reports: String
+
+        init(_ test: CitusTests) async throws {
+            self.test = test
+            try await test.migrateStore()
+            loader = try test.loader()
+            try test.loadFuzzHistory(on: loader)
+            simulator = AttentiveSimulator(
+                configuration: SimulatorConfiguration(apiKey: "citus-key-\(UUID().uuidString)"))
+            try simulator.start()
+            reports = try makeTemporaryFolder("citus-\(test.schema)")
+        }
+
+        deinit {
+            simulator.stop()
+            loader.close()
+            try? FileManager.default.removeItem(atPath: reports)
+        }
+
+        func command(_ arguments: [String]) async -> (status: ReferralSyncJob.ExitStatus, message: String) {
+            let environment = test.with(test.distributedStoreOptions).merging([
+                "ATTENTIVE_API_KEY": simulator.configuration.apiKey,
+                "ATTENTIVE_BASE_URL": simulator.baseURL.absoluteString, "REFERRAL_SYNC_QUIET": "1",
+                "REFERRAL_SHOP_CURRENCY": "USD", "REFERRAL_SYNC_DEFAULT_PHONE_REGION": "US",
+                "REFERRAL_SYNC_AS_OF": FuzzExpectations.iso(FuzzHistory.asOf),
+            ]) { $1 }
+            let outcome = await test.command(
+                arguments + ["--schema", test.schema], environment: environment, reports: reports)
+            return (outcome.status, outcome.message)
+        }
+
+        var sent: Int { simulator.statistics().acceptedUpdates }
+    }
+
+    @Test func aStoreMovedBetweenTwoRunsSendsOnlyWhatChangedAndEachEventOnce() async throws {
+        let store = try await SyncedStore(self)
+        let first = await store.command(["run"])
+        #expect([.success, .needsAttention].contains(first.status), "\(first.message)")
+        let events = await store.command(["events", "--backfill"])
+        #expect([.success, .needsAttention].contains(events.status), "\(events.message)")
+        let sent = store.sent
+        let delivered = store.simulator.acceptedEvents().count
+        #expect(sent > 300 && delivered > 300)
+
+        let coordinator = try coordinator()
+        defer { coordinator.close() }
+        try moveStoreToTheOtherWorker(coordinator)
+
+        // One new successful referral for a participant that already has one, loaded on the new node, within
+        // the events' --max-age (12 hours) of the as-of.
+        let referrer = try #require(
+            try store.loader.query(
+                """
+                SELECT v.customer_id FROM referral_sync_participant_values v
+                WHERE v.problem IS NULL AND v.successful_referrals::int > 0 ORDER BY 1 LIMIT 1
+                """
+            ).first?[0])
+        try store.loader.run(
+            """
+            INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at)
+                VALUES ('moved_1', '\(referrer)', 'new.friend@example.net', 'email', '2024-06-29T20:00Z');
+            INSERT INTO referral_orders (order_id, referral_id, total_price, currency, redeemed_at)
+                VALUES ('moved_o1', 'moved_1', 40.00, 'USD', '2024-06-29T22:00Z')
+            """)
+        let second = await store.command(["run"])
+        #expect(second.status == .success, "\(second.message)")
+        #expect(store.sent == sent + 1, "only the referrer whose values changed")
+        let again = await store.command(["events"])
+        #expect([.success, .needsAttention].contains(again.status), "\(again.message)")
+        let ids = store.simulator.acceptedEvents()
+        #expect(ids.count > delivered, "the new referral's events")
+        #expect(Set(ids).count == ids.count, "no event twice, across the move")
+    }
+
+    @Test func aDistributedStoreSyncsSendsEachEventOnceAndReconciles() async throws {
+        let store = try await SyncedStore(self)
+        let connection = store.loader
+        let simulator = store.simulator
+        let first = await store.command(["run"])
+        #expect([.success, .needsAttention].contains(first.status), "\(first.message)")
+        let sent = simulator.statistics().acceptedUpdates
+        #expect(sent > 300, "the first run sends every participant with an identity")
+        let ledger = try connection.query("SELECT count(*) FROM referral_sync_ledger").first?[0]
+        #expect(Int(ledger ?? "") == sent, "one ledger row per accepted participant")
+
+        let second = await store.command(["run"])
+        #expect(second.status == .success, "\(second.message)")
+        #expect(simulator.statistics().acceptedUpdates == sent, "a second run sends nothing")
+
+        let drift = await store.command(["drift"])
+        #expect(drift.status == .success, "no drift: \(drift.message)")
+
+        let events = await store.command(["events", "--backfill"])
+        #expect([.success, .needsAttention].contains(events.status), "\(events.message)")
+        let delivered = simulator.acceptedEvents().count
+        #expect(delivered > 300)
+        let again = await store.command(["events", "--backfill"])
+        #expect([.success, .needsAttention].contains(again.status), "\(again.message)")
+        #expect(simulator.acceptedEvents().count == delivered, "each event once")
+        let ledgerEvents = try connection.query(
+            "SELECT count(*) FROM referral_sync_events WHERE state = 'delivered'"
+        ).first?[0]
+        #expect(Int(ledgerEvents ?? "") == delivered)
+
+        let revenue = await store.command(["revenue", "--by", "month"])
+        #expect(revenue.status == .success, "the report reconciles with the attributes: \(revenue.message)")
+
+        let person = try #require(try connection.query(Self.personSentByEmailAlone).first?[0])
+        let forget = await store.command(["forget", person])
+        #expect(forget.status == .success, "\(forget.message)")
+        let after = await store.command(["run"])
+        #expect(after.status == .success, "\(after.message)")
+        #expect(simulator.statistics().acceptedUpdates == sent, "the forgotten customer is not sent again")
+        let kept = try connection.query(
+            "SELECT problem FROM referral_sync_participant_values WHERE customer_id = $1", [person]
+        ).first?[0]
+        #expect(kept == "forgotten")
+    }
+}
