@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_FORMAT_PATHS = Package.swift Sources Tests Plugins Tools
 
-.PHONY: all deps test-deps build release test test-citus lint format demo bench bench-sync bench-events clean
+.PHONY: all deps test-deps build release test test-citus lint format demo bench bench-citus bench-sync bench-events clean
 
 all: build
 
@@ -91,7 +91,14 @@ bench-events: deps
 BENCH_PG_OPTIONS ?= -c shared_buffers=2GB -c work_mem=64MB -c maintenance_work_mem=512MB \
 	-c effective_cache_size=8GB -c max_wal_size=8GB -c random_page_cost=1.1 \
 	-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c autovacuum=off
-export BENCH_SCALES BENCH_REPEAT BENCH_REAL_SYNC_MAX BENCH_FULL_RUNS
+export BENCH_SCALES BENCH_SCALE BENCH_REPEAT BENCH_REAL_SYNC_MAX BENCH_FULL_RUNS
+# The same history in a database of PostgreSQL alone and in a store of a distributed schema of one Citus cluster
+# (issue 28, BENCHMARKS.md "Citus"): needs Citus installed, like make test-citus. BENCH_SCALE (1000000), BENCH_REPEAT.
+bench-citus: deps
+	$(SWIFT) build -c release --product referral-sync
+	$(SWIFT) build -c release --product attentive-simulator
+	REFERRAL_SYNC_PG_OPTIONS="$(BENCH_PG_OPTIONS)" scripts/with-citus.sh scripts/bench/citus.sh
+
 bench: deps
 	scripts/install-deps.sh time
 	$(SWIFT) build -c release --product referral-sync

@@ -29,11 +29,16 @@ SELECT 'ord_' || lpad(b.i::text, 8, '0') || '_busy', '#busy' || b.i, r.referral_
 FROM bench_busy b
 JOIN referrals r ON r.referral_id = 'ref_' || lpad(b.i::text, 8, '0') || '_busy';
 
+-- Which customers lose their first referral, in a temporary table like bench_busy: so the statements below join
+-- a table of this session to the store's, which Citus can run on a distributed store too (make bench-citus).
+CREATE TEMP TABLE bench_rejected AS
+SELECT i FROM generate_series(1, current_setting('bench.participants')::int) AS i
+WHERE pg_temp.u(i, 53) < 0.0005;
+
 INSERT INTO referral_rejections (referral_id, rejection_type, reason, rejected_at)
 SELECT r.referral_id, 'manual', 'Refunded order', timestamptz '2024-12-31 12:00:00Z'
-FROM generate_series(1, current_setting('bench.participants')::int) AS i
-JOIN referrals r ON r.referral_id = 'ref_' || lpad(i::text, 8, '0') || '_0001'
-WHERE pg_temp.u(i, 53) < 0.0005
+FROM bench_rejected b
+JOIN referrals r ON r.referral_id = 'ref_' || lpad(b.i::text, 8, '0') || '_0001'
 ON CONFLICT (referral_id) DO NOTHING;
 
 ANALYZE referrals, referral_orders, referral_rejections;
