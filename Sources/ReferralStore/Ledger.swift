@@ -149,11 +149,17 @@ public final class LedgerWriter {
     /// The statement that writes accepted participants to the ledger: `query` selects, per participant, the
     /// customer id, the identity, the four values as sent, the time and the run (v1 batches and bulk results
     /// share it).
+    ///
+    /// The rows are read first, as a set of their own (a MATERIALIZED CTE): Citus sends an `INSERT … SELECT`
+    /// between two tables of a distributed schema to the store's node with a filter it cannot print when the
+    /// statement has parameters or `now()` (`( IS NOT NULL)`: a syntax error there; README "Several workers and a
+    /// distributed PostgreSQL").
     static func upsertSQL(selecting query: String) -> String {
         """
+        WITH accepted AS MATERIALIZED (\(query))
         INSERT INTO referral_sync_ledger AS l (customer_id, email, phone, shareable_link, successful_referrals,
             latest_successful_referral_at, total_successful_referral_revenue, accepted_at, run_id)
-        \(query)
+        SELECT * FROM accepted
         ON CONFLICT (customer_id) DO UPDATE SET
             email = excluded.email, phone = excluded.phone, shareable_link = excluded.shareable_link,
             successful_referrals = excluded.successful_referrals,
