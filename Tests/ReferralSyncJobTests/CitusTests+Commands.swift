@@ -185,15 +185,20 @@ extension CitusTests {
             try? FileManager.default.removeItem(atPath: reports)
         }
 
-        func command(_ arguments: [String]) async -> (status: ReferralSyncJob.ExitStatus, message: String) {
-            let environment = test.with(test.distributedStoreOptions).merging([
+        /// The environment of the store's jobs: as of the history's as-of, or now (`events --follow`).
+        func environment(asOfTheHistory: Bool = true) -> [String: String] {
+            test.with(test.distributedStoreOptions).merging([
                 "ATTENTIVE_API_KEY": simulator.configuration.apiKey,
                 "ATTENTIVE_BASE_URL": simulator.baseURL.absoluteString, "REFERRAL_SYNC_QUIET": "1",
                 "REFERRAL_SHOP_CURRENCY": "USD", "REFERRAL_SYNC_DEFAULT_PHONE_REGION": "US",
-                "REFERRAL_SYNC_AS_OF": FuzzExpectations.iso(FuzzHistory.asOf),
-            ]) { $1 }
+            ]) { $1 }.merging(asOfTheHistory ? ["REFERRAL_SYNC_AS_OF": FuzzExpectations.iso(FuzzHistory.asOf)] : [:]) {
+                $1
+            }
+        }
+
+        func command(_ arguments: [String]) async -> (status: ReferralSyncJob.ExitStatus, message: String) {
             let outcome = await test.command(
-                arguments + ["--schema", test.schema], environment: environment, reports: reports)
+                arguments + ["--schema", test.schema], environment: environment(), reports: reports)
             return (outcome.status, outcome.message)
         }
 
@@ -242,6 +247,32 @@ extension CitusTests {
         let ids = store.simulator.acceptedEvents()
         #expect(ids.count > delivered, "the new referral's events")
         #expect(Set(ids).count == ids.count, "no event twice, across the move")
+    }
+
+    @Test func aFollowerOfADistributedStoreDeliversANewRowOnce() async throws {
+        let store = try await SyncedStore(self)
+        // The change-note triggers ring no doorbell on a shard (70_change_notes): the follower finds the row at
+        // its first pass or its next sweep, every second here.
+        let stop = StopSignal()
+        let arguments = [
+            "events", "--follow", "--sweep-seconds", "1", "--schema", schema, "--reports-dir", store.reports,
+        ]
+        let environment = store.environment(asOfTheHistory: false)
+        let follower = Task {
+            await ReferralSyncCommand.main(
+                arguments: arguments, environment: environment, stopSignal: stop, output: { _ in })
+        }
+        let email = "follow.\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        try store.loader.execute(
+            "INSERT INTO customers (customer_id, email, opted_in_at) VALUES ($1, $2, now())", ["follow_1", email])
+        let delivered = await waitUntil(seconds: 60) {
+            store.simulator.acceptedEvents().contains { $0.contains(email) }
+        }
+        stop.receive(SIGTERM)
+        let status = await follower.value
+        #expect(delivered, "the opt-in of the new customer, delivered while the follower runs")
+        #expect(status == .terminated)
+        #expect(store.simulator.acceptedEvents().filter { $0.contains(email) }.count == 1)
     }
 
     @Test func aDistributedStoreSyncsSendsEachEventOnceAndReconciles() async throws {
