@@ -53,9 +53,12 @@ public final class PostgresConnection: @unchecked Sendable {
         // job's stderr, which schedulers capture: drop them.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
-        if let schema {
-            try execute("SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1), false)", [schema])
-        }
+        if let schema { try use(schema: schema) }
+    }
+
+    /// Makes `schema` the connection's whole `search_path` (see `init`'s `schema`).
+    public func use(schema: String) throws {
+        try execute("SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1), false)", [schema])
     }
 
     deinit { close() }

@@ -62,13 +62,14 @@ struct JobContext: Sendable {
     func connect(applicationName: String = "referral-sync") throws -> PostgresConnection {
         do {
             let connection = try PostgresConnection(
-                conninfo: configuration.databaseURL, applicationName: applicationName, schema: configuration.schema)
+                conninfo: configuration.databaseURL, applicationName: applicationName)
             // A managed database often sets statement_timeout and idle_in_transaction_session_timeout on the role
             // to protect itself from interactive sessions. The job's statements take as long as the data needs
             // (a first refresh of millions of rows), and its reader stays in its snapshot while Attentive answers:
             // a role's timeout would cancel every night at the same point and never converge. The job's own
-            // sessions turn both off; the lock watch still notices a session that really ends.
-            try connection.run("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0")
+            // sessions turn both off, first thing; the lock watch still notices a session that really ends.
+            try Self.turnOffTheRolesTimeouts(on: connection)
+            if let schema = configuration.schema { try connection.use(schema: schema) }
             return connection
         } catch let error as PostgresError where configuration.databaseURLIsUnset && error.code == .connectionFailed {
             throw JobError(
@@ -76,6 +77,24 @@ struct JobContext: Sendable {
                 "DATABASE_URL is not set (nor any PG* variable), and libpq's defaults did not work: \(error.message)",
                 remedy: "Set DATABASE_URL to postgresql://user@host:port/dbname or a conninfo such as "
                     + "'host=db.internal dbname=shop user=sync'.")
+        }
+    }
+
+    /// Turns the role's statement and idle-in-transaction timeouts off for this session. Until it is done, the
+    /// role's own timeout runs: one as short as a millisecond can fire during the statement that turns it off,
+    /// and its cancel then lands on that statement or on the next one ("canceling statement due to user request"
+    /// once the timeout is off). So the statements are retried while they are cancelled, and a trivial statement
+    /// after them takes any cancel still pending, before the session does any work.
+    static func turnOffTheRolesTimeouts(on connection: PostgresConnection) throws {
+        var attempt = 1
+        while true {
+            do {
+                try connection.run("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0")
+                try connection.run("SELECT 1")
+                return
+            } catch let error as PostgresError where error.sqlState == "57014" && attempt < 5 {
+                attempt += 1
+            }
         }
     }
 
