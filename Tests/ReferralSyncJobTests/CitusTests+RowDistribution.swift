@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// One store's tables distributed by row (issue 28): `referral-sync migrate` into a plain schema, then
@@ -198,5 +199,37 @@ extension CitusTests {
                 "referral_coupons C2 C2", "referral_orders ord_2 cus_1", "referral_orders ord_3 cus_3",
                 "referral_rejections ref_2 cus_1", "referrals ref_2 cus_1",
             ])
+    }
+}
+
+extension CitusTests {
+    @Test func aRunOfAStoreDistributedByRowIsRefusedByCitusForNow() async throws {
+        try await migratePlainStore(schema)
+        let loader = try loader()
+        defer { loader.close() }
+        try loader.run(
+            """
+            INSERT INTO customers (customer_id, email, opted_in_at) VALUES ('cus_1', 'ann@example.com', '2024-01-01Z');
+            INSERT INTO referrals (referral_id, referrer_id, recipient_email, channel, created_at) VALUES
+                ('ref_1', 'cus_1', 'bob@example.com', 'email', '2024-01-02Z');
+            INSERT INTO referral_orders (order_id, referral_id, order_number, total_price, currency, redeemed_at)
+                VALUES ('ord_1', 'ref_1', '1001', 20.00, 'USD', '2024-01-03Z')
+            """)
+        let distributing = try distributingSession(schema)
+        defer { distributing.close() }
+        try distributing.query("SELECT referral_sync_distribute_by_customer(4)")
+        let reports = try makeTemporaryFolder("citus-\(schema)")
+        defer { try? FileManager.default.removeItem(atPath: reports) }
+        let (status, message) = await runCommand(
+            ["run", "--dry-run", "--schema", schema, "--reports-dir", reports],
+            environment: with("-c citus.enable_unsafe_triggers=on").merging(["REFERRAL_SHOP_CURRENCY": "USD"]) { $1 })
+        // The rules join orders and rejections to their referral by referral_id, not the distribution column
+        // (README "Several workers and a distributed PostgreSQL": not working yet). When this passes, the known
+        // issue is gone: make it an ordinary test, and compare the reports with one server's as the distributed
+        // schema's test does.
+        withKnownIssue("Citus refuses the rules' joins on referral_id in a store distributed by row") {
+            #expect(status == .success, "\(message)")
+        }
+        #expect(message.contains("complex joins are only supported"), "\(message)")
     }
 }
