@@ -29,14 +29,7 @@ backfill_rps=${BENCH_EVENTS_BACKFILL_RPS:-10000}
 bin=${BENCH_EVENTS_BIN:-$(swift build -c release --show-bin-path)}
 out=reports/bench
 mkdir -p "$out"
-work=$(mktemp -d /tmp/referral-sync-bench-events.XXXXXX)
-simulator_pid=""
-stop_simulator() {
-  if [ -n "$simulator_pid" ]; then kill "$simulator_pid" 2>/dev/null || true; wait "$simulator_pid" 2>/dev/null || true; fi
-  simulator_pid=""
-}
-trap 'stop_simulator; rm -rf "$work"' EXIT
-export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+simulator_workspace bench-events
 json() { printf "SELECT coalesce((:'doc'::jsonb)->>'%s', '0')\n" "$1" | psql -qAt -d postgres -v doc="$stats"; }
 history() { psql -qAt -c "SELECT coalesce($1, '0') FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1"; }
 timed() { sed -n "s/^[[:space:]]*$1: //p" "$work/time.txt"; }

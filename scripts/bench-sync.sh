@@ -25,19 +25,7 @@ bulk_scales=${BENCH_SYNC_BULK_SCALES-20000 1000000}
 bin=${BENCH_SYNC_BIN:-$(swift build -c release --show-bin-path)}
 out=reports/bench
 mkdir -p "$out"
-work=$(mktemp -d /tmp/referral-sync-bench.XXXXXX)
-simulator_pid=""
-stop_simulator() {
-  if [ -n "$simulator_pid" ]; then kill "$simulator_pid" 2>/dev/null || true; wait "$simulator_pid" 2>/dev/null || true; fi
-  simulator_pid=""
-}
-cleanup() {
-  stop_simulator
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+simulator_workspace bench
 
 # json FIELD: a top-level number of the simulator's statistics in $stats (read through PostgreSQL's jsonb).
 json() { printf "SELECT coalesce((:'doc'::jsonb)->>'%s', '0')\n" "$1" | psql -qAt -d postgres -v doc="$stats"; }

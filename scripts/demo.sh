@@ -5,15 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/simulator.sh
 bin=$(swift build --show-bin-path)
-work=$(mktemp -d /tmp/referral-sync-demo.XXXXXX)
-simulator_pid=""
-cleanup() {
-  [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export ATTENTIVE_API_KEY="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+simulator_workspace demo
 start_simulator "$bin" "$work"
 reports="$PWD/reports"
 # The sample holds one GBP order (a bad row), so the shop currency must be named.

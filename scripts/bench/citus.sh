@@ -18,14 +18,7 @@ as_of=2025-01-01T00:00:00Z
 bin=$(swift build -c release --show-bin-path)
 out="$PWD/reports/bench/citus-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-work=$(mktemp -d /tmp/referral-sync-bench-citus.XXXXXX)
-simulator_pid=""
-cleanup() {
-  [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+simulator_workspace bench-citus
 start_simulator "$bin" "$work"
 log() { echo "[bench-citus $(date -u +%H:%M:%S)] $*" >&2; }
 

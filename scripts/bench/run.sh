@@ -31,15 +31,7 @@ bin=$(swift build -c release --show-bin-path)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$PWD/reports/bench/$stamp"
 mkdir -p "$out"
-work=$(mktemp -d /tmp/referral-sync-bench.XXXXXX)
-simulator_pid=""
-cleanup() {
-  [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export ATTENTIVE_API_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+simulator_workspace bench
 start_simulator "$bin" "$work"
 job_options=(--as-of "$as_of" --currency "$currency" --max-rps 10000 --concurrency 64 --quiet)
 

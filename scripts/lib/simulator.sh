@@ -1,4 +1,20 @@
-# Shared by scripts/demo.sh, scripts/bench-sync.sh and scripts/bench/run.sh: source it, do not run it.
+# Shared by scripts/demo.sh, scripts/bench-sync.sh, scripts/bench-events.sh, scripts/bench/run.sh and
+# scripts/bench/citus.sh: source it, do not run it.
+
+# simulator_workspace NAME: makes the folder $work (/tmp/referral-sync-NAME.XXXXXX) for the simulator's files and the
+# caller's, and a fresh ATTENTIVE_API_KEY (NAME-…); at exit, the simulator is stopped and $work removed.
+simulator_workspace() {
+  work=$(mktemp -d "/tmp/referral-sync-$1.XXXXXX")
+  simulator_pid=""
+  trap 'stop_simulator; rm -rf "$work"' EXIT
+  export ATTENTIVE_API_KEY="$1-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
+# stop_simulator: stops the simulator start_simulator started, if one runs.
+stop_simulator() {
+  if [ -n "$simulator_pid" ]; then kill "$simulator_pid" 2>/dev/null || true; wait "$simulator_pid" 2>/dev/null || true; fi
+  simulator_pid=""
+}
 
 # start_simulator BIN_DIR WORK_DIR [OPTION ...]: starts attentive-simulator on a free loopback port with the key in
 # ATTENTIVE_API_KEY and the given options, sets simulator_pid (for the caller's cleanup) and exports

@@ -12,6 +12,7 @@
 --
 -- event_key names the event for its UUID (type|role|source:key) and for the ledger: the reward of a referral is
 -- keyed by the referral, so a referral earns one reward event whichever of its orders qualifies.
+
 -- The hash of an event's body as sent (its UTF-8 bytes, SHA-256, hex): what stays of a body that retention or
 -- forget strips (README "Personal data"). IMMUTABLE, which convert_to is not (it may depend on the database's
 -- encoding, always UTF8 here: migrate refuses another): Citus refuses a function that is not IMMUTABLE inside the
