@@ -70,10 +70,13 @@ public enum EventLedger {
         case .window(let since):
             // The rows after the as-of are many when the as-of is in the past (a reproduced run), and none of them
             // makes an event yet: noting them here, in SQL, keeps them out of the job's memory. +infinity stays in
-            // the window, so its row is listed (occurred_at_not_finite) as before.
+            // the window, so its row is listed (occurred_at_not_finite) as before. The rows in a subquery: Citus
+            // (13.2) sends an INSERT … SELECT … UNION ALL that leaves a column to its default (colocation_key) to
+            // the worker with one expression too few ("INSERT has more target columns than expressions").
             let later = try connection.execute(
-                "INSERT INTO referral_sync_event_notes (source, key, not_before) "
-                    + datedRows { "\($0) > $1::timestamptz AND \($0) < 'infinity'" }, [asOf.description])
+                "INSERT INTO referral_sync_event_notes (source, key, not_before) SELECT s, k, t FROM ("
+                    + datedRows { "\($0) > $1::timestamptz AND \($0) < 'infinity'" } + ") AS later (s, k, t)",
+                [asOf.description])
             let rows = try connection.query(
                 datedRows { "\($0) >= $1::timestamptz AND (\($0) <= $2::timestamptz OR \($0) = 'infinity')" },
                 [since.description, asOf.description])

@@ -93,7 +93,7 @@ import Testing
         try migrateAsReleased(upgradedConnection)
         #expect(throws: SchemaError.self) { try Migrations.verify(on: upgradedConnection) }
         let applied = try Migrations.apply(on: upgradedConnection)
-        #expect(applied.filter(\.appliedNow).map(\.version) == [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18])
+        #expect(applied.filter(\.appliedNow).map(\.version) == [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
         try Migrations.verify(on: upgradedConnection)
 
         let expected = try schema(freshConnection)

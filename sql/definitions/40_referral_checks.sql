@@ -24,7 +24,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            r.channel
     FROM referrals r
     JOIN customers referrer ON referrer.customer_id = r.referrer_id
-    LEFT JOIN referral_rejections j ON j.referral_id = r.referral_id
+    LEFT JOIN referral_rejections j
+        ON referral_sync_same_referral(j.referral_id, j.referrer_id, r.referral_id, r.referrer_id)
     WHERE p_referrers IS NULL OR r.referrer_id = ANY (p_referrers)
 $$;
 

@@ -45,11 +45,14 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                referral_sync_order_reason(o.redeemed_at, o.total_price, o.currency, rc.reason, rc.created_at,
                                           p_as_of, p_currency) AS reason
         FROM referral_sync_referral_checks(p_as_of, p_referrers) rc
-        JOIN referral_orders o ON o.referral_id = rc.referral_id
+        JOIN referral_orders o
+          ON referral_sync_same_referral(o.referral_id, o.referrer_id, rc.referral_id, rc.referrer_id)
     ) AS oc
     -- The refresh (82_refresh_kept_rows) ranks the orders with this same window over the referral checks it has
     -- already computed; a change here goes there too.
-    WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
+    -- By referrer too: a referral has one, and on Citus a window is pushed down only by the distribution column.
+    WINDOW by_referral AS (PARTITION BY oc.referrer_id, oc.referral_id, oc.reason IS NULL
+                           ORDER BY oc.redeemed_at, oc.order_id)
 $$;
 
 -- The reason code of an order that does not count (rejected_rows.csv), from its row of referral_sync_order_checks:

@@ -11,16 +11,19 @@ RETURNS TABLE (customer_id text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT ch.customer_id FROM referral_sync_changes ch WHERE ch.customer_id IS NOT NULL
     UNION
-    SELECT r.referrer_id FROM referral_sync_changes ch JOIN referrals r ON r.referral_id = ch.referral_id
+    SELECT r.referrer_id FROM referral_sync_changes ch
+    JOIN referrals r ON referral_sync_same_referral(ch.referral_id, ch.colocation_key, r.referral_id, r.referrer_id)
     UNION
     SELECT c.customer_id FROM customers c WHERE c.opted_in_at > p_low AND c.opted_in_at <= p_high
     UNION
     SELECT r.referrer_id FROM referrals r WHERE r.created_at > p_low AND r.created_at <= p_high
     UNION
-    SELECT r.referrer_id FROM referral_orders o JOIN referrals r ON r.referral_id = o.referral_id
+    SELECT r.referrer_id FROM referral_orders o
+    JOIN referrals r ON referral_sync_same_referral(o.referral_id, o.referrer_id, r.referral_id, r.referrer_id)
     WHERE o.redeemed_at > p_low AND o.redeemed_at <= p_high
     UNION
-    SELECT r.referrer_id FROM referral_rejections j JOIN referrals r ON r.referral_id = j.referral_id
+    SELECT r.referrer_id FROM referral_rejections j
+    JOIN referrals r ON referral_sync_same_referral(j.referral_id, j.referrer_id, r.referral_id, r.referrer_id)
     WHERE j.rejected_at > p_low AND j.rejected_at <= p_high
 $$;
 

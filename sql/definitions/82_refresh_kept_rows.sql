@@ -50,9 +50,11 @@ BEGIN
                    referral_sync_order_reason(o.redeemed_at, o.total_price, o.currency, rc.reason, rc.created_at,
                                               p_as_of, p_currency) AS reason
             FROM referral_sync_checked_referrals rc
-            JOIN referral_orders o ON o.referral_id = rc.referral_id
+            JOIN referral_orders o
+              ON referral_sync_same_referral(o.referral_id, o.referrer_id, rc.referral_id, rc.referrer_id)
         ) AS oc
-        WINDOW by_referral AS (PARTITION BY oc.referral_id, oc.reason IS NULL ORDER BY oc.redeemed_at, oc.order_id)
+        WINDOW by_referral AS (PARTITION BY oc.referrer_id, oc.referral_id, oc.reason IS NULL
+                               ORDER BY oc.redeemed_at, oc.order_id)
     ),
     per_referrer AS (
         SELECT rc.referrer_id,

@@ -38,6 +38,11 @@ BEGIN
         RAISE EXCEPTION 'the store % is distributed already', current_schema();
     END IF;
 
+    -- The rules join an order, a rejection or a note to its referral by both keys from now on (38_same_referral), and
+    -- the next run recomputes everyone (the rules' fingerprint changed). First: Citus refuses to propagate a
+    -- function once this transaction has written shards in parallel.
+    PERFORM referral_sync_define_same_referral(by_row => true);
+
     -- The change-note triggers are off until the end: the referrer filled in below, and Citus copying each table's
     -- rows into its shards (with the shards' triggers on), would note every row again as changed and move the
     -- arrival times of rows that did not change. Nothing here changes a row of the input.

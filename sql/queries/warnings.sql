@@ -11,6 +11,9 @@
 -- picks them first, as fast as rejected_rows.sql's (the planner cannot know how few they are, so the reader turns
 -- JIT off, and the pass is materialised rather than walked in key order). Read in the snapshot of the run's
 -- attribute query, like rejected_rows.sql, with the phone region the refresh computed for.
+-- The characters a cleaned link lost are read from customers for those rows alone, in a set of their own: on Citus
+-- (issue 28) a store distributed by row keeps customers on the workers, and Citus cannot push a subquery of a
+-- UNION without a FROM down to them (README "Several workers and a distributed PostgreSQL").
 -- Columns: table, key, reason (a stable code), detail (for people).
 WITH listed AS MATERIALIZED (
     SELECT v.customer_id, v.email, v.phone, v.send_email, v.send_phone, v.shareable_link, v.stored_link_octets
@@ -18,10 +21,17 @@ WITH listed AS MATERIALIZED (
     WHERE v.problem IS NULL
       AND ((v.send_email IS NULL AND v.email IS NOT NULL) OR (v.send_phone IS NULL AND v.phone IS NOT NULL)
            OR octet_length(v.shareable_link) > 1024 OR octet_length(v.shareable_link) < v.stored_link_octets)
+),
+cleaned AS MATERIALIZED (
+    SELECT v.customer_id, referral_sync_outbound_removed(c.shareable_link) AS removed
+    FROM listed v
+    JOIN customers c ON c.customer_id = v.customer_id
+    WHERE octet_length(v.shareable_link) < v.stored_link_octets
 )
 SELECT 'customers' AS "table", v.customer_id AS key, w.reason, w.detail
 FROM listed v
 CROSS JOIN referral_sync_state s
+LEFT JOIN cleaned ON cleaned.customer_id = v.customer_id
 CROSS JOIN LATERAL (
     SELECT 'email_not_usable', 'email ' || referral_sync_email_refusal(v.email) || '; sent by phone only'
     WHERE v.send_email IS NULL AND referral_sync_trim(v.email) <> ''
@@ -36,9 +46,7 @@ CROSS JOIN LATERAL (
     WHERE octet_length(v.shareable_link) > 1024 AND char_length(v.shareable_link) > 1024
     UNION ALL
     SELECT 'link_cleaned',
-           'shareable_link: ' || referral_sync_outbound_removed(c.shareable_link)
-           || ' (bidirectional or control characters), sent without them'
-    FROM customers c
-    WHERE octet_length(v.shareable_link) < v.stored_link_octets AND c.customer_id = v.customer_id
+           'shareable_link: ' || cleaned.removed || ' (bidirectional or control characters), sent without them'
+    WHERE cleaned.customer_id IS NOT NULL
 ) AS w (reason, detail)
 ORDER BY 2, 3

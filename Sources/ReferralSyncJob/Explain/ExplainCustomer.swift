@@ -27,6 +27,7 @@ struct ExplainCustomer {
             let connection = try context.connect()
             defer { connection.releaseAdvisoryLocksAndClose() }
             try Migrations.verify(on: connection)
+            try RowLayoutSupport.check(command: "explain", on: connection)
             let currency = try Session.resolveCurrency(
                 context.configuration.currency, on: connection, logger: context.logger)
             let parameters = context.recomputeParameters(currency: currency)
