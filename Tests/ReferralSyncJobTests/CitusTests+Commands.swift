@@ -8,9 +8,9 @@ import Testing
 @testable import ReferralSyncCLI
 @testable import ReferralSyncJob
 
-/// Every command on a store in a distributed schema (issue 28), checked against PostgreSQL as one server: a
-/// database of the coordinator's cluster without the citus extension, where `sql/definitions/98_citus_forms.sql`
-/// changes nothing, loaded with the same rows.
+/// Every command on a store in a distributed schema, and those a store distributed by row runs (issue 28), checked
+/// against PostgreSQL as one server: a database of the coordinator's cluster without the citus extension, where
+/// `sql/definitions/98_citus_forms.sql` changes nothing, loaded with the same rows.
 extension CitusTests {
     /// The fuzz history of ``FuzzTests`` (seed 20241108), the rows it never makes and values that need the CSV rules,
     /// loaded through `connection`.

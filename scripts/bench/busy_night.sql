@@ -20,9 +20,11 @@ FROM bench_busy b
 JOIN customers c ON c.customer_id = 'cus_' || lpad(b.i::text, 8, '0')
 WHERE c.opted_in_at IS NOT NULL;
 
-INSERT INTO referral_orders (order_id, order_number, referral_id, coupon_code, total_price, discount_amount,
-                             currency, redeemed_at)
-SELECT 'ord_' || lpad(b.i::text, 8, '0') || '_busy', '#busy' || b.i, r.referral_id, 'OKR-BUSY',
+-- Each order and rejection names its referrer, as a loader of a store distributed by row on Citus must (README
+-- "Input tables"; on one server the column is optional and ignored).
+INSERT INTO referral_orders (order_id, order_number, referral_id, referrer_id, coupon_code, total_price,
+                             discount_amount, currency, redeemed_at)
+SELECT 'ord_' || lpad(b.i::text, 8, '0') || '_busy', '#busy' || b.i, r.referral_id, r.referrer_id, 'OKR-BUSY',
        round((20 + pg_temp.u(b.i, 51) * 180)::numeric, 2), 10,
        CASE WHEN pg_temp.u(b.i, 52) < 0.05 THEN 'CAD' ELSE 'USD' END,
        timestamptz '2024-12-31 18:30:00.123456Z'
@@ -35,10 +37,10 @@ CREATE TEMP TABLE bench_rejected AS
 SELECT i FROM generate_series(1, current_setting('bench.participants')::int) AS i
 WHERE pg_temp.u(i, 53) < 0.0005;
 
-INSERT INTO referral_rejections (referral_id, rejection_type, reason, rejected_at)
-SELECT r.referral_id, 'manual', 'Refunded order', timestamptz '2024-12-31 12:00:00Z'
+INSERT INTO referral_rejections (referral_id, referrer_id, rejection_type, reason, rejected_at)
+SELECT r.referral_id, r.referrer_id, 'manual', 'Refunded order', timestamptz '2024-12-31 12:00:00Z'
 FROM bench_rejected b
 JOIN referrals r ON r.referral_id = 'ref_' || lpad(b.i::text, 8, '0') || '_0001'
-ON CONFLICT (referral_id) DO NOTHING;
+ON CONFLICT DO NOTHING;
 
 ANALYZE referrals, referral_orders, referral_rejections;

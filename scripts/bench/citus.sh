@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `make bench-citus`, run inside scripts/with-citus.sh (issue 28, BENCHMARKS.md "Citus"): the same generated
-# history (generate.sql at BENCH_SCALE participants) in two stores of the one Citus cluster, each measured the
-# same way:
+# history (generate.sql at BENCH_SCALE participants) in up to three stores of the one Citus cluster, each measured
+# the same way:
 #   one server:  a database of the coordinator without the citus extension (PostgreSQL alone, on the coordinator);
-#   distributed: a store in a distributed schema (schema-based sharding: its tables on one worker).
+#   distributed: a store in a distributed schema (schema-based sharding: its tables on one worker);
+#   rows:        a store distributed by row (referral_sync_distribute_by_customer: its tables over both workers),
+#                which runs `run` but not `revenue` yet (README "Several workers and a distributed PostgreSQL").
 # For each: the first run (`run --dry-run`, everything new), the quiet night (a real `run` after fill_ledger.sh:
 # nothing to send), the busy night (busy_night.sql, then a real `run` to the simulator) and `revenue --by month`,
 # BENCH_REPEAT times each but the busy night (median). Prints a Markdown table and writes it with the logs to
 # reports/bench/citus-<UTC time>/.
-# Environment: BENCH_SCALE (default 1000000), BENCH_REPEAT (3).
+# Environment: BENCH_SCALE (default 1000000), BENCH_REPEAT (3), BENCH_CITUS_STORES ("one distributed rows").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/simulator.sh
@@ -29,7 +31,12 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_one_server"
 declare -A url options schema
 url[one]="${coordinator_url%/*}/bench_one_server" options[one]="" schema[one]=""
 url[distributed]=$coordinator_url options[distributed]=$distributed_options schema[distributed]="--schema bench"
-stores=(one distributed)
+url[rows]=$coordinator_url schema[rows]="--schema bench_rows"
+options[rows]="-c citus.enable_schema_based_sharding=off -c citus.enable_unsafe_triggers=on"
+read -r -a stores <<<"${BENCH_CITUS_STORES:-one distributed rows}"
+declare -A search_path=([one]="" [distributed]="-c search_path=bench" [rows]="-c search_path=bench_rows")
+# What a store cannot run yet: its cell says so instead of a figure.
+can_run() { [ "$1" != rows ] || [ "$2" != revenue ]; }
 
 # job STORE ARGS...: the job against a store, its options on every session.
 job() {
@@ -43,9 +50,7 @@ job() {
 sql() {
   local store=$1
   shift
-  local path=""
-  [ "$store" = distributed ] && path="-c search_path=bench"
-  PGOPTIONS="${options[$store]} $path" psql -X -q -v ON_ERROR_STOP=1 -d "${url[$store]}" "$@"
+  PGOPTIONS="${options[$store]} ${search_path[$store]}" psql -X -q -v ON_ERROR_STOP=1 -d "${url[$store]}" "$@"
 }
 # timed NAME COMMAND...: wall seconds of the command (a function of this script too) into $work/NAME.
 timed() {
@@ -61,9 +66,14 @@ runs() { local name=$1; for i in $(seq 1 "$repeat"); do cat "$work/$name-$i"; ec
 
 for store in "${stores[@]}"; do
   log "$store: migrate, generate $scale participants, fill the ledger"
-  job "$store" migrate $([ "$store" = distributed ] && echo --create-schema) >"$out/$store-migrate.log"
+  job "$store" migrate $([ "$store" != one ] && echo --create-schema) >"$out/$store-migrate.log"
   if [ "$store" = one ]; then
     timed "$store-generate" sql "$store" -c "SET bench.participants = $scale" -f scripts/bench/generate.sql
+  elif [ "$store" = rows ]; then
+    # Generated in the plain schema as on one server, then distributed over the workers (which fills the
+    # referrer of every order and rejection and copies the rows into the shards).
+    timed "$store-generate" sql "$store" -c "SET bench.participants = $scale" -f scripts/bench/generate.sql
+    timed "$store-distribute" sql "$store" -c "SELECT referral_sync_distribute_by_customer()" -c "ANALYZE"
   else
     # The generator's statements join its temporary tables and call its temporary function, which Citus cannot
     # send to a worker: it fills a plain schema of the coordinator, copied into the store table by table (the
@@ -90,7 +100,7 @@ for i in $(seq 1 "$repeat"); do
   done
 done
 for store in "${stores[@]}"; do
-  PGDATABASE="${url[$store]##*/}" PGOPTIONS="${options[$store]} $([ "$store" = distributed ] && echo "-c search_path=bench")" \
+  PGDATABASE="${url[$store]##*/}" PGOPTIONS="${options[$store]} ${search_path[$store]}" \
     scripts/bench/fill_ledger.sh "$as_of" USD 2 >"$out/$store-fill.log" 2>&1
 done
 for i in $(seq 1 "$repeat"); do
@@ -98,6 +108,7 @@ for i in $(seq 1 "$repeat"); do
     log "$store: quiet night $i, revenue $i"
     timed "$store-quiet-$i" job "$store" run --as-of "$as_of" --currency USD --quiet --reports-dir "$work/reports" \
       --max-rps 10000 --concurrency 64
+    can_run "$store" revenue || continue
     timed "$store-revenue-$i" job "$store" revenue --by month --as-of "$as_of" --currency USD --quiet \
       --reports-dir "$work/reports"
   done
@@ -110,20 +121,44 @@ for store in "${stores[@]}"; do
   sql "$store" -c "SET bench.participants = $scale" -f "$work/busy_night.sql" >"$out/$store-busy-load.log"
   timed "$store-busy" job "$store" run --as-of "$as_of" --currency USD --quiet --reports-dir "$work/reports" \
     --max-rps 10000 --concurrency 64
+  # What it sent, which every store must agree on.
+  sql "$store" -A -t -c "SELECT outcome_counts->>'synced' FROM referral_sync_runs ORDER BY run_id DESC LIMIT 1" \
+    >"$work/$store-busy-synced"
 done
 
+# The table: a column per store, each figure's median with its runs, and each store's ratio to one server.
+declare -A heading=([one]="one server (coordinator, no Citus)" [distributed]="distributed schema (one worker)"
+                    [rows]="distributed by row (two workers)")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+cell() {  # cell STORE NAME: the median of NAME's runs and the runs, or why there is none
+  local store=$1 name=$2
+  if ! can_run "$store" "$name"; then echo "refused (exit 78: not yet)"; return; fi
+  if [ -f "$work/$store-$name" ]; then echo "$(cat "$work/$store-$name") s"; return; fi
+  echo "$(runs "$store-$name" | median) s ($(runs "$store-$name" | tr ' ' '/'))"
+}
 {
-  echo "| at $scale participants | one server (coordinator, no Citus) | distributed schema (one worker) | ratio |"
-  echo "| --- | ---: | ---: | ---: |"
-  declare -A label=([first]="full recompute, \`run --dry-run --full-recompute\`, empty ledger"
-                     [quiet]="quiet night, \`run\`, nothing to send" [revenue]="\`revenue --by month\`")
-  for figure in first quiet revenue; do
-    one=$(runs "one-$figure" | median)
-    distributed=$(runs "distributed-$figure" | median)
-    echo "| ${label[$figure]} (median of $repeat: $(runs "one-$figure") / $(runs "distributed-$figure")) | $one s" \
-      "| $distributed s | $(awk -v a="$distributed" -v b="$one" 'BEGIN {printf "%.2f", a / b}') |"
+  line="| at $scale participants |" rule="| --- |"
+  for store in "${stores[@]}"; do line+=" ${heading[$store]} |"; rule+=" ---: |"; done
+  for store in "${stores[@]}"; do [ "$store" = one ] || { line+=" ${store} / one |"; rule+=" ---: |"; }; done
+  echo "$line"; echo "$rule"
+  declare -A label=([first]="full recompute, \`run --dry-run --full-recompute\`, empty ledger (median of $repeat)"
+                     [quiet]="quiet night, \`run\`, nothing to send (median of $repeat)"
+                     [revenue]="\`revenue --by month\` (median of $repeat)"
+                     [busy]="busy night, \`busy_night.sql\` then \`run\` to the simulator (one run)"
+                     [generate]="generating the history (psql)" [distribute]="distributing it by row")
+  for figure in first quiet revenue busy generate distribute; do
+    line="| ${label[$figure]} |"
+    for store in "${stores[@]}"; do
+      if [ "$figure" = distribute ] && [ "$store" != rows ]; then line+=" |"; else line+=" $(cell "$store" "$figure") |"; fi
+    done
+    for store in "${stores[@]}"; do
+      [ "$store" = one ] || [ "$figure" = distribute ] && continue
+      a=$(cell "$store" "$figure" | awk '{print $1}') b=$(cell one "$figure" | awk '{print $1}')
+      if [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]]; then line+=" $(ratio "$a" "$b") |"; else line+=" |"; fi
+    done
+    echo "$line"
   done
-  one=$(cat "$work/one-busy") distributed=$(cat "$work/distributed-busy")
-  echo "| busy night, \`busy_night.sql\` then \`run\` to the simulator (one run) | $one s | $distributed s | $(awk -v a="$distributed" -v b="$one" 'BEGIN {printf "%.2f", a / b}') |"
-  echo "| generating the history (psql; the distributed store through a plain schema, its triggers on) | $(cat "$work/one-generate") s | $(cat "$work/distributed-generate") s | |"
+  line="| participants the busy night sent |"
+  for store in "${stores[@]}"; do line+=" $(cat "$work/$store-busy-synced") |"; done
+  echo "$line"
 } | tee "$out/table.md"

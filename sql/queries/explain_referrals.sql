@@ -3,6 +3,8 @@
 -- customer alone (referral_sync_referral_checks, referral_sync_successful_referrals: 40 and 52 of sql/definitions),
 -- and why not from the kept recompute's rejected rows (80_refresh), with the reason code and words of
 -- rejected_rows.csv, read in the snapshot of a refresh for these parameters.
+-- The referrals are read by their referrer, and their orders and rejection joined by referral_sync_same_referral
+-- (38_same_referral): in a store distributed by row on Citus, the whole query goes to the referrer's shard.
 -- Parameters: $1 customer_id, $2 as-of, $3 shop currency.
 -- Columns: the referral, its rejection, referral_status (counts, a referrals reason code, referral_rejected,
 -- no_order or no_order_counts), its rejected rows, then one order (all NULL when it has none) with counts and its
@@ -20,7 +22,8 @@ SELECT r.referral_id, r.recipient_email, r.recipient_customer_id, r.channel,
        CASE WHEN s.referral_id IS NOT NULL THEN 'counts'
             WHEN rr.reason IS NOT NULL THEN rr.reason
             WHEN rc.rejected THEN 'referral_rejected'
-            WHEN NOT EXISTS (SELECT 1 FROM referral_orders x WHERE x.referral_id = r.referral_id) THEN 'no_order'
+            -- The orders are left-joined below: a referral without one has a single row, with no order.
+            WHEN o.order_id IS NULL THEN 'no_order'
             ELSE 'no_order_counts'
        END AS referral_status,
        s.order_id AS qualifying_order_id,
@@ -31,14 +34,16 @@ SELECT r.referral_id, r.recipient_email, r.recipient_customer_id, r.channel,
        o.order_id IS NOT NULL AND o.order_id IS NOT DISTINCT FROM s.order_id AS order_counts,
        orr.reason AS order_code, orr.detail AS order_detail
 FROM checks rc
-JOIN referrals r ON r.referral_id = rc.referral_id
-LEFT JOIN referral_rejections j ON j.referral_id = r.referral_id
+JOIN referrals r ON r.referral_id = rc.referral_id AND r.referrer_id = $1::text
+LEFT JOIN referral_rejections j
+    ON referral_sync_same_referral(j.referral_id, j.referrer_id, r.referral_id, r.referrer_id)
 LEFT JOIN successes s ON s.referral_id = r.referral_id
 LEFT JOIN referral_sync_rejected_rows rr
     ON rr."table" = 'referrals' AND rr.key = r.referral_id AND rr.owner_id = $1::text
 LEFT JOIN referral_sync_rejected_rows jr
     ON jr."table" = 'referral_rejections' AND jr.key = r.referral_id AND jr.owner_id = $1::text
-LEFT JOIN referral_orders o ON o.referral_id = r.referral_id
+LEFT JOIN referral_orders o
+    ON referral_sync_same_referral(o.referral_id, o.referrer_id, r.referral_id, r.referrer_id)
 LEFT JOIN referral_sync_rejected_rows orr
     ON orr."table" = 'referral_orders' AND orr.key = o.order_id AND orr.owner_id = $1::text
 ORDER BY r.created_at, r.referral_id, o.redeemed_at, o.order_id
