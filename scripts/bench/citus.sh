@@ -152,7 +152,8 @@ cell() {  # cell STORE NAME: the median of NAME's runs and the runs, or why ther
       if [ "$figure" = distribute ] && [ "$store" != rows ]; then line+=" |"; else line+=" $(cell "$store" "$figure") |"; fi
     done
     for store in "${stores[@]}"; do
-      [ "$store" = one ] || [ "$figure" = distribute ] && continue
+      [ "$store" = one ] && continue
+      if [ "$figure" = distribute ]; then line+=" |"; continue; fi
       a=$(cell "$store" "$figure" | awk '{print $1}') b=$(cell one "$figure" | awk '{print $1}')
       if [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]]; then line+=" $(ratio "$a" "$b") |"; else line+=" |"; fi
     done
