@@ -147,6 +147,24 @@ extension CitusTests {
             ("explain", { ["explain", "=1+1"] }),
             ("forget", { ["forget", "c00002", "c00003"] }),
             ("forget", { ["forget", try #require(try reference.query(Self.personSentByEmailAlone).first?[0])] }),
+            // The books: the first month with a revenue line closed, then one of its qualifying orders deleted in
+            // both stores after the close, and the booked report again: the same adjustment, found through the
+            // arrival times (on the workers, in a store distributed by row).
+            ("revenue", { ["revenue", "--close", try #require(try reference.query(Self.firstMonth).first?[0])] }),
+            (
+                "revenue",
+                {
+                    let order = try #require(try reference.query(Self.anOrderOfTheFirstMonth).first?[0])
+                    let store = try self.loader()
+                    defer { store.close() }
+                    let one = try reference.connect()
+                    defer { one.close() }
+                    for connection in [store, one] {
+                        try connection.execute("DELETE FROM referral_orders WHERE order_id = $1", [order])
+                    }
+                    return ["revenue", "--basis", "booked", "--by", "month"]
+                }
+            ),
         ]
         for (name, read) in commands {
             let arguments = try read()
@@ -187,8 +205,26 @@ extension CitusTests {
                 #expect((spreadFiles["rejected_rows.csv"]?.count ?? 0) > 1_000)
             }
             if name == "explain" { #expect(spread.output.count > 200, "\(spread.output)") }
+            if arguments.contains("booked"), let folder = spread.folder {
+                let markdown = try String(contentsOfFile: folder + "/revenue.md", encoding: .utf8)
+                #expect(markdown.contains("order deleted after the close"), "\(markdown)")
+            }
         }
     }
+
+    /// The first month (UTC) with a revenue line that counts, in the kept lines of a refreshed store.
+    static let firstMonth = """
+        SELECT to_char(min(l.dated_at) AT TIME ZONE 'UTC', 'YYYY-MM') FROM referral_sync_revenue_kept_lines l
+        WHERE l.sign = 1
+        """
+
+    /// A qualifying order of ``firstMonth``.
+    static let anOrderOfTheFirstMonth = """
+        SELECT l.order_id FROM referral_sync_revenue_kept_lines l
+        WHERE l.sign = 1 AND NOT l.booked_only
+          AND to_char(l.dated_at AT TIME ZONE 'UTC', 'YYYY-MM') = (\(firstMonth))
+        ORDER BY l.order_id LIMIT 1
+        """
 
     /// This test's store, migrated and loaded with the fuzz history, a simulator of Attentive to send to and a
     /// reports folder; ``command(_:)`` runs a command of the store as of the history's as-of.

@@ -271,12 +271,12 @@ extension CitusTests {
             "SELECT successful_referrals FROM referral_sync_participant_values WHERE customer_id = $1", [referrer])
         #expect(Int(after.first?[0] ?? "") == (Int(before.first?[0] ?? "") ?? -1) + 1)
 
-        // The commands not compared with one server yet are refused, before they read a row.
-        for arguments in [["events", "--backfill"], ["revenue", "--by", "month"]] {
-            let refused = await store.command(arguments)
-            #expect(refused.status == .configuration, "\(arguments): \(refused.message)")
-            #expect(refused.message.contains("does not run on a store distributed by row"), "\(refused.message)")
-        }
+        let revenue = await store.command(["revenue", "--by", "month"])
+        #expect(revenue.status == .success, "the report reconciles with the attributes: \(revenue.message)")
+        // events is not compared with one server yet: refused, before it reads a row.
+        let refused = await store.command(["events", "--backfill"])
+        #expect(refused.status == .configuration, "\(refused.message)")
+        #expect(refused.message.contains("does not run on a store distributed by row"), "\(refused.message)")
         #expect(store.simulator.acceptedEvents().isEmpty, "no event sent")
     }
 }

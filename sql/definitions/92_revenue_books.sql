@@ -52,20 +52,39 @@ LANGUAGE sql STABLE AS $$
                   USING (referral_id, referrer_id, order_id, dated_at, sign, total_price, discount_amount)
               WHERE coalesce(x.n, 0) <> coalesce(y.n, 0)) d
         WINDOW referral AS (PARTITION BY d.referral_id)
+    ),
+    -- The arrival rows and the orders the differences name, read once each by key and joined below: on Citus a
+    -- store distributed by row keeps them on the workers, where a lookup per difference (a correlated subquery)
+    -- cannot reach them (README "Several workers and a distributed PostgreSQL"). One arrival row per key (its
+    -- latest), as a lookup by the key expects.
+    arrivals AS MATERIALIZED (
+        SELECT DISTINCT ON (a.source, a.key) a.source, a.key, a.first_seen, a.last_changed, a.deleted_at
+        FROM (SELECT 'referral_rejections' AS source, d.referral_id AS key FROM differences d
+              UNION SELECT 'referral_orders', d.order_id FROM differences d
+              UNION SELECT 'referral_orders', d.added_order FROM differences d WHERE d.added_order IS NOT NULL) k
+        JOIN referral_sync_row_arrivals a ON a.source = k.source AND a.key = k.key
+        ORDER BY a.source, a.key, a.last_changed DESC
+    ),
+    orders_there AS MATERIALIZED (
+        SELECT o.order_id
+        FROM (SELECT DISTINCT d.order_id FROM differences d WHERE d.weight < 0) k
+        JOIN referral_orders o ON o.order_id = k.order_id
     )
     SELECT b.last_end, d.referral_id, d.referrer_id, d.order_id, d.dated_at, d.sign, d.total_price,
            d.discount_amount, d.weight, w.reason,
            CASE w.reason
-               WHEN 'late_rejection' THEN (SELECT a.last_changed FROM referral_sync_row_arrivals a
-                                           WHERE a.source = 'referral_rejections' AND a.key = d.referral_id)
-               WHEN 'deleted_row' THEN (SELECT a.deleted_at FROM referral_sync_row_arrivals a
-                                        WHERE a.source = 'referral_orders' AND a.key = d.order_id)
-               WHEN 'changed_row' THEN (SELECT a.last_changed FROM referral_sync_row_arrivals a
-                                        WHERE a.source = 'referral_orders' AND a.key = d.order_id)
-               ELSE (SELECT nullif(a.first_seen, '-infinity') FROM referral_sync_row_arrivals a
-                     WHERE a.source = 'referral_orders' AND a.key = coalesce(d.added_order, d.order_id))
+               WHEN 'late_rejection' THEN rejection.last_changed
+               WHEN 'deleted_row' THEN own_order.deleted_at
+               WHEN 'changed_row' THEN own_order.last_changed
+               ELSE nullif(added_order.first_seen, '-infinity')
            END
-    FROM differences d, books b
+    FROM differences d
+    CROSS JOIN books b
+    LEFT JOIN arrivals rejection ON rejection.source = 'referral_rejections' AND rejection.key = d.referral_id
+    LEFT JOIN arrivals own_order ON own_order.source = 'referral_orders' AND own_order.key = d.order_id
+    LEFT JOIN arrivals added_order
+        ON added_order.source = 'referral_orders' AND added_order.key = coalesce(d.added_order, d.order_id)
+    LEFT JOIN orders_there there ON there.order_id = d.order_id
     -- The close of the period the line is dated in: a rejection that arrived after it explains the difference.
     CROSS JOIN LATERAL (
         SELECT c.closed_at FROM referral_sync_revenue_closes c
@@ -73,12 +92,8 @@ LANGUAGE sql STABLE AS $$
     ) k
     CROSS JOIN LATERAL (
         SELECT CASE
-            WHEN (d.sign = -1 OR d.weight < 0)
-                 AND EXISTS (SELECT FROM referral_sync_row_arrivals a
-                             WHERE a.source = 'referral_rejections' AND a.key = d.referral_id
-                               AND a.last_changed > k.closed_at) THEN 'late_rejection'
-            WHEN d.weight < 0 AND NOT EXISTS (SELECT FROM referral_orders o WHERE o.order_id = d.order_id)
-                THEN 'deleted_row'
+            WHEN (d.sign = -1 OR d.weight < 0) AND rejection.last_changed > k.closed_at THEN 'late_rejection'
+            WHEN d.weight < 0 AND there.order_id IS NULL THEN 'deleted_row'
             WHEN d.added_order IS NOT NULL AND d.removed_order IS NOT NULL AND d.added_order <> d.removed_order
                 THEN 'earlier_order'
             WHEN d.weight > 0 AND NOT EXISTS (SELECT FROM lines_booked y WHERE y.referral_id = d.referral_id)
