@@ -269,6 +269,24 @@ extension CitusTests {
             return (outcome.status, outcome.message)
         }
 
+        /// The first sync in bulk jobs, then a second run one participant at a time, then drift: everyone with an
+        /// identity sent once, a ledger row each, nothing sent again, no drift. Returns how many were sent.
+        func syncTwiceAndFindNoDrift() async throws -> Int {
+            let first = await command(["run", "--mode", "bulk"])
+            #expect([.success, .needsAttention].contains(first.status), "\(first.message)")
+            #expect(simulator.statistics().acceptedBulkRecords > 300, "sent in bulk jobs")
+            let sent = self.sent
+            #expect(sent > 300, "the first run sends every participant with an identity")
+            let ledger = try loader.query("SELECT count(*) FROM referral_sync_ledger").first?[0]
+            #expect(Int(ledger ?? "") == sent, "one ledger row per accepted participant")
+            let second = await command(["run"])
+            #expect(second.status == .success, "\(second.message)")
+            #expect(self.sent == sent, "a second run sends nothing")
+            let drift = await command(["drift"])
+            #expect(drift.status == .success, "no drift: \(drift.message)")
+            return sent
+        }
+
         /// Participants Attentive accepted, one at a time or in bulk jobs.
         var sent: Int {
             let statistics = simulator.statistics()
@@ -346,21 +364,7 @@ extension CitusTests {
         let store = try await SyncedStore(self)
         let connection = store.loader
         let simulator = store.simulator
-        // The first sync in bulk jobs, the later runs one participant at a time.
-        let first = await store.command(["run", "--mode", "bulk"])
-        #expect([.success, .needsAttention].contains(first.status), "\(first.message)")
-        #expect(simulator.statistics().acceptedBulkRecords > 300, "sent in bulk jobs")
-        let sent = store.sent
-        #expect(sent > 300, "the first run sends every participant with an identity")
-        let ledger = try connection.query("SELECT count(*) FROM referral_sync_ledger").first?[0]
-        #expect(Int(ledger ?? "") == sent, "one ledger row per accepted participant")
-
-        let second = await store.command(["run"])
-        #expect(second.status == .success, "\(second.message)")
-        #expect(store.sent == sent, "a second run sends nothing")
-
-        let drift = await store.command(["drift"])
-        #expect(drift.status == .success, "no drift: \(drift.message)")
+        let sent = try await store.syncTwiceAndFindNoDrift()
 
         let events = await store.command(["events", "--backfill"])
         #expect([.success, .needsAttention].contains(events.status), "\(events.message)")

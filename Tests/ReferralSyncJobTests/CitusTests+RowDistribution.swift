@@ -228,17 +228,7 @@ extension CitusTests {
 
     @Test func aStoreDistributedByRowSyncsOnlyWhatChangedAcrossAShardMove() async throws {
         let store = try await SyncedStore(self, layout: .distributedByRow)
-        let first = await store.command(["run", "--mode", "bulk"])
-        #expect([.success, .needsAttention].contains(first.status), "\(first.message)")
-        let sent = store.sent
-        #expect(sent > 300, "the first run sends every participant with an identity")
-        let ledger = try store.loader.query("SELECT count(*) FROM referral_sync_ledger").first?[0]
-        #expect(Int(ledger ?? "") == sent, "one ledger row per accepted participant")
-        let second = await store.command(["run"])
-        #expect(second.status == .success, "\(second.message)")
-        #expect(store.sent == sent, "a second run sends nothing")
-        let drift = await store.command(["drift"])
-        #expect(drift.status == .success, "no drift: \(drift.message)")
+        let sent = try await store.syncTwiceAndFindNoDrift()
 
         // A new successful referral for a referrer who has one already, after the shards holding the referrer
         // moved to the other worker; the loader names the referrer of the order (README: the added column of a
