@@ -83,16 +83,20 @@ extension CitusTests {
         return Data(masked.utf8)
     }
 
-    /// `data`'s lines in order.
+    /// `data`'s lines in order. Split at every line end: the reports' CSV lines end in CRLF, which Swift reads as
+    /// one `Character`, so splitting at "\n" alone left such a file one line, unsorted (and the events' comparison
+    /// failed whenever the two servers found the events in another order).
     func sortedLines(_ data: Data) -> Data {
-        Data(String(decoding: data, as: UTF8.self).split(separator: "\n").sorted().joined(separator: "\n").utf8)
+        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+        return Data(lines.sorted().joined(separator: "\n").utf8)
     }
 
     /// The first line where two files differ, for the failure message.
     func firstDifference(_ one: Data, _ other: Data?) -> String {
-        let lines = String(decoding: one, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: one, as: UTF8.self).split(
+            omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         let others = String(decoding: other ?? Data(), as: UTF8.self).split(
-            separator: "\n", omittingEmptySubsequences: false)
+            omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (index, line) in lines.enumerated() where index >= others.count || others[index] != line {
             return "line \(index + 1): \(line) | \(index < others.count ? others[index] : "(none)")"
         }
