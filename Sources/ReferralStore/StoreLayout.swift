@@ -10,17 +10,11 @@ public enum StoreLayout: Sendable, Equatable {
     /// The input tables and the change notes distributed by customer (the referrer), co-located.
     case distributedByRow
 
-    /// The layout of the store the connection works in (its `search_path`): distributed by row when Citus's
-    /// catalog lists `referrals` as hash-distributed.
+    /// The layout of the store the connection works in (its `search_path`), as the definitions tell it
+    /// (`referral_sync_distributed_by_row`, `sql/definitions/38_same_referral.sql`). Call it once the schema is
+    /// verified (`Migrations.verify`).
     public static func current(on connection: PostgresConnection) throws -> StoreLayout {
-        // Citus's catalog is named only where it exists.
-        guard try connection.query("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL").first?[0] == "t"
-        else { return .oneNode }
-        let distributed = try connection.query(
-            """
-            SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
-                           WHERE p.logicalrelid = to_regclass('referrals') AND p.partmethod = 'h')
-            """)
-        return distributed.first?[0] == "t" ? .distributedByRow : .oneNode
+        try connection.query("SELECT referral_sync_distributed_by_row()").first?.bool(0) == true
+            ? .distributedByRow : .oneNode
     }
 }

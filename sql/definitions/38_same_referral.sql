@@ -9,18 +9,26 @@
 -- 97_citus_layout), orders, rejections and the notes live with their referrer, and Citus pushes a join down to
 -- the workers only when it names the distribution columns: there it is both keys. Citus checks the join in its
 -- inlined form and sends the call to the workers, where the same function is defined.
+
+-- Whether the store (the caller's search_path) is distributed by row: Citus's catalog lists referrals as
+-- hash-distributed. The one test of the layout: the job's StoreLayout asks it too.
+CREATE OR REPLACE FUNCTION referral_sync_distributed_by_row() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- Citus's catalog is named only where it exists: PostgreSQL parses a statement only when it reaches it.
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                   WHERE p.logicalrelid = to_regclass('referrals') AND p.partmethod = 'h');
+END
+$$;
+
 -- by_row: whether the store is distributed by row; NULL: as it is now.
 CREATE OR REPLACE FUNCTION referral_sync_define_same_referral(by_row boolean DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF by_row IS NULL THEN
-        by_row := false;
-        -- Citus's catalog is named only where it exists: PostgreSQL parses a statement only when it reaches it.
-        IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-            by_row := EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
-                              WHERE p.logicalrelid = to_regclass('referrals') AND p.partmethod = 'h');
-        END IF;
-    END IF;
+    by_row := coalesce(by_row, referral_sync_distributed_by_row());
     EXECUTE format(
         'CREATE OR REPLACE FUNCTION %I.referral_sync_same_referral(a_referral_id text, a_referrer_id text, '
         'b_referral_id text, b_referrer_id text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN %s',
