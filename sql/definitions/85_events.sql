@@ -53,10 +53,23 @@ LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     referral_referrers text[];
     redemption_referrers text[];
+    other_people text[];
 BEGIN
     IF NOT p_all THEN
         referral_referrers := ARRAY(SELECT r.referrer_id FROM referrals r WHERE r.referral_id = ANY (p_referrals));
         redemption_referrers := ARRAY(SELECT r.referrer_id FROM referrals r WHERE r.referral_id = ANY (p_redemptions));
+        -- The recipients of the referrals considered (keyed, rewarded, rejected, or a keyed coupon's), and the
+        -- holders of the coupons considered.
+        other_people := ARRAY(
+            SELECT r.recipient_customer_id FROM referrals r
+            WHERE r.recipient_customer_id IS NOT NULL
+              AND (r.referral_id = ANY (p_referrals) OR r.referral_id = ANY (p_redemptions)
+                   OR r.referral_id = ANY (p_rejections)
+                   OR r.referral_id IN (SELECT cp.referral_id FROM referral_coupons cp
+                                        WHERE cp.coupon_code = ANY (p_coupons)))
+            UNION
+            SELECT cp.customer_id FROM referral_coupons cp
+            WHERE cp.customer_id IS NOT NULL AND cp.coupon_code = ANY (p_coupons));
     END IF;
     RETURN QUERY
     WITH
@@ -66,6 +79,14 @@ BEGIN
                referral_sync_phone(c.phone, p_default_region) AS phone, c.first_name, c.last_name, c.locale,
                c.opted_in_at, c.email AS stored_email, c.phone AS stored_phone
         FROM customers c
+    ),
+    -- The people a row names besides its referrer: a referral's recipient, a coupon's holder. Read by key, on their
+    -- own, before any join: in a store distributed by row they live on other customers' shards, and Citus joins
+    -- a row to them right only as a set read first (joined in place, 19 rejections' recipients of the fuzz history
+    -- came back empty, without an error).
+    others AS MATERIALIZED (
+        SELECT p.* FROM people p
+        WHERE p_all OR p.customer_id = ANY (other_people)
     ),
     keyed_referrals AS (
         SELECT r.*, referral_sync_channel_kind(r.channel) AS kind
@@ -96,7 +117,7 @@ BEGIN
                coalesce(recipient.locale, referrer.locale) AS recipient_locale
         FROM referrals r
         JOIN people referrer ON referrer.customer_id = r.referrer_id
-        LEFT JOIN people recipient ON recipient.customer_id = r.recipient_customer_id
+        LEFT JOIN others recipient ON recipient.customer_id = r.recipient_customer_id
     ),
     checks AS (
         SELECT rc.referral_id, rc.reason
@@ -183,8 +204,10 @@ BEGIN
         FROM referral_sync_successful_referrals(
                  p_as_of, p_currency,
                  CASE WHEN p_all THEN NULL ELSE redemption_referrers END) q
-        JOIN referral_orders o ON o.order_id = q.order_id
-        JOIN referral_sides s ON s.referral_id = q.referral_id
+        JOIN referral_orders o
+            ON o.order_id = q.order_id AND referral_sync_same_referral(o.referral_id, o.referrer_id, q.referral_id,
+                                                                       q.referrer_id)
+        JOIN referral_sides s ON referral_sync_same_referral(s.referral_id, s.referrer_id, q.referral_id, q.referrer_id)
         WHERE p_all OR q.referral_id = ANY (p_redemptions)
         UNION ALL
         -- Orders of those referrals that earn no reward, with the reason code of rejected_rows.csv; and orders
@@ -211,7 +234,7 @@ BEGIN
                    'Locale', side.locale),
                NULL, side.stored_email, side.stored_phone
         FROM referral_rejections j
-        JOIN referral_sides s ON s.referral_id = j.referral_id
+        JOIN referral_sides s ON referral_sync_same_referral(s.referral_id, s.referrer_id, j.referral_id, j.referrer_id)
         CROSS JOIN LATERAL (
             VALUES ('referrer', s.referrer_email, s.referrer_phone, s.referrer_locale, s.referrer_stored_email,
                     s.referrer_stored_phone),
@@ -243,7 +266,7 @@ BEGIN
                     WHEN lower(btrim(cp.role)) = 'referrer' THEN s.referrer_stored_phone
                     ELSE s.recipient_stored_phone END
         FROM referral_coupons cp
-        LEFT JOIN people holder ON holder.customer_id = cp.customer_id
+        LEFT JOIN others holder ON holder.customer_id = cp.customer_id
         LEFT JOIN referral_sides s ON s.referral_id = cp.referral_id
         WHERE p_all OR cp.coupon_code = ANY (p_coupons)
     )

@@ -27,7 +27,6 @@ struct ExplainCustomer {
             let connection = try context.connect()
             defer { connection.releaseAdvisoryLocksAndClose() }
             try Migrations.verify(on: connection)
-            try RowLayoutSupport.check(command: "explain", on: connection)
             let currency = try Session.resolveCurrency(
                 context.configuration.currency, on: connection, logger: context.logger)
             let parameters = context.recomputeParameters(currency: currency)

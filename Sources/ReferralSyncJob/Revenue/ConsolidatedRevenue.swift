@@ -139,7 +139,6 @@ struct ConsolidatedRevenue {
             }
             try RunLock.take(on: connection, shard: .all, kind: .run, store: store)
             try Migrations.verify(on: connection)
-            try RowLayoutSupport.check(command: "revenue", on: connection)
             locks[store] = connection
             currencies[store] = try Self.currency(on: connection, context)
         }

@@ -48,7 +48,6 @@ struct Session {
                 connection: context.connect(), stopSignal: context.stopSignal, logger: context.logger)
             defer { watch.stop() }
             try Migrations.verify(on: lock)
-            try RowLayoutSupport.check(command: command, on: lock)
             let currency = try resolveCurrency(configuration.currency, on: lock, logger: context.logger)
             stages.finish("validate")
             return try await run(

@@ -96,7 +96,6 @@ struct EventFollower {
             connection: context.connect(), stopSignal: term, logger: context.logger)
         defer { watch.stop() }
         try Migrations.verify(on: lock)
-        try RowLayoutSupport.check(command: "events", on: lock)
         let currency = try Session.resolveCurrency(configuration.currency, on: lock, logger: context.logger)
         backoff.reset()
         log.enter(
