@@ -5,10 +5,11 @@
 #   one server:  a database of the coordinator without the citus extension (PostgreSQL alone, on the coordinator);
 #   distributed: a store in a distributed schema (schema-based sharding: its tables on one worker);
 #   rows:        a store distributed by row (referral_sync_distribute_by_customer: its tables over both workers),
-#                which runs every command but `events` (README "Several workers and a distributed PostgreSQL").
+#                which runs every command too (README "Several workers and a distributed PostgreSQL").
 # For each: the first run (`run --dry-run`, everything new), the quiet night (a real `run` after fill_ledger.sh:
-# nothing to send), the busy night (busy_night.sql, then a real `run` to the simulator) and `revenue --by month`,
-# BENCH_REPEAT times each but the busy night (median). Prints a Markdown table and writes it with the logs to
+# nothing to send), `revenue --by month`, the first `events` run (the events of the last 12 hours before the
+# as-of, sent to the simulator) and `events` with nothing new, and the busy night (busy_night.sql, then a real
+# `run` to the simulator), BENCH_REPEAT times each but the busy night and the first events run (median). Prints a Markdown table and writes it with the logs to
 # reports/bench/citus-<UTC time>/.
 # Environment: BENCH_SCALE (default 1000000), BENCH_REPEAT (3), BENCH_CITUS_STORES ("one distributed rows").
 set -euo pipefail
@@ -111,6 +112,21 @@ for i in $(seq 1 "$repeat"); do
   done
 done
 for store in "${stores[@]}"; do
+  log "$store: the first events run"
+  timed "$store-events" job "$store" events --as-of "$as_of" --currency USD --quiet --reports-dir "$work/reports" \
+    --max-rps 10000 --concurrency 64
+  # What it delivered, which every store must agree on.
+  sql "$store" -A -t -c "SELECT count(*) FROM referral_sync_events WHERE state = 'delivered'" \
+    >"$work/$store-events-delivered"
+done
+for i in $(seq 1 "$repeat"); do
+  for store in "${stores[@]}"; do
+    log "$store: events with nothing new $i"
+    timed "$store-eventsquiet-$i" job "$store" events --as-of "$as_of" --currency USD --quiet \
+      --reports-dir "$work/reports"
+  done
+done
+for store in "${stores[@]}"; do
   log "$store: busy night"
   # Its hash function in a schema Citus propagates to the workers, not pg_temp, which it cannot.
   sed 's/pg_temp\.u(/public.bench_u(/g; s/CREATE FUNCTION public\.bench_u/CREATE OR REPLACE FUNCTION public.bench_u/' \
@@ -140,9 +156,11 @@ cell() {  # cell STORE NAME: the median of NAME's runs and the runs (or the one 
   declare -A label=([first]="full recompute, \`run --dry-run --full-recompute\`, empty ledger (median of $repeat)"
                      [quiet]="quiet night, \`run\`, nothing to send (median of $repeat)"
                      [revenue]="\`revenue --by month\` (median of $repeat)"
+                     [events]="the first \`events\` run, the last 12 hours sent (one run)"
+                     [eventsquiet]="\`events\`, nothing new (median of $repeat)"
                      [busy]="busy night, \`busy_night.sql\` then \`run\` to the simulator (one run)"
                      [generate]="generating the history (psql)" [distribute]="distributing it by row")
-  for figure in first quiet revenue busy generate distribute; do
+  for figure in first quiet revenue events eventsquiet busy generate distribute; do
     line="| ${label[$figure]} |"
     for store in "${stores[@]}"; do
       if [ "$figure" = distribute ] && [ "$store" != rows ]; then line+=" |"; else line+=" $(cell "$store" "$figure") |"; fi
@@ -157,5 +175,8 @@ cell() {  # cell STORE NAME: the median of NAME's runs and the runs (or the one 
   done
   line="| participants the busy night sent |"
   for store in "${stores[@]}"; do line+=" $(cat "$work/$store-busy-synced") |"; done
+  echo "$line"
+  line="| events the first events run delivered |"
+  for store in "${stores[@]}"; do line+=" $(cat "$work/$store-events-delivered") |"; done
   echo "$line"
 } | tee "$out/table.md"

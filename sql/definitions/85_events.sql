@@ -60,13 +60,13 @@ BEGIN
         redemption_referrers := ARRAY(SELECT r.referrer_id FROM referrals r WHERE r.referral_id = ANY (p_redemptions));
         -- The recipients of the referrals considered (keyed, rewarded, rejected, or a keyed coupon's), and the
         -- holders of the coupons considered.
+        -- One list of keys, so each is one index lookup (an OR of the lists scanned every referral).
         other_people := ARRAY(
             SELECT r.recipient_customer_id FROM referrals r
             WHERE r.recipient_customer_id IS NOT NULL
-              AND (r.referral_id = ANY (p_referrals) OR r.referral_id = ANY (p_redemptions)
-                   OR r.referral_id = ANY (p_rejections)
-                   OR r.referral_id IN (SELECT cp.referral_id FROM referral_coupons cp
-                                        WHERE cp.coupon_code = ANY (p_coupons)))
+              AND r.referral_id = ANY (p_referrals || p_redemptions || p_rejections
+                                       || ARRAY(SELECT cp.referral_id FROM referral_coupons cp
+                                                WHERE cp.coupon_code = ANY (p_coupons)))
             UNION
             SELECT cp.customer_id FROM referral_coupons cp
             WHERE cp.customer_id IS NOT NULL AND cp.coupon_code = ANY (p_coupons));

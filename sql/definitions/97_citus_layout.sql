@@ -69,6 +69,11 @@ BEGIN
         ADD PRIMARY KEY (referrer_id, referral_id),
         ADD FOREIGN KEY (referrer_id, referral_id) REFERENCES referrals (referrer_id, referral_id);
     ALTER TABLE referral_coupons DROP CONSTRAINT IF EXISTS referral_coupons_customer_id_fkey;
+    -- The keys alone are still looked up (a note's referral, an order or a rejection by its own id, the events'
+    -- keys): the unique indexes that served them went with the old keys.
+    CREATE INDEX IF NOT EXISTS referrals_referral_id_idx ON referrals (referral_id);
+    CREATE INDEX IF NOT EXISTS referral_orders_order_id_idx ON referral_orders (order_id);
+    CREATE INDEX IF NOT EXISTS referral_rejections_referral_id_idx ON referral_rejections (referral_id);
 
     -- The notes, keyed by the row noted: its referrer for a referral, an order or a rejection. A note whose row is
     -- gone keeps its own key (a referral deleted before this ran and loaded again later has two arrival rows).
