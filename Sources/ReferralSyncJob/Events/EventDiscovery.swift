@@ -15,6 +15,9 @@ struct EventDiscovery {
     let session: Session
     let options: EventsOptions
     let report: EventsReport
+    /// A dry run's lister of each new event this shard would send (not written to the ledger), called as the event
+    /// is found: a backfill's dry run finds millions, which are listed, not held.
+    var listDryRun: (UnsentEvent) -> Void = { _ in }
 
     /// What discovery saw besides the rows it listed.
     struct Summary {
@@ -53,12 +56,6 @@ struct EventDiscovery {
         }
     }
 
-    struct Result {
-        var summary: Summary
-        /// A dry run's new events (not written to the ledger), to list as `dry_run`.
-        var dryRunEvents: [UnsentEvent]
-    }
-
     private var configuration: RunConfiguration { context.configuration }
 
     /// Discovers the events of the run's scope (the notes; the window of a first run; everything for
@@ -66,7 +63,7 @@ struct EventDiscovery {
     /// - Parameter notesAsOf: Only the notes due at this as-of, whatever the options: between chunks of a run's
     ///   sending, for the rows committed since it began (the run's as-of, or now when the run was not given one,
     ///   so a row committed with the time of its commit is not `not_yet`).
-    func run(notesAsOf: Timestamp? = nil) throws -> Result {
+    func run(notesAsOf: Timestamp? = nil) throws -> Summary {
         let connection = session.lock
         let notesOnly = notesAsOf != nil
         let asOf = notesAsOf ?? configuration.asOf
@@ -83,7 +80,6 @@ struct EventDiscovery {
         let (keys, history) = try EventLedger.beginDiscovery(on: connection, asOf: asOf, scope: scope)
         summary.history = history
         summary.notedRows = keys.rows
-        var dryRunEvents: [UnsentEvent] = []
         do {
             var batch: [EventLedger.NewEvent] = []
             var notes: [(source: String, key: String, at: String)] = []
@@ -121,7 +117,7 @@ struct EventDiscovery {
                         if configuration.dryRun {
                             // A dry run lists what this shard would send; a real run adds every shard's events.
                             if candidate.shardNumber == configuration.shard.number || configuration.shard == .all {
-                                dryRunEvents.append(Self.unsent(event))
+                                listDryRun(Self.unsent(event))
                             }
                         } else {
                             batch.append(event)
@@ -148,7 +144,7 @@ struct EventDiscovery {
             EventLedger.rollbackDiscovery(on: connection)
             throw error
         }
-        return Result(summary: summary, dryRunEvents: dryRunEvents)
+        return summary
     }
 
     /// The event's `externalEventId` (none for a row that makes no event at all): the UUIDv5 of its key, with the

@@ -55,18 +55,24 @@ extension EventStages {
     }
 
     /// A dry run lists what would be sent: the ledger's unsent events of this shard, a chunk at a time, then the
-    /// new ones its discovery found (not written to the ledger), each body under the merchant's type names.
-    func listDryRun(_ newEvents: [UnsentEvent], report: EventsReport) -> JobError? {
+    /// new ones its discovery finds (not written to the ledger), each as it is found; each body under the
+    /// merchant's type names.
+    /// - Returns: What the discovery saw, and the failure to read the ledger's unsent events, if it failed.
+    /// - Throws: When discovery fails.
+    func discoverAndListDryRun(report: EventsReport) throws -> (EventDiscovery.Summary, JobError?) {
         let names = options.eventTypeNames
         func list(_ event: UnsentEvent) { report.recordDryRun(event, body: names.body(of: event) ?? event.body) }
+        var failure: JobError?
         do {
             let unsent = try unsentEvents()
             while case let chunk = try unsent.next(), !chunk.isEmpty { chunk.forEach(list) }
         } catch {
-            return JobError(classifying: error)
+            failure = JobError(classifying: error)
         }
-        newEvents.forEach(list)
-        return nil
+        let discovery = try EventDiscovery(
+            context: context, session: session, options: options, report: report, listDryRun: list
+        ).run()
+        return (discovery, failure)
     }
 
     private func unsentEvents() throws -> UnsentEvents {
@@ -86,8 +92,8 @@ extension EventStages {
         if try EventLedger.notesWaiting(asOf: asOf, on: session.writer) {
             let found = try EventDiscovery(context: context, session: session, options: options, report: report)
                 .run(notesAsOf: asOf)
-            discovery.add(found.summary)
-            if found.summary.newEvents > 0 { unsent.rereadFresh() }
+            discovery.add(found)
+            if found.newEvents > 0 { unsent.rereadFresh() }
         }
         return try unsent.next()
     }

@@ -146,14 +146,16 @@ struct EventStages {
     func discoverAndSend(report: EventsReport, stages: inout StageTimer) async throws
         -> (discovery: EventDiscovery.Summary, failure: JobError?, refusedTypes: EventTypeOwnership.Refused)
     {
-        let discovered = try EventDiscovery(context: context, session: session, options: options, report: report)
+        if configuration.dryRun {
+            let (discovery, failure) = try discoverAndListDryRun(report: report)
+            stages.add("discover")
+            stages.add("send")
+            return (discovery, failure, EventTypeOwnership.Refused())
+        }
+        var discovery = try EventDiscovery(context: context, session: session, options: options, report: report)
             .run()
         stages.add("discover")
-        var discovery = discovered.summary
-        let (failure, refusedTypes) =
-            configuration.dryRun
-            ? (listDryRun(discovered.dryRunEvents, report: report), EventTypeOwnership.Refused())
-            : await sendUnsent(report: report, discovery: &discovery)
+        let (failure, refusedTypes) = await sendUnsent(report: report, discovery: &discovery)
         stages.add("send")
         return (discovery, failure, refusedTypes)
     }
