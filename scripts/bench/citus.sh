@@ -9,8 +9,8 @@
 # For each: the first run (`run --dry-run`, everything new), the quiet night (a real `run` after fill_ledger.sh:
 # nothing to send), `revenue --by month`, the first `events` run (the events of the last 12 hours before the
 # as-of, sent to the simulator) and `events` with nothing new, and the busy night (busy_night.sql, then a real
-# `run` to the simulator), BENCH_REPEAT times each but the busy night and the first events run (median). Prints a Markdown table and writes it with the logs to
-# reports/bench/citus-<UTC time>/.
+# `run` to the simulator), BENCH_REPEAT times each but the busy night and the first events run (median). Prints a
+# Markdown table and writes it with the logs to reports/bench/citus-<UTC time>/.
 # Environment: BENCH_SCALE (default 1000000), BENCH_REPEAT (3), BENCH_CITUS_STORES ("one distributed rows").
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -11,7 +11,7 @@
 -- inlined form and sends the call to the workers, where the same function is defined.
 
 -- Whether the store (the caller's search_path) is distributed by row: Citus's catalog lists referrals as
--- hash-distributed. The one test of the layout: the job's StoreLayout asks it too.
+-- hash-distributed. The one test of the layout: the events' discovery (85_events) asks it too.
 CREATE OR REPLACE FUNCTION referral_sync_distributed_by_row() RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
