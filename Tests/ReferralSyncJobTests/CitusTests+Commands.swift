@@ -1,3 +1,4 @@
+import Attentive
 import AttentiveSimulator
 import Foundation
 import Postgres
@@ -366,7 +367,35 @@ extension CitusTests {
         let store = try await SyncedStore(self, layout: layout)
         let connection = store.loader
         let simulator = store.simulator
-        let sent = try await store.syncTwiceAndFindNoDrift()
+        _ = try await store.syncTwiceAndFindNoDrift()
+
+        // drift --repair: a value changed in Attentive behind the job's back is found, its ledger entry forgotten,
+        // and the next run sends the kept value again; then no drift.
+        let person = try #require(try connection.query(Self.personSentByEmailAlone).first?[0])
+        let keptValues = try #require(
+            try connection.query(
+                "SELECT send_email, successful_referrals FROM referral_sync_participant_values WHERE customer_id = $1",
+                [person]
+            ).first)
+        let count = "Okendo Number of Successful Referrals"
+        let outside = AttentiveClient(
+            configuration: AttentiveClientConfiguration(
+                baseURL: simulator.baseURL, apiKey: simulator.configuration.apiKey))
+        let changed = AttributeUpdate(
+            user: AttentiveUser(email: keptValues[0], phone: nil), properties: [count: "999"])
+        #expect(await outside.sendCustomAttributes(changed).isAccepted)
+        let repair = await store.command(["drift", "--repair"])
+        #expect(repair.status == .needsAttention, "\(repair.message)")
+        let ledgerRows = try connection.query(
+            "SELECT count(*) FROM referral_sync_ledger WHERE customer_id = $1", [person]
+        ).first?[0]
+        #expect(ledgerRows == "0", "drift --repair forgets the drifted participant's ledger entry")
+        let resend = await store.command(["run"])
+        #expect(resend.status == .success, "\(resend.message)")
+        #expect(simulator.profile(email: keptValues[0] ?? "")?.attributes[count] == keptValues[1])
+        let noDrift = await store.command(["drift"])
+        #expect(noDrift.status == .success, "no drift after the repair: \(noDrift.message)")
+        let sent = store.sent
 
         let events = await store.command(["events", "--backfill"])
         #expect([.success, .needsAttention].contains(events.status), "\(events.message)")
@@ -383,7 +412,6 @@ extension CitusTests {
         let revenue = await store.command(["revenue", "--by", "month"])
         #expect(revenue.status == .success, "the report reconciles with the attributes: \(revenue.message)")
 
-        let person = try #require(try connection.query(Self.personSentByEmailAlone).first?[0])
         let forget = await store.command(["forget", person])
         #expect(forget.status == .success, "\(forget.message)")
         let after = await store.command(["run"])

@@ -24,6 +24,19 @@ BEGIN
 END
 $$;
 
+-- Whether the store's input tables are Citus tables (a distributed schema, or distributed by row): their rows are
+-- on the workers, and a rule's query is best sent to them whole rather than joined with rows of the coordinator's
+-- (the refresh's ranked orders, 82_refresh_kept_rows).
+CREATE OR REPLACE FUNCTION referral_sync_distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = to_regclass('referrals'));
+END
+$$;
+
 -- by_row: whether the store is distributed by row; NULL: as it is now.
 CREATE OR REPLACE FUNCTION referral_sync_define_same_referral(by_row boolean DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$

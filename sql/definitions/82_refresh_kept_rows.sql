@@ -4,8 +4,8 @@
 -- Writes the rows of p_referrers (NULL: of everyone; their old rows are already deleted) in the four kept tables:
 -- every participant's identity and values, the referrals that count, the revenue report's lines of both bases, and
 -- every input row that does not count with its reason and detail. Each check of sql/definitions is computed once
--- for all four: the referral checks into a temporary table first, then one statement over them (the order checks
--- MATERIALIZED, from which the successes are aggregated too); the filter on p_referrers reaches the indexes of the
+-- for all four: the referral checks and the ranked orders into temporary tables first, then one statement over
+-- them (the successes are aggregated from the ranked orders); the filter on p_referrers reaches the indexes of the
 -- input tables through the inlined rule functions. plpgsql, so each statement is planned with the parameters'
 -- values (p_referrers NULL or not).
 CREATE OR REPLACE FUNCTION referral_sync_recompute_kept_rows(
@@ -30,13 +30,18 @@ BEGIN
     PERFORM set_config('parallel_tuple_cost', tuple_cost, true);
     ANALYZE referral_sync_checked_referrals;
 
-    WITH referral_checks AS NOT MATERIALIZED (
-        SELECT * FROM referral_sync_checked_referrals
-    ),
-    -- The order checks (50_qualifying_order: referral_sync_order_checks, their home, which explain, events and the
-    -- revenue report call), the same columns by the same reason and window, over the referral checks above:
-    -- calling the function would evaluate the referral checks a second time (issue 27).
-    ranked_orders AS MATERIALIZED (
+    -- The order checks ranked (50_qualifying_order: referral_sync_order_checks, their home, which explain, events
+    -- and the revenue report call). On one server, the same columns by the same reason and window over the referral
+    -- checks above: calling the function would evaluate the referral checks a second time (issue 27). On Citus, the
+    -- function's own query, which Citus sends to the nodes whole (98_citus_forms writes the referral checks into
+    -- it): each node ranks its own orders and only the ranked orders come back, where joining the coordinator's
+    -- referral checks with the orders sent every referral's checks to each node holding orders first.
+    DROP TABLE IF EXISTS pg_temp.referral_sync_ranked_orders;
+    IF referral_sync_distributed() THEN
+        CREATE TEMP TABLE referral_sync_ranked_orders ON COMMIT DROP AS
+        SELECT * FROM referral_sync_order_checks(p_as_of, p_currency, p_referrers);
+    ELSE
+        CREATE TEMP TABLE referral_sync_ranked_orders ON COMMIT DROP AS
         SELECT oc.order_id, oc.referral_id, oc.referrer_id, oc.redeemed_at, oc.currency, oc.total_price,
                oc.referral_created_at, oc.referral_reason, oc.rejected_at, oc.referral_rejected, oc.reason,
                row_number() OVER by_referral AS order_rank,
@@ -54,7 +59,15 @@ BEGIN
               ON referral_sync_same_referral(o.referral_id, o.referrer_id, rc.referral_id, rc.referrer_id)
         ) AS oc
         WINDOW by_referral AS (PARTITION BY oc.referrer_id, oc.referral_id, oc.reason IS NULL
-                               ORDER BY oc.redeemed_at, oc.order_id)
+                               ORDER BY oc.redeemed_at, oc.order_id);
+    END IF;
+    ANALYZE referral_sync_ranked_orders;
+
+    WITH referral_checks AS NOT MATERIALIZED (
+        SELECT * FROM referral_sync_checked_referrals
+    ),
+    ranked_orders AS NOT MATERIALIZED (
+        SELECT * FROM referral_sync_ranked_orders
     ),
     per_referrer AS (
         SELECT rc.referrer_id,
