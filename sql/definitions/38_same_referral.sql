@@ -10,9 +10,11 @@
 -- the workers only when it names the distribution columns: there it is both keys. Citus checks the join in its
 -- inlined form and sends the call to the workers, where the same function is defined.
 
--- Whether the store (the caller's search_path) is distributed by row: Citus's catalog lists referrals as
--- hash-distributed. The one test of the layout: the events' discovery (85_events) asks it too.
-CREATE OR REPLACE FUNCTION referral_sync_distributed_by_row() RETURNS boolean
+-- Whether the store's input tables (the caller's search_path) are Citus tables: Citus's catalog lists referrals, in
+-- a distributed schema or distributed by row; p_method 'h': distributed by row (hash-distributed) only. Their rows
+-- are then on the workers, and a rule's query is best sent to them whole rather than joined with rows of the
+-- coordinator's (the refresh's ranked orders, 82_refresh_kept_rows).
+CREATE OR REPLACE FUNCTION referral_sync_distributed(p_method text DEFAULT NULL) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     -- Citus's catalog is named only where it exists: PostgreSQL parses a statement only when it reaches it.
@@ -20,22 +22,15 @@ BEGIN
         RETURN false;
     END IF;
     RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
-                   WHERE p.logicalrelid = to_regclass('referrals') AND p.partmethod = 'h');
+                   WHERE p.logicalrelid = to_regclass('referrals')
+                     AND p.partmethod::text = coalesce(p_method, p.partmethod::text));
 END
 $$;
 
--- Whether the store's input tables are Citus tables (a distributed schema, or distributed by row): their rows are
--- on the workers, and a rule's query is best sent to them whole rather than joined with rows of the coordinator's
--- (the refresh's ranked orders, 82_refresh_kept_rows).
-CREATE OR REPLACE FUNCTION referral_sync_distributed() RETURNS boolean
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
-        RETURN false;
-    END IF;
-    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = to_regclass('referrals'));
-END
-$$;
+-- Whether the store is distributed by row. The one test of the layout: the events' discovery (85_events) asks it too.
+CREATE OR REPLACE FUNCTION referral_sync_distributed_by_row() RETURNS boolean
+LANGUAGE sql STABLE
+    RETURN referral_sync_distributed('h');
 
 -- by_row: whether the store is distributed by row; NULL: as it is now.
 CREATE OR REPLACE FUNCTION referral_sync_define_same_referral(by_row boolean DEFAULT NULL) RETURNS void
