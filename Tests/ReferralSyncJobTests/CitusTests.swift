@@ -1,9 +1,9 @@
 import Foundation
 import Postgres
-import ReferralStore
 import TestSupport
 import Testing
 
+@testable import ReferralStore
 @testable import ReferralSyncCLI
 @testable import ReferralSyncJob
 
@@ -60,6 +60,55 @@ struct CitusTests {
         #expect(message.contains("sql/definitions/70_change_notes.sql"), "\(message)")
         #expect(message.contains("triggers are not supported on distributed tables"), "\(message)")
         #expect(!message.contains("input tables"), "never reported as bad input data")
+    }
+
+    /// The rules' form on Citus (`sql/definitions/98_citus_forms.sql`) writes a called set-returning rule into its
+    /// caller: the call in the query is written in, the calls named in comments are left alone, and the caller
+    /// returns what it returned as SQL. (A rule with one column and one parameter once made it write the rule in
+    /// again forever: the alias it wrote read as a call.)
+    @Test func aRuleThatCallsAnotherGetsItWrittenInAndItsCommentsLeftAlone() throws {
+        let connection = try coordinator()
+        defer { connection.close() }
+        _ = try connection.execute("CREATE SCHEMA \(schema)")
+        defer { _ = try? connection.execute("DROP SCHEMA \(schema) CASCADE") }
+        // Written in again forever, the forms would fail here rather than hang the suite.
+        _ = try connection.execute("SET search_path = \(schema)")
+        _ = try connection.execute("SET statement_timeout = '30s'")
+        _ = try connection.execute(
+            """
+            CREATE FUNCTION referral_sync_inner_rows(p_count integer) RETURNS TABLE (v integer)
+            LANGUAGE sql STABLE AS $$ SELECT s.v FROM generate_series(1, p_count) AS s (v) $$
+            """)
+        _ = try connection.execute(
+            """
+            CREATE FUNCTION referral_sync_outer_rows(p_count integer) RETURNS TABLE (w integer)
+            LANGUAGE sql STABLE AS $$
+                -- the rows of referral_sync_inner_rows(p_count), doubled (a parenthesis left open
+                SELECT i.v * 2 FROM referral_sync_inner_rows(p_count + 1) i
+                -- and referral_sync_inner_rows(p_count) in a comment at the end
+            $$
+            """)
+        let asSQL = try connection.query("SELECT w FROM referral_sync_outer_rows(3) ORDER BY w").map { $0[0] }
+        #expect(asSQL == ["2", "4", "6", "8"])
+
+        let forms = try #require(SQL.definitions.first { $0.name == "98_citus_forms" })
+        _ = try connection.execute(forms.sql)
+
+        let outer = try #require(
+            try connection.query(
+                """
+                SELECT p.prosrc, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                WHERE p.proname = 'referral_sync_outer_rows' AND p.pronamespace = $1::regnamespace
+                """, [schema]
+            ).first)
+        let source = outer[0] ?? ""
+        #expect(outer[1] == "plpgsql")
+        #expect(source.contains("FROM generate_series(1, (p_count + 1))"), "the call written in: \(source)")
+        #expect(!source.contains("FROM referral_sync_inner_rows("), "no call left in the query: \(source)")
+        #expect(source.contains("-- the rows of referral_sync_inner_rows(p_count), doubled (a parenthesis left open"))
+        #expect(source.contains("-- and referral_sync_inner_rows(p_count) in a comment at the end"))
+        let asWrittenIn = try connection.query("SELECT w FROM referral_sync_outer_rows(3) ORDER BY w").map { $0[0] }
+        #expect(asWrittenIn == asSQL)
     }
 
     /// Migrates this test's store as a distributed schema, the settings on the job's sessions.

@@ -16,7 +16,7 @@
 -- query could run (the order checks sent every referral's checks to each worker: 3 million rows to each of two
 -- workers at a million participants, BENCHMARKS.md "Citus"). Written in, the rules are one query that Citus sends
 -- to the nodes whole, each node joining its own rows. Only a call by position with every parameter given is
--- written in, of a rule whose parameters are named p_…; any other call stays a call.
+-- written in, of a rule whose parameters are named p_…, outside a comment; any other call stays a call.
 --
 -- Citus runs a function called in a query on a distributed table on the worker that holds the table's shard, in a
 -- session whose search_path is not the job's: each PL/pgSQL function of the store (these and those written so)
@@ -89,6 +89,12 @@ BEGIN
                     EXIT WHEN call_at = 0;
                     done := done || left(query, call_at - 1);
                     query := substr(query, call_at);
+                    -- A call named in a comment is left as it is.
+                    IF substring(done FROM '[^\n]*$') LIKE '%--%' THEN
+                        done := done || left(query, 1);
+                        query := substr(query, 2);
+                        CONTINUE;
+                    END IF;
                     -- The arguments: split at the commas outside parentheses and quotes, up to the closing parenthesis.
                     at := strpos(query, '(') + 1;
                     depth := 0;
@@ -129,8 +135,9 @@ BEGIN
                         FOR i IN 1 .. cardinality(parameters) LOOP
                             inner_query := replace(inner_query, chr(1) || i || chr(2), '(' || arguments[i] || ')');
                         END LOOP;
-                        -- The closing parenthesis on a line of its own: the query may end in a comment.
-                        done := done || format(E'(SELECT * FROM (\n%s\n) AS %I (%s))', inner_query, rule ->> 'name',
+                        -- The closing parenthesis on a line of its own: the query may end in a comment. Named
+                        -- written_in, not after the rule: its name before a parenthesis would read as a call.
+                        done := done || format(E'(SELECT * FROM (\n%s\n) AS written_in (%s))', inner_query,
                                                (SELECT string_agg(quote_ident(c), ', ')
                                                 FROM jsonb_array_elements_text(rule -> 'columns') c));
                         written := true;
@@ -142,9 +149,10 @@ BEGIN
                 query := done || query;
             END LOOP;
         END LOOP;
-        body := CASE WHEN f.proretset THEN 'RETURN QUERY ' || query || ';'
-                     WHEN f.returns_void THEN query || ';'
-                     ELSE 'RETURN (' || query || ');' END;
+        -- The end on a line of its own, for the same reason.
+        body := CASE WHEN f.proretset THEN 'RETURN QUERY ' || query || E'\n;'
+                     WHEN f.returns_void THEN query || E'\n;'
+                     ELSE 'RETURN (' || query || E'\n);' END;
         EXECUTE format(
             'CREATE OR REPLACE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql %s %s %s AS %L',
             f.oid::regproc, pg_get_function_arguments(f.oid), pg_get_function_result(f.oid),
