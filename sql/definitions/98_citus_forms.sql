@@ -69,7 +69,10 @@ BEGIN
       AND l.lanname = 'sql'
       AND p.prosqlbody IS NULL
       AND regexp_replace(p.prosrc, 'distinct\s+from', '', 'gi') ~* '\mfrom\M';
-    rules := (SELECT coalesce(jsonb_agg(to_jsonb(q) - 'oid'), '[]') FROM referral_sync_rule_queries q);
+    -- The rules that can be written in: sets, whose parameters are named p_… and whose query names none by $n.
+    rules := (SELECT coalesce(jsonb_agg(to_jsonb(q) - 'oid'), '[]') FROM referral_sync_rule_queries q
+              WHERE q.returns_set AND q.query !~ '\$[0-9]'
+                AND NOT EXISTS (SELECT FROM unnest(q.parameters) n WHERE n !~ '^p_[a-z_]+$'));
     FOR f IN
         SELECT p.oid, p.proname, q.query, p.proretset, p.prorettype = 'void'::regtype AS returns_void,
                p.provolatile, p.proparallel, p.prosecdef
@@ -82,7 +85,7 @@ BEGIN
         written := true;
         WHILE written LOOP
             written := false;
-            FOR rule IN SELECT r FROM jsonb_array_elements(rules) r WHERE (r ->> 'returns_set')::boolean LOOP
+            FOR rule IN SELECT r FROM jsonb_array_elements(rules) r LOOP
                 done := '';
                 LOOP
                     call_at := regexp_instr(query, '\m' || (rule ->> 'name') || '\s*\(');
@@ -122,9 +125,7 @@ BEGIN
                     arguments := arguments || btrim(argument, E' \t\n');
                     parameters := ARRAY(SELECT jsonb_array_elements_text(rule -> 'parameters'));
                     IF ch = ')' AND cardinality(arguments) = cardinality(parameters)
-                       AND NOT EXISTS (SELECT FROM unnest(arguments) a WHERE a ~ '=>' OR a = '')
-                       AND NOT EXISTS (SELECT FROM unnest(parameters) n WHERE n !~ '^p_[a-z_]+$')
-                       AND (rule ->> 'query') !~ '\$[0-9]' THEN
+                       AND NOT EXISTS (SELECT FROM unnest(arguments) a WHERE a ~ '=>' OR a = '') THEN
                         -- Each parameter becomes a mark first, then its argument: an argument that names another
                         -- parameter is not replaced again.
                         inner_query := rule ->> 'query';
